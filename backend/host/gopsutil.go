@@ -1,0 +1,148 @@
+package host
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/disk"
+	gohost "github.com/shirou/gopsutil/v4/host"
+	"github.com/shirou/gopsutil/v4/load"
+	"github.com/shirou/gopsutil/v4/mem"
+	"github.com/shirou/gopsutil/v4/net"
+)
+
+// SystemReader reads the running Linux system through gopsutil.
+type SystemReader struct {
+	// SysRoot is where sysfs is mounted; it tells physical disks and
+	// interfaces from virtual ones. Empty means /sys.
+	SysRoot string
+}
+
+// Read implements Reader.
+func (r SystemReader) Read(ctx context.Context) Reading {
+	rd := Reading{Time: time.Now()}
+	fail := func(p Part, err error) {
+		if rd.Errs == nil {
+			rd.Errs = make(map[Part]error)
+		}
+		rd.Errs[p] = err
+	}
+	rd.Hostname, _ = os.Hostname()
+
+	if total, err := cpu.TimesWithContext(ctx, false); err != nil || len(total) == 0 {
+		fail(PartCPU, orEmpty(err, "no CPU times in /proc/stat"))
+	} else if cores, err := cpu.TimesWithContext(ctx, true); err != nil {
+		fail(PartCPU, err)
+	} else {
+		rd.CPU = cpuTime(total[0])
+		rd.PerCore = make([]CPUTime, len(cores))
+		for i, c := range cores {
+			rd.PerCore[i] = cpuTime(c)
+		}
+	}
+
+	if vm, err := mem.VirtualMemoryWithContext(ctx); err != nil {
+		fail(PartMemory, err)
+	} else {
+		rd.MemTotal, rd.MemUsed, rd.MemAvailable = vm.Total, vm.Used, vm.Available
+	}
+	if sw, err := mem.SwapMemoryWithContext(ctx); err != nil {
+		fail(PartSwap, err)
+	} else {
+		rd.SwapTotal, rd.SwapUsed = sw.Total, sw.Used
+	}
+
+	if avg, err := load.AvgWithContext(ctx); err != nil {
+		fail(PartLoad, err)
+	} else {
+		rd.Load1, rd.Load5, rd.Load15 = avg.Load1, avg.Load5, avg.Load15
+	}
+
+	if names, err := r.physicalDisks(); err != nil {
+		fail(PartDisk, err)
+	} else if len(names) > 0 {
+		io, err := disk.IOCountersWithContext(ctx, names...)
+		if err != nil {
+			fail(PartDisk, err)
+		}
+		for _, d := range io {
+			rd.DiskReadBytes += d.ReadBytes
+			rd.DiskWriteBytes += d.WriteBytes
+		}
+	}
+
+	if nics, err := net.IOCountersWithContext(ctx, true); err != nil {
+		fail(PartNet, err)
+	} else {
+		for _, n := range nics {
+			if r.physicalInterface(n.Name) {
+				rd.NetRxBytes += n.BytesRecv
+				rd.NetTxBytes += n.BytesSent
+			}
+		}
+	}
+
+	if up, err := gohost.UptimeWithContext(ctx); err != nil {
+		fail(PartUptime, err)
+	} else {
+		rd.UptimeSeconds = up
+	}
+	return rd
+}
+
+// cpuTime folds /proc/stat columns into busy and total. Guest time is
+// already inside user and nice, so it is not added again.
+func cpuTime(t cpu.TimesStat) CPUTime {
+	idle := t.Idle + t.Iowait
+	total := t.User + t.Nice + t.System + t.Idle + t.Iowait + t.Irq + t.Softirq + t.Steal
+	return CPUTime{Busy: total - idle, Total: total}
+}
+
+func (r SystemReader) sys() string {
+	if r.SysRoot == "" {
+		return "/sys"
+	}
+	return r.SysRoot
+}
+
+// physicalDisks lists whole disks backed by a device (sda, vda, nvme0n1).
+// Partitions, loop, zram and device-mapper nodes are left out so that no
+// byte is counted twice.
+func (r SystemReader) physicalDisks() ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(r.sys(), "block"))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(r.sys(), "block", e.Name(), "device")); err == nil {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// physicalInterface reports whether a network interface is backed by a
+// device; loopback, bridges, veths and taps live under devices/virtual.
+func (r SystemReader) physicalInterface(name string) bool {
+	target, err := os.Readlink(filepath.Join(r.sys(), "class", "net", name))
+	if err != nil {
+		return false
+	}
+	return !strings.Contains(target, "/virtual/")
+}
+
+type emptyError string
+
+func (e emptyError) Error() string { return string(e) }
+
+func orEmpty(err error, msg string) error {
+	if err != nil {
+		return err
+	}
+	return emptyError(msg)
+}

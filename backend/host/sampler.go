@@ -1,0 +1,125 @@
+package host
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/horcrux-desktop/horcrux/backend/rate"
+)
+
+// firstSample is why rate parts are empty until a second reading exists.
+const firstSample = "measuring: rates need a second sample"
+
+// Sampler turns successive Readings into Stats. It keeps the previous
+// reading, so it belongs to one goroutine.
+type Sampler struct {
+	r    Reader
+	prev *Reading
+}
+
+// NewSampler returns a Sampler reading from r.
+func NewSampler(r Reader) *Sampler { return &Sampler{r: r} }
+
+// Sample reads the host once and returns the figures, with rates measured
+// since the previous call.
+func (s *Sampler) Sample(ctx context.Context) Stats {
+	cur := s.r.Read(ctx)
+	st := Compute(s.prev, &cur)
+	s.prev = &cur
+	return st
+}
+
+// Compute derives Stats from the current reading and the previous one (nil
+// for the first). Gauges come from cur alone; rates need both readings and
+// are missing when either lacks the part or the counters went backwards.
+func Compute(prev, cur *Reading) Stats {
+	st := Stats{
+		Time:          cur.Time,
+		Hostname:      cur.Hostname,
+		MemTotal:      cur.MemTotal,
+		MemUsed:       cur.MemUsed,
+		MemAvailable:  cur.MemAvailable,
+		SwapTotal:     cur.SwapTotal,
+		SwapUsed:      cur.SwapUsed,
+		Load1:         cur.Load1,
+		Load5:         cur.Load5,
+		Load15:        cur.Load15,
+		UptimeSeconds: cur.UptimeSeconds,
+	}
+	miss := func(p Part, why string) {
+		if st.Missing == nil {
+			st.Missing = make(map[Part]string)
+		}
+		st.Missing[p] = why
+	}
+	for p, err := range cur.Errs {
+		miss(p, err.Error())
+	}
+	rateReady := func(p Part) bool {
+		if _, failed := cur.Errs[p]; failed {
+			return false
+		}
+		if prev == nil {
+			miss(p, firstSample)
+			return false
+		}
+		if err, failed := prev.Errs[p]; failed {
+			miss(p, fmt.Sprintf("measuring: previous sample failed: %v", err))
+			return false
+		}
+		return true
+	}
+	elapsed := func() (d float64) { return cur.Time.Sub(prev.Time).Seconds() }
+
+	if rateReady(PartCPU) {
+		if pct, ok := cpuPercents(prev, cur); ok {
+			st.CPUPercent, st.CPUPerCorePercent = pct[0], pct[1:]
+		} else {
+			miss(PartCPU, "CPU counters went backwards; measuring again")
+		}
+	}
+	if rateReady(PartDisk) {
+		dt := cur.Time.Sub(prev.Time)
+		r, okR := rate.PerSecond(prev.DiskReadBytes, cur.DiskReadBytes, dt)
+		w, okW := rate.PerSecond(prev.DiskWriteBytes, cur.DiskWriteBytes, dt)
+		if okR && okW {
+			st.DiskReadBps, st.DiskWriteBps = r, w
+		} else {
+			miss(PartDisk, fmt.Sprintf("disk counters reset over %.1fs; measuring again", elapsed()))
+		}
+	}
+	if rateReady(PartNet) {
+		dt := cur.Time.Sub(prev.Time)
+		rx, okR := rate.PerSecond(prev.NetRxBytes, cur.NetRxBytes, dt)
+		tx, okT := rate.PerSecond(prev.NetTxBytes, cur.NetTxBytes, dt)
+		if okR && okT {
+			st.NetRxBps, st.NetTxBps = rx, tx
+		} else {
+			miss(PartNet, fmt.Sprintf("network counters reset over %.1fs (an interface went away?); measuring again", elapsed()))
+		}
+	}
+	return st
+}
+
+// cpuPercents returns total then per-core busy percentages; false if the
+// core count changed or any counter went backwards.
+func cpuPercents(prev, cur *Reading) ([]float64, bool) {
+	if len(prev.PerCore) != len(cur.PerCore) {
+		return nil, false
+	}
+	out := make([]float64, 0, 1+len(cur.PerCore))
+	p, ok := rate.Percent(prev.CPU.Busy, cur.CPU.Busy, prev.CPU.Total, cur.CPU.Total)
+	if !ok {
+		return nil, false
+	}
+	out = append(out, p)
+	for i := range cur.PerCore {
+		a, b := prev.PerCore[i], cur.PerCore[i]
+		p, ok := rate.Percent(a.Busy, b.Busy, a.Total, b.Total)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, p)
+	}
+	return out, true
+}
