@@ -1,0 +1,178 @@
+package collector
+
+import (
+	"context"
+	"math"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/ring"
+)
+
+func TestDownsample(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name   string
+		held   []float64
+		n, per int
+		want   []float64
+	}{
+		{"identity", []float64{1, 2, 3}, 3, 1, []float64{1, 2, 3}},
+		{"pairs averaged", []float64{1, 3, 5, 7}, 4, 2, []float64{2, 6}},
+		{"newest only", []float64{9, 9, 1, 2}, 2, 1, []float64{1, 2}},
+		{"short history padded in front", []float64{4, 6}, 4, 1, []float64{nan, nan, 4, 6}},
+		{"gap skipped in mean", []float64{2, nan, 4, 4}, 4, 2, []float64{2, 4}},
+		{"all-gap bucket is a gap", []float64{nan, nan, 1, 1}, 4, 2, []float64{nan, 1}},
+		{"ragged last bucket", []float64{1, 1, 1, 5, 7}, 5, 3, []float64{1, 6}},
+		{"per below one treated as one", []float64{1, 2}, 2, 0, []float64{1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ring.New[float64](8)
+			for _, v := range tt.held {
+				r.Push(v)
+			}
+			got := Downsample(r, tt.n, tt.per)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if !(got[i] == tt.want[i] || math.IsNaN(got[i]) && math.IsNaN(tt.want[i])) {
+					t.Fatalf("got %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestHostChartsWindowAndGaps(t *testing.T) {
+	h := newHostHistory(time.Second, time.Hour)
+	for i := range 7200 {
+		s := host.Stats{CPUPercent: float64(i % 100), CPUPerCorePercent: []float64{1, 2}, MemTotal: 100, MemUsed: 40}
+		if i == 7199 {
+			s.Missing = map[host.Part]string{host.PartNet: "gone"}
+		}
+		h.add(&s)
+	}
+	for _, tt := range []struct {
+		window time.Duration
+		points int
+		step   time.Duration
+	}{
+		{time.Minute, 60, time.Second},
+		{10 * time.Minute, 600, time.Second},
+		{time.Hour, 600, 6 * time.Second},
+		{24 * time.Hour, 600, 6 * time.Second}, // no more than kept
+	} {
+		c := h.charts(tt.window)
+		if len(c.CPU) != tt.points || c.Step != tt.step || len(c.PerCore) != 2 || len(c.PerCore[1]) != tt.points {
+			t.Errorf("window %v: %d points step %v cores %d", tt.window, len(c.CPU), c.Step, len(c.PerCore))
+		}
+		if !math.IsNaN(c.NetRx[len(c.NetRx)-1]) && tt.step == time.Second {
+			t.Errorf("window %v: missing net sample drawn as %v", tt.window, c.NetRx[len(c.NetRx)-1])
+		}
+		if c.MemTotal != 100 || c.MemUsed[0] != 40 {
+			t.Errorf("memory series wrong: total %v used %v", c.MemTotal, c.MemUsed[0])
+		}
+	}
+}
+
+// scriptedReader returns readings whose clocks advance one second per call
+// and blocks while gate is closed.
+type scriptedReader struct {
+	calls atomic.Int64
+	gate  chan struct{}
+}
+
+func (r *scriptedReader) Read(ctx context.Context) host.Reading {
+	n := r.calls.Add(1)
+	if r.gate != nil && n > 1 {
+		select {
+		case <-r.gate:
+		case <-ctx.Done():
+		}
+	}
+	sec := float64(n)
+	return host.Reading{
+		Time:     time.Unix(n, 0),
+		CPU:      host.CPUTime{Busy: 50 * sec, Total: 100 * sec},
+		PerCore:  []host.CPUTime{{Busy: 50 * sec, Total: 100 * sec}},
+		MemTotal: 1000, MemUsed: 250,
+	}
+}
+
+func TestCollectorPublishesAndStops(t *testing.T) {
+	updates := make(chan *Snapshot, 100)
+	c := New(Config{
+		Interval: 5 * time.Millisecond,
+		Host:     &scriptedReader{},
+		OnUpdate: func(s *Snapshot) {
+			select {
+			case updates <- s:
+			default:
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+
+	var got *Snapshot
+	for got == nil || !got.Host.Has(host.PartCPU) {
+		select {
+		case got = <-updates:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no snapshot with a CPU rate")
+		}
+	}
+	if got.Host.CPUPercent != 50 || got.Charts == nil || got.Charts.CPU[len(got.Charts.CPU)-1] != 50 {
+		t.Fatalf("snapshot CPU %v, chart tail %v", got.Host.CPUPercent, got.Charts.CPU)
+	}
+	c.SetWindow(time.Hour)
+	for got.Charts.Window != time.Hour {
+		select {
+		case got = <-updates:
+		case <-time.After(10 * time.Second):
+			t.Fatal("window change not republished")
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestCollectorReportsStuckHostSample(t *testing.T) {
+	gate := make(chan struct{})
+	defer close(gate)
+	updates := make(chan *Snapshot, 100)
+	c := New(Config{
+		Interval: 5 * time.Millisecond,
+		Host:     &scriptedReader{gate: gate},
+		OnUpdate: func(s *Snapshot) {
+			select {
+			case updates <- s:
+			default:
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-updates:
+			if strings.Contains(s.HostStale, "has not returned") {
+				return
+			}
+		case <-deadline:
+			t.Fatal("a stuck host sample was never reported")
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package collector
+
+import (
+	"math"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/ring"
+)
+
+// MaxChartPoints bounds the points per series handed to the UI: a chart is
+// a few hundred pixels wide, so a longer window is averaged into buckets.
+const MaxChartPoints = 600
+
+// HostCharts is the host history over one time window, oldest first, one
+// value per step. NaN marks a moment without a measurement; a chart draws it
+// as a gap rather than a made-up value.
+type HostCharts struct {
+	Window time.Duration
+	Step   time.Duration
+
+	CPU                  []float64   // percent
+	PerCore              [][]float64 // percent, one series per core
+	MemUsed, SwapUsed    []float64   // bytes
+	MemTotal, SwapTotal  float64     // bytes, latest known (0 if unknown)
+	Load1, Load5, Load15 []float64
+	DiskRead, DiskWrite  []float64 // bytes/s
+	NetRx, NetTx         []float64 // bytes/s
+}
+
+// hostHistory keeps the host series. It belongs to the collector goroutine.
+type hostHistory struct {
+	interval time.Duration
+	capacity int
+
+	cpu                  *ring.Ring[float64]
+	perCore              []*ring.Ring[float64]
+	memUsed, swapUsed    *ring.Ring[float64]
+	memTotal, swapTotal  float64
+	load1, load5, load15 *ring.Ring[float64]
+	diskR, diskW         *ring.Ring[float64]
+	netRx, netTx         *ring.Ring[float64]
+}
+
+func newHostHistory(interval, keep time.Duration) *hostHistory {
+	n := int(keep / interval)
+	if n < 2 {
+		n = 2
+	}
+	r := func() *ring.Ring[float64] { return ring.New[float64](n) }
+	return &hostHistory{
+		interval: interval, capacity: n,
+		cpu: r(), memUsed: r(), swapUsed: r(),
+		load1: r(), load5: r(), load15: r(),
+		diskR: r(), diskW: r(), netRx: r(), netTx: r(),
+	}
+}
+
+// add records one sample; parts the sample lacks are recorded as gaps.
+func (h *hostHistory) add(s *host.Stats) {
+	nan := math.NaN()
+	pick := func(p host.Part, v float64) float64 {
+		if s.Has(p) {
+			return v
+		}
+		return nan
+	}
+	h.cpu.Push(pick(host.PartCPU, s.CPUPercent))
+	if s.Has(host.PartCPU) {
+		for len(h.perCore) < len(s.CPUPerCorePercent) {
+			// A core seen for the first time has no past: fill it with gaps.
+			r := ring.New[float64](h.capacity)
+			for range h.cpu.Len() - 1 {
+				r.Push(nan)
+			}
+			h.perCore = append(h.perCore, r)
+		}
+	}
+	for i, r := range h.perCore {
+		v := nan
+		if s.Has(host.PartCPU) && i < len(s.CPUPerCorePercent) {
+			v = s.CPUPerCorePercent[i]
+		}
+		r.Push(v)
+	}
+	h.memUsed.Push(pick(host.PartMemory, float64(s.MemUsed)))
+	h.swapUsed.Push(pick(host.PartSwap, float64(s.SwapUsed)))
+	if s.Has(host.PartMemory) {
+		h.memTotal = float64(s.MemTotal)
+	}
+	if s.Has(host.PartSwap) {
+		h.swapTotal = float64(s.SwapTotal)
+	}
+	h.load1.Push(pick(host.PartLoad, s.Load1))
+	h.load5.Push(pick(host.PartLoad, s.Load5))
+	h.load15.Push(pick(host.PartLoad, s.Load15))
+	h.diskR.Push(pick(host.PartDisk, s.DiskReadBps))
+	h.diskW.Push(pick(host.PartDisk, s.DiskWriteBps))
+	h.netRx.Push(pick(host.PartNet, s.NetRxBps))
+	h.netTx.Push(pick(host.PartNet, s.NetTxBps))
+}
+
+// charts copies out the last window, averaged down to at most MaxChartPoints.
+func (h *hostHistory) charts(window time.Duration) *HostCharts {
+	n := int(window / h.interval)
+	if n < 2 {
+		n = 2
+	}
+	if n > h.capacity {
+		n = h.capacity
+	}
+	per := (n + MaxChartPoints - 1) / MaxChartPoints
+	c := &HostCharts{
+		Window: window, Step: h.interval * time.Duration(per),
+		MemTotal: h.memTotal, SwapTotal: h.swapTotal,
+	}
+	s := func(r *ring.Ring[float64]) []float64 { return Downsample(r, n, per) }
+	c.CPU = s(h.cpu)
+	c.PerCore = make([][]float64, len(h.perCore))
+	for i, r := range h.perCore {
+		c.PerCore[i] = s(r)
+	}
+	c.MemUsed, c.SwapUsed = s(h.memUsed), s(h.swapUsed)
+	c.Load1, c.Load5, c.Load15 = s(h.load1), s(h.load5), s(h.load15)
+	c.DiskRead, c.DiskWrite = s(h.diskR), s(h.diskW)
+	c.NetRx, c.NetTx = s(h.netRx), s(h.netTx)
+	return c
+}
+
+// Downsample returns the newest n values of r as n/per points, each the mean
+// of per consecutive values, oldest first. A window longer than the history
+// is padded at the front with NaN so that time runs the full width; a bucket
+// with no measured value is NaN.
+func Downsample(r *ring.Ring[float64], n, per int) []float64 {
+	if per < 1 {
+		per = 1
+	}
+	held := r.Tail(make([]float64, 0, n), n)
+	pad := n - len(held)
+	out := make([]float64, 0, (n+per-1)/per)
+	for start := 0; start < n; start += per {
+		sum, cnt := 0.0, 0
+		for i := start; i < start+per && i < n; i++ {
+			if i < pad {
+				continue
+			}
+			if v := held[i-pad]; !math.IsNaN(v) {
+				sum += v
+				cnt++
+			}
+		}
+		if cnt == 0 {
+			out = append(out, math.NaN())
+		} else {
+			out = append(out, sum/float64(cnt))
+		}
+	}
+	return out
+}
