@@ -1,0 +1,265 @@
+// Package widgets holds Horcrux's custom Fyne widgets.
+package widgets
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Series is one line of a chart: evenly spaced values, oldest first, NaN
+// where nothing was measured.
+type Series struct {
+	Name   string
+	Values []float64
+	Color  color.Color
+}
+
+// ChartData is what a chart shows at one moment. The chart keeps the slices
+// and never changes them; callers hand over fresh ones.
+type ChartData struct {
+	Series []Series
+	Window time.Duration // time covered from the left edge to now
+	Max    float64       // top of the scale; 0 picks a round number above the data
+	// Note replaces the current values when set, to say why there are none.
+	Note string
+}
+
+// Chart draws live line series with a title, a value axis with units, a
+// time axis and the current value of each series.
+type Chart struct {
+	widget.BaseWidget
+
+	title string
+	unit  Unit
+	data  ChartData
+}
+
+// NewChart returns an empty chart whose values are formatted in unit.
+func NewChart(title string, unit Unit) *Chart {
+	c := &Chart{title: title, unit: unit}
+	c.ExtendBaseWidget(c)
+	return c
+}
+
+// SetData replaces what the chart shows and redraws it. Call it on the UI
+// goroutine.
+func (c *Chart) SetData(d ChartData) {
+	c.data = d
+	c.Refresh()
+}
+
+// Data returns what the chart shows.
+func (c *Chart) Data() ChartData { return c.data }
+
+// scaleMax is the value at the top of the plot.
+func (c *Chart) scaleMax() float64 {
+	if c.data.Max > 0 {
+		return c.data.Max
+	}
+	if c.unit == UnitPercent {
+		return 100
+	}
+	peak := 0.0
+	for _, s := range c.data.Series {
+		for _, v := range s.Values {
+			if !math.IsNaN(v) && v > peak {
+				peak = v
+			}
+		}
+	}
+	if peak == 0 && (c.unit == UnitBytes || c.unit == UnitBytesPerSec) {
+		return 1024
+	}
+	return niceCeil(peak, c.unit)
+}
+
+// lastValue is the newest measured value of s, or NaN when the newest
+// sample is missing: an old value would pass for a current one.
+func lastValue(s Series) float64 {
+	if len(s.Values) == 0 {
+		return math.NaN()
+	}
+	return s.Values[len(s.Values)-1]
+}
+
+// CreateRenderer implements fyne.Widget.
+func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
+	r := &chartRenderer{c: c}
+	r.bg = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	r.bg.CornerRadius = theme.InputRadiusSize()
+	r.title = canvas.NewText(c.title, theme.Color(theme.ColorNameForeground))
+	r.title.TextStyle.Bold = true
+	r.raster = canvas.NewRaster(func(w, h int) image.Image {
+		s := c.data.Series
+		return plot(w, h, s, c.scaleMax(), len(s) <= 2)
+	})
+	for i := range r.grid {
+		r.grid[i] = canvas.NewLine(theme.Color(theme.ColorNameSeparator))
+		r.grid[i].StrokeWidth = 1
+	}
+	for i := range r.yLabels {
+		r.yLabels[i] = r.small(theme.Color(theme.ColorNamePlaceHolder))
+		r.yLabels[i].Alignment = fyne.TextAlignTrailing
+	}
+	r.xLeft = r.small(theme.Color(theme.ColorNamePlaceHolder))
+	r.xRight = r.small(theme.Color(theme.ColorNamePlaceHolder))
+	r.xRight.Alignment = fyne.TextAlignTrailing
+	r.update()
+	return r
+}
+
+type chartRenderer struct {
+	c       *Chart
+	bg      *canvas.Rectangle
+	title   *canvas.Text
+	values  []*canvas.Text // one per series, in its colour
+	raster  *canvas.Raster
+	grid    [3]*canvas.Line
+	yLabels [3]*canvas.Text // top, middle, bottom
+	xLeft   *canvas.Text
+	xRight  *canvas.Text
+	objects []fyne.CanvasObject
+}
+
+func (r *chartRenderer) small(c color.Color) *canvas.Text {
+	t := canvas.NewText("", c)
+	t.TextSize = theme.CaptionTextSize()
+	return t
+}
+
+const chartPad = 6
+
+func (r *chartRenderer) MinSize() fyne.Size {
+	return fyne.NewSize(240, 140)
+}
+
+func (r *chartRenderer) Layout(size fyne.Size) {
+	r.bg.Resize(size)
+	r.bg.Move(fyne.NewPos(0, 0))
+
+	th := r.title.MinSize()
+	r.title.Move(fyne.NewPos(chartPad, chartPad))
+	r.title.Resize(th)
+
+	// Current values sit right-aligned on the title row, last series rightmost.
+	x := size.Width - chartPad
+	for i := len(r.values) - 1; i >= 0; i-- {
+		m := r.values[i].MinSize()
+		x -= m.Width
+		r.values[i].Move(fyne.NewPos(x, chartPad+(th.Height-m.Height)/2))
+		r.values[i].Resize(m)
+		x -= chartPad * 2
+	}
+
+	labelW := float32(0)
+	for _, l := range r.yLabels {
+		labelW = max(labelW, l.MinSize().Width)
+	}
+	xh := r.xLeft.MinSize().Height
+	top := chartPad + th.Height + chartPad
+	left := chartPad + labelW + chartPad
+	right := size.Width - chartPad
+	bottom := size.Height - chartPad - xh
+	if bottom < top+10 {
+		bottom = top + 10
+	}
+	r.raster.Move(fyne.NewPos(left, top))
+	r.raster.Resize(fyne.NewSize(right-left, bottom-top))
+	for i, g := range r.grid {
+		y := top + (bottom-top)*float32(i)/2
+		g.Position1 = fyne.NewPos(left, y)
+		g.Position2 = fyne.NewPos(right, y)
+		lh := r.yLabels[i].MinSize().Height
+		r.yLabels[i].Move(fyne.NewPos(chartPad, y-lh/2))
+		r.yLabels[i].Resize(fyne.NewSize(labelW, lh))
+	}
+	r.xLeft.Move(fyne.NewPos(left, bottom))
+	r.xLeft.Resize(r.xLeft.MinSize())
+	rm := r.xRight.MinSize()
+	r.xRight.Move(fyne.NewPos(right-rm.Width, bottom))
+	r.xRight.Resize(rm)
+}
+
+// update brings the texts and colours in line with the chart's data.
+func (r *chartRenderer) update() {
+	d := r.c.data
+	top := r.c.scaleMax()
+	for i, v := range []float64{top, top / 2, 0} {
+		r.yLabels[i].Text = r.c.unit.Format(v)
+	}
+	r.xLeft.Text = "-" + windowLabel(d.Window)
+	r.xRight.Text = "now"
+
+	want := len(d.Series)
+	if d.Note != "" {
+		want = 1
+	}
+	for len(r.values) < want {
+		r.values = append(r.values, r.small(theme.Color(theme.ColorNameForeground)))
+	}
+	r.values = r.values[:want]
+	if d.Note != "" {
+		r.values[0].Text = d.Note
+		r.values[0].Color = theme.Color(theme.ColorNamePlaceHolder)
+	} else {
+		for i, s := range d.Series {
+			v := r.c.unit.Format(lastValue(s))
+			if s.Name != "" {
+				v = s.Name + " " + v
+			}
+			r.values[i].Text = v
+			r.values[i].Color = s.Color
+		}
+	}
+
+	r.objects = r.objects[:0]
+	r.objects = append(r.objects, r.bg)
+	for _, g := range r.grid {
+		r.objects = append(r.objects, g)
+	}
+	r.objects = append(r.objects, r.raster, r.title)
+	for _, v := range r.values {
+		r.objects = append(r.objects, v)
+	}
+	for _, l := range r.yLabels {
+		r.objects = append(r.objects, l)
+	}
+	r.objects = append(r.objects, r.xLeft, r.xRight)
+}
+
+func (r *chartRenderer) Refresh() {
+	r.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
+	r.title.Text = r.c.title
+	r.title.Color = theme.Color(theme.ColorNameForeground)
+	r.update()
+	r.Layout(r.c.Size())
+	for _, o := range r.objects {
+		o.Refresh()
+	}
+}
+
+func (r *chartRenderer) Objects() []fyne.CanvasObject { return r.objects }
+
+func (r *chartRenderer) Destroy() {}
+
+// windowLabel names a time window the way the window chooser does.
+func windowLabel(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0 s"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	default:
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+}

@@ -1,0 +1,126 @@
+package widgets
+
+import (
+	"image"
+	"image/color"
+	"math"
+)
+
+// plot draws series onto an RGBA image of w x h pixels, with values scaled
+// so that 0 is the bottom row and max the top. NaN values leave gaps. The
+// first series is also shaded below its line when fill is set.
+func plot(w, h int, series []Series, max float64, fill bool) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	if w < 2 || h < 2 || max <= 0 {
+		return img
+	}
+	for si, s := range series {
+		n := len(s.Values)
+		if n == 0 {
+			continue
+		}
+		x := func(i int) float64 {
+			if n == 1 {
+				return float64(w - 1)
+			}
+			return float64(i) * float64(w-1) / float64(n-1)
+		}
+		y := func(v float64) float64 {
+			v = math.Max(0, math.Min(v, max))
+			return float64(h-1) - v/max*float64(h-1)
+		}
+		c := toNRGBA(s.Color)
+		if fill && si == 0 {
+			shade := c
+			shade.A = 48
+			for i := 0; i+1 < n; i++ {
+				a, b := s.Values[i], s.Values[i+1]
+				if math.IsNaN(a) || math.IsNaN(b) {
+					continue
+				}
+				fillBelow(img, x(i), y(a), x(i+1), y(b), shade)
+			}
+		}
+		for i := 0; i < n; i++ {
+			v := s.Values[i]
+			if math.IsNaN(v) {
+				continue
+			}
+			if i+1 < n && !math.IsNaN(s.Values[i+1]) {
+				line(img, x(i), y(v), x(i+1), y(s.Values[i+1]), c)
+			} else if i == 0 || math.IsNaN(s.Values[i-1]) {
+				// A lone sample between gaps still shows as a dot.
+				blend(img, int(math.Round(x(i))), int(math.Round(y(v))), c, 1)
+			}
+		}
+	}
+	return img
+}
+
+func toNRGBA(c color.Color) color.NRGBA {
+	if c == nil {
+		return color.NRGBA{0x33, 0x99, 0xff, 0xff}
+	}
+	return color.NRGBAModel.Convert(c).(color.NRGBA)
+}
+
+// blend paints c over the pixel at (x, y) with coverage a in [0, 1].
+func blend(img *image.RGBA, x, y int, c color.NRGBA, a float64) {
+	if !(image.Point{x, y}.In(img.Rect)) || a <= 0 {
+		return
+	}
+	i := img.PixOffset(x, y)
+	alpha := float64(c.A) / 255 * math.Min(a, 1)
+	p := img.Pix[i : i+4 : i+4]
+	p[0] = uint8(float64(c.R)*alpha + float64(p[0])*(1-alpha))
+	p[1] = uint8(float64(c.G)*alpha + float64(p[1])*(1-alpha))
+	p[2] = uint8(float64(c.B)*alpha + float64(p[2])*(1-alpha))
+	p[3] = uint8(255*alpha + float64(p[3])*(1-alpha))
+}
+
+// line draws an anti-aliased line (Xiaolin Wu), two pixels thick so that it
+// reads well on any scale.
+func line(img *image.RGBA, x0, y0, x1, y1 float64, c color.NRGBA) {
+	steep := math.Abs(y1-y0) > math.Abs(x1-x0)
+	if steep {
+		x0, y0, x1, y1 = y0, x0, y1, x1
+	}
+	if x0 > x1 {
+		x0, x1, y0, y1 = x1, x0, y1, y0
+	}
+	grad := 1.0
+	if dx := x1 - x0; dx != 0 {
+		grad = (y1 - y0) / dx
+	}
+	plotAA := func(x int, y float64) {
+		fy := math.Floor(y)
+		frac := y - fy
+		for k, cov := range [3]float64{1 - frac, 1, frac} {
+			px, py := x, int(fy)+k
+			if steep {
+				px, py = py, px
+			}
+			blend(img, px, py, c, cov)
+		}
+	}
+	for x := int(math.Round(x0)); x <= int(math.Round(x1)); x++ {
+		plotAA(x, y0+grad*(float64(x)-x0))
+	}
+}
+
+// fillBelow shades the area under the segment from (x0, y0) to (x1, y1)
+// down to the bottom row.
+func fillBelow(img *image.RGBA, x0, y0, x1, y1 float64, c color.NRGBA) {
+	h := img.Rect.Dy()
+	from, to := int(math.Round(x0)), int(math.Round(x1))
+	for x := from; x < to || x == from; x++ {
+		t := 0.0
+		if to != from {
+			t = float64(x-from) / float64(to-from)
+		}
+		top := int(math.Round(y0 + t*(y1-y0)))
+		for y := top + 1; y < h; y++ {
+			blend(img, x, y, c, 1)
+		}
+	}
+}
