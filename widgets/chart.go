@@ -99,7 +99,7 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r.title.TextStyle.Bold = true
 	r.raster = canvas.NewRaster(func(w, h int) image.Image {
 		s := c.data.Series
-		return plot(w, h, s, c.scaleMax(), len(s) <= 2)
+		return plot(w, h, s, c.scaleMax(), len(s) == 1)
 	})
 	for i := range r.grid {
 		r.grid[i] = canvas.NewLine(theme.Color(theme.ColorNameSeparator))

@@ -1,0 +1,230 @@
+package app
+
+import (
+	"fmt"
+	"image/color"
+	"sort"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/widgets"
+)
+
+// Windows are the chart time windows offered, in the chooser's order.
+var windowChoices = []struct {
+	label string
+	d     time.Duration
+}{
+	{"1 min", time.Minute},
+	{"10 min", 10 * time.Minute},
+	{"1 h", time.Hour},
+}
+
+// palette colours series in a fixed order so a series keeps its colour.
+var palette = []color.NRGBA{
+	{0x3d, 0x9c, 0xf0, 0xff}, // blue
+	{0xf5, 0x9e, 0x2a, 0xff}, // orange
+	{0x4c, 0xc2, 0x6b, 0xff}, // green
+	{0xd9, 0x5f, 0xd0, 0xff}, // magenta
+	{0xe8, 0x4d, 0x4d, 0xff}, // red
+	{0x2b, 0xc4, 0xc4, 0xff}, // teal
+	{0xc9, 0xc0, 0x3a, 0xff}, // olive
+	{0x9a, 0x7b, 0xf0, 0xff}, // violet
+}
+
+func colorOf(i int) color.Color { return palette[i%len(palette)] }
+
+// hostView is the Host tab: a header, the window chooser and six charts.
+type hostView struct {
+	root    fyne.CanvasObject
+	header  *widget.Label
+	status  *widget.Label
+	chooser *widget.RadioGroup
+	cpu     *widgets.Chart
+	cores   *widgets.Chart
+	mem     *widgets.Chart
+	load    *widgets.Chart
+	disk    *widgets.Chart
+	net     *widgets.Chart
+}
+
+// newHostView builds the Host tab; onWindow is told when the user picks
+// another time window.
+func newHostView(window time.Duration, onWindow func(time.Duration)) *hostView {
+	v := &hostView{
+		header: widget.NewLabel("Measuring the host…"),
+		status: widget.NewLabel(""),
+		cpu:    widgets.NewChart("CPU", widgets.UnitPercent),
+		cores:  widgets.NewChart("CPU per core", widgets.UnitPercent),
+		mem:    widgets.NewChart("Memory and swap", widgets.UnitBytes),
+		load:   widgets.NewChart("Load average", widgets.UnitNumber),
+		disk:   widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),
+		net:    widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
+	}
+	v.header.TextStyle.Bold = true
+	v.status.Importance = widget.WarningImportance
+	v.status.Wrapping = fyne.TextWrapWord
+	v.status.Hide()
+
+	labels := make([]string, len(windowChoices))
+	for i, c := range windowChoices {
+		labels[i] = c.label
+	}
+	v.chooser = widget.NewRadioGroup(labels, func(s string) {
+		for _, c := range windowChoices {
+			if c.label == s {
+				onWindow(c.d)
+			}
+		}
+	})
+	v.chooser.Horizontal = true
+	v.chooser.Required = true
+	v.chooser.Selected = windowLabel(window)
+
+	top := container.NewBorder(nil, nil, v.header, container.NewHBox(widget.NewLabel("Window"), v.chooser))
+	grid := container.NewAdaptiveGrid(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
+	v.root = container.NewBorder(container.NewVBox(top, v.status), nil, nil, nil, grid)
+	return v
+}
+
+func windowLabel(d time.Duration) string {
+	for _, c := range windowChoices {
+		if c.d == d {
+			return c.label
+		}
+	}
+	return windowChoices[0].label
+}
+
+// show renders one snapshot. It runs on the UI goroutine.
+func (v *hostView) show(s *collector.Snapshot) {
+	v.header.SetText(hostHeader(&s.Host))
+	if msg := hostProblems(s); msg != "" {
+		v.status.SetText(msg)
+		v.status.Show()
+	} else {
+		v.status.Hide()
+	}
+	if s.Charts == nil {
+		return
+	}
+	d := hostChartData(s)
+	v.cpu.SetData(d.cpu)
+	v.cores.SetData(d.cores)
+	v.mem.SetData(d.mem)
+	v.load.SetData(d.load)
+	v.disk.SetData(d.disk)
+	v.net.SetData(d.net)
+}
+
+// hostHeader is the one-line summary above the charts.
+func hostHeader(h *host.Stats) string {
+	var parts []string
+	if h.Hostname != "" {
+		parts = append(parts, h.Hostname)
+	}
+	if h.Has(host.PartCPU) && len(h.CPUPerCorePercent) > 0 {
+		parts = append(parts, fmt.Sprintf("%d CPUs", len(h.CPUPerCorePercent)))
+	}
+	if h.Has(host.PartMemory) && h.MemTotal > 0 {
+		parts = append(parts, widgets.FormatBytes(float64(h.MemTotal))+" memory")
+	}
+	if h.Has(host.PartUptime) && h.UptimeSeconds > 0 {
+		parts = append(parts, "up "+formatUptime(time.Duration(h.UptimeSeconds)*time.Second))
+	}
+	if len(parts) == 0 {
+		return "Measuring the host…"
+	}
+	return strings.Join(parts, " · ")
+}
+
+// hostProblems lists, in words, what the host figures lack and why. Parts
+// waiting for their second sample are not problems.
+func hostProblems(s *collector.Snapshot) string {
+	var msgs []string
+	if s.HostStale != "" {
+		msgs = append(msgs, s.HostStale)
+	}
+	parts := make([]string, 0, len(s.Host.Missing))
+	for p, why := range s.Host.Missing {
+		if !strings.HasPrefix(why, "measuring") {
+			parts = append(parts, fmt.Sprintf("%s unavailable: %s", p, why))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(append(msgs, parts...), "\n")
+}
+
+func formatUptime(d time.Duration) string {
+	days := d / (24 * time.Hour)
+	d -= days * 24 * time.Hour
+	h, m := d/time.Hour, (d%time.Hour)/time.Minute
+	if days > 0 {
+		return fmt.Sprintf("%dd %dh %dm", days, h, m)
+	}
+	if h > 0 {
+		return fmt.Sprintf("%dh %dm", h, m)
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// hostCharts is what the six host charts show for one snapshot.
+type hostCharts struct {
+	cpu, cores, mem, load, disk, net widgets.ChartData
+}
+
+// hostChartData turns a snapshot into chart data; a pure function of it.
+func hostChartData(s *collector.Snapshot) hostCharts {
+	c := s.Charts
+	note := func(p host.Part) string {
+		if why, ok := s.Host.Missing[p]; ok && !strings.HasPrefix(why, "measuring") {
+			return "unavailable"
+		}
+		return ""
+	}
+	series := func(names []string, vals ...[]float64) []widgets.Series {
+		out := make([]widgets.Series, len(vals))
+		for i, v := range vals {
+			out[i] = widgets.Series{Name: names[i], Values: v, Color: colorOf(i)}
+		}
+		return out
+	}
+	var d hostCharts
+	d.cpu = widgets.ChartData{Window: c.Window, Note: note(host.PartCPU),
+		Series: series([]string{"total"}, c.CPU)}
+
+	cores := make([]widgets.Series, len(c.PerCore))
+	for i, v := range c.PerCore {
+		cores[i] = widgets.Series{Name: fmt.Sprintf("cpu%d", i), Values: v, Color: colorOf(i)}
+	}
+	d.cores = widgets.ChartData{Window: c.Window, Series: cores, Note: note(host.PartCPU)}
+	if len(cores) > 4 && d.cores.Note == "" {
+		// Too many cores to label each: name the busiest instead.
+		busiest, at := -1, 0.0
+		for i, s := range cores {
+			if v := s.Values[len(s.Values)-1]; v == v && (busiest < 0 || v > at) {
+				busiest, at = i, v
+			}
+		}
+		d.cores.Note = fmt.Sprintf("%d cores", len(cores))
+		if busiest >= 0 {
+			d.cores.Note += fmt.Sprintf(", busiest cpu%d %.0f %%", busiest, at)
+		}
+	}
+
+	d.mem = widgets.ChartData{Window: c.Window, Max: max(c.MemTotal, c.SwapTotal), Note: note(host.PartMemory),
+		Series: series([]string{"used", "swap"}, c.MemUsed, c.SwapUsed)}
+	d.load = widgets.ChartData{Window: c.Window, Note: note(host.PartLoad),
+		Series: series([]string{"1m", "5m", "15m"}, c.Load1, c.Load5, c.Load15)}
+	d.disk = widgets.ChartData{Window: c.Window, Note: note(host.PartDisk),
+		Series: series([]string{"read", "write"}, c.DiskRead, c.DiskWrite)}
+	d.net = widgets.ChartData{Window: c.Window, Note: note(host.PartNet),
+		Series: series([]string{"rx", "tx"}, c.NetRx, c.NetTx)}
+	return d
+}

@@ -1,0 +1,147 @@
+// Command horcrux shows the host, its virtual machines and its containers
+// in a desktop window, or prints one snapshot of them for scripts.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/app"
+	"github.com/horcrux-desktop/horcrux/backend/report"
+)
+
+// version is set at release time with -ldflags "-X main.version=...".
+var version = "0.1.0"
+
+const usage = `Horcrux shows this machine, its virtual machines and its containers.
+
+Usage:
+  horcrux [flags]                  open the window
+  horcrux snapshot [--json] [flags] print one snapshot (rates over one interval)
+  horcrux version                  print the version
+  horcrux help                     print this help
+
+Flags (before or after the command):
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// globals are the flags every command accepts.
+type globals struct {
+	connect    string
+	dockerHost string
+	interval   time.Duration
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.connect, "connect", "", "libvirt `URI` (as virsh -c; default: $LIBVIRT_DEFAULT_URI, then qemu:///system, then qemu:///session)")
+	fs.StringVar(&g.dockerHost, "docker-host", "", "Docker or Podman engine `HOST` (unix:// or tcp://; default: $DOCKER_HOST, then unix:///var/run/docker.sock)")
+	fs.DurationVar(&g.interval, "interval", time.Second, "sampling `period`")
+}
+
+// run is main without the process: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	var g globals
+	top := flag.NewFlagSet("horcrux", flag.ContinueOnError)
+	top.SetOutput(stderr)
+	g.register(top)
+	top.Usage = func() {
+		fmt.Fprint(top.Output(), usage)
+		top.PrintDefaults()
+	}
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			top.SetOutput(stdout)
+			top.Usage()
+			return 0
+		}
+		return 2
+	}
+	if g.interval <= 0 {
+		fmt.Fprintln(stderr, "horcrux: --interval must be positive")
+		return 2
+	}
+	rest := top.Args()
+	if len(rest) == 0 {
+		return runWindow(g, stderr)
+	}
+	switch cmd, cmdArgs := rest[0], rest[1:]; cmd {
+	case "snapshot":
+		return runSnapshot(g, cmdArgs, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "horcrux", versionString())
+		return 0
+	case "help":
+		top.SetOutput(stdout)
+		top.Usage()
+		return 0
+	default:
+		fmt.Fprintf(stderr, "horcrux: unknown command %q (try horcrux --help)\n", cmd)
+		return 2
+	}
+}
+
+func runWindow(g globals, stderr io.Writer) int {
+	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval})
+	if err != nil {
+		fmt.Fprintln(stderr, "horcrux:", err)
+		return 1
+	}
+	return 0
+}
+
+func runSnapshot(g globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("horcrux snapshot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON (the documented shape) instead of a table")
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "horcrux snapshot: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	r, err := report.Take(ctx, report.Config{Interval: g.interval})
+	if err != nil {
+		fmt.Fprintln(stderr, "horcrux snapshot:", err)
+		return 1
+	}
+	if *asJSON {
+		err = r.WriteJSON(stdout)
+	} else {
+		err = r.WriteTable(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "horcrux snapshot:", err)
+		return 1
+	}
+	return 0
+}
+
+// versionString is the release version plus the commit it was built from.
+func versionString() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+	}
+	return v
+}
