@@ -1,0 +1,50 @@
+# Horcrux: `make run` runs the app, `make test` passes the tests.
+GO    ?= go
+BIN   := horcrux
+# libvirt is dlopened at the first call: the binary starts without libvirt.
+TAGS  := libvirt_dlopen
+FYNE  := $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
+export GOFLAGS := -tags=$(TAGS)
+
+.PHONY: all deps deps-test build run test vet fmt-check bench package screenshot clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+build: deps
+	$(GO) build -o $(BIN) .
+
+run: build
+	./$(BIN)
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Unit tests, golden widget tests, the real window under Xvfb, and the
+# integration tests, which start their own daemons.
+test: deps-test vet fmt-check
+	HORCRUX_WINDOW_TEST=1 HORCRUX_INTEGRATION=1 $(GO) test -race -count=1 -timeout 25m ./...
+
+bench: build
+	@scripts/deps.sh bench
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	bench/idle.sh
+
+# A README screenshot of the real window under Xvfb.
+screenshot: deps-test
+	HORCRUX_WINDOW_TEST=1 HORCRUX_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(GO) test -count=1 -run TestWindowShowsLiveCharts .
+
+package: deps
+	$(FYNE) package -os linux -name $(BIN) --tags $(TAGS) --release
+
+clean:
+	rm -f $(BIN) *.tar.xz

@@ -1,0 +1,3 @@
+// Package novncassets will hold the console page and the pinned noVNC
+// package, embedded into the binary at build time.
+package novncassets

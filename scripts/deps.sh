@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, or names them.
+# Usage: scripts/deps.sh build|test|bench
+set -eu
+
+build="gcc pkg-config libgl1-mesa-dev xorg-dev libxxf86vm-dev"
+test="$build xvfb xauth xdotool imagemagick
+  libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
+  docker.io containerd runc iptables
+  tigervnc-standalone-server x11vnc chromium"
+bench="$test websockify"
+
+case "${1:-}" in
+build) want=$build ;;
+test) want=$test ;;
+bench) want=$bench ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ]; then
+	echo "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+else
+	echo "missing Debian packages; install them with:" >&2
+	echo "  sudo apt-get install$missing" >&2
+	exit 1
+fi

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The window tests drive the real binary on a real X server (Xvfb). They run
+// when HORCRUX_WINDOW_TEST=1, as `make test` sets; missing tools then fail
+// the test rather than skip it.
+func windowTest(t *testing.T) {
+	t.Helper()
+	if os.Getenv("HORCRUX_WINDOW_TEST") != "1" {
+		t.Skip("set HORCRUX_WINDOW_TEST=1 (make test does) to run the real-window tests")
+	}
+	for _, tool := range []string{"Xvfb", "xdotool", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: install xvfb xdotool imagemagick (make deps)", tool)
+		}
+	}
+}
+
+// buildBinary builds horcrux into a temporary folder.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "horcrux")
+	// -race reuses the race-built packages of `go test -race` and checks the
+	// real app for data races too.
+	out, err := exec.Command("go", "build", "-race", "-tags", "libvirt_dlopen", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startXvfb starts a private X server and returns its DISPLAY.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	num := make(chan string, 1)
+	go func() {
+		buf := make([]byte, 16)
+		n, _ := r.Read(buf)
+		num <- strings.TrimSpace(string(buf[:n]))
+	}()
+	select {
+	case n := <-num:
+		if _, err := strconv.Atoi(n); err != nil {
+			t.Fatalf("Xvfb did not report a display: %q", n)
+		}
+		return ":" + n
+	case <-time.After(30 * time.Second):
+		t.Fatal("Xvfb did not start")
+	}
+	return ""
+}
+
+// startApp runs the binary on display with a fresh home, so preferences
+// start empty.
+func startApp(t *testing.T, bin, display, home string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd, &logs
+}
+
+func x(t *testing.T, ctx context.Context, display string, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			err = fmt.Errorf("%v: %s", err, ee.Stderr)
+		}
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return out
+}
+
+// screenshot captures the whole X screen.
+func screenshot(t *testing.T, display string) image.Image {
+	t.Helper()
+	out := x(t, context.Background(), display, "import", "-window", "root", "png:-")
+	img, err := png.Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	return img
+}
+
+// chartPixels counts pixels in rect whose colour is near the first series
+// colour (the CPU line); a blank or frozen window has none.
+func chartPixels(img image.Image, rect image.Rectangle) int {
+	n := 0
+	for y := rect.Min.Y; y < rect.Max.Y; y++ {
+		for x := rect.Min.X; x < rect.Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if near(r>>8, 0x3d) && near(g>>8, 0x9c) && near(b>>8, 0xf0) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func near(a uint32, b int) bool { d := int(a) - b; return d > -40 && d < 40 }
+
+func TestWindowShowsLiveCharts(t *testing.T) {
+	windowTest(t)
+	bin := buildBinary(t)
+	display := startXvfb(t)
+	home := t.TempDir()
+	app, logs := startApp(t, bin, display, home)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ids := strings.Fields(string(x(t, ctx, display, "xdotool", "search", "--sync", "--name", "^Horcrux$")))
+	if len(ids) == 0 {
+		t.Fatalf("no Horcrux window; app said:\n%s", logs)
+	}
+	win := ids[0]
+
+	// The charts fill in as samples arrive: wait for the CPU line inside the
+	// plot area (below the title row, whose current value is blue text too).
+	var img image.Image
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		img = screenshot(t, display)
+		if chartPixels(img, image.Rect(60, 115, 545, 270)) > 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no chart line drawn after 30 s; app said:\n%s", logs)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if out := os.Getenv("HORCRUX_SCREENSHOT"); out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, img); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+
+	// Ctrl+Q quits cleanly and remembers the window size.
+	x(t, ctx, display, "xdotool", "windowfocus", "--sync", win)
+	x(t, ctx, display, "xdotool", "key", "--window", win, "ctrl+q")
+	done := make(chan error, 1)
+	go func() { done <- app.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("horcrux exited with %v after Ctrl+Q:\n%s", err, logs)
+		}
+	case <-ctx.Done():
+		t.Fatalf("horcrux still running after Ctrl+Q:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "Error in Fyne call thread") || strings.Contains(logs.String(), "panic") {
+		t.Fatalf("UI thread misuse or panic:\n%s", logs)
+	}
+	prefs, err := os.ReadFile(filepath.Join(home, ".config", "fyne", "io.github.horcrux-desktop", "preferences.json"))
+	if err != nil {
+		t.Fatalf("preferences not saved: %v", err)
+	}
+	if !strings.Contains(string(prefs), `"window.width":1100`) {
+		t.Fatalf("window size not remembered: %s", prefs)
+	}
+}
+
+func TestNoDisplayIsAClearError(t *testing.T) {
+	windowTest(t)
+	bin := buildBinary(t)
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("want a non-zero exit without a display, got %v:\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "no display") || strings.Contains(string(out), "panic") {
+		t.Fatalf("unclear error without a display:\n%s", out)
+	}
+}
