@@ -99,7 +99,8 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r.title.TextStyle.Bold = true
 	r.raster = canvas.NewRaster(func(w, h int) image.Image {
 		s := c.data.Series
-		return plot(w, h, s, c.scaleMax(), len(s) == 1)
+		r.img = plot(r.img, w, h, s, c.scaleMax(), len(s) == 1)
+		return r.img
 	})
 	for i := range r.grid {
 		r.grid[i] = canvas.NewLine(theme.Color(theme.ColorNameSeparator))
@@ -122,6 +123,7 @@ type chartRenderer struct {
 	title   *canvas.Text
 	values  []*canvas.Text // one per series, in its colour
 	raster  *canvas.Raster
+	img     *image.RGBA // reused by the raster between updates
 	grid    [3]*canvas.Line
 	yLabels [3]*canvas.Text // top, middle, bottom
 	xLeft   *canvas.Text

@@ -83,7 +83,7 @@ func TestChartCurrentValueIsNewestSample(t *testing.T) {
 
 func TestPlotLeavesGapsEmpty(t *testing.T) {
 	nan := math.NaN()
-	img := plot(100, 50, []Series{{Values: []float64{10, 10, nan, nan, 10, 10}, Color: blue}}, 20, false)
+	img := plot(nil, 100, 50, []Series{{Values: []float64{10, 10, nan, nan, 10, 10}, Color: blue}}, 20, false)
 	painted := func(x0, x1 int) bool {
 		for x := x0; x <= x1; x++ {
 			for y := 0; y < 50; y++ {

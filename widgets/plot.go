@@ -8,9 +8,15 @@ import (
 
 // plot draws series onto an RGBA image of w x h pixels, with values scaled
 // so that 0 is the bottom row and max the top. NaN values leave gaps. The
-// first series is also shaded below its line when fill is set.
-func plot(w, h int, series []Series, max float64, fill bool) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
+// first series is also shaded below its line when fill is set. It draws into
+// img when that has the right size, so a live chart allocates no image per
+// update.
+func plot(img *image.RGBA, w, h int, series []Series, max float64, fill bool) *image.RGBA {
+	if img == nil || img.Rect.Dx() != w || img.Rect.Dy() != h {
+		img = image.NewRGBA(image.Rect(0, 0, w, h))
+	} else {
+		clear(img.Pix)
+	}
 	if w < 2 || h < 2 || max <= 0 {
 		return img
 	}
