@@ -43,6 +43,7 @@ func colorOf(i int) color.Color { return palette[i%len(palette)] }
 // hostView is the Host tab: a header, the window chooser and six charts.
 type hostView struct {
 	root    fyne.CanvasObject
+	top     *fyne.Container // header and status; relaid out when the status shows or hides
 	header  *widget.Label
 	status  *widget.Label
 	chooser *widget.RadioGroup
@@ -88,8 +89,9 @@ func newHostView(window time.Duration, onWindow func(time.Duration)) *hostView {
 	v.chooser.Selected = windowLabel(window)
 
 	top := container.NewBorder(nil, nil, v.header, container.NewHBox(widget.NewLabel("Window"), v.chooser))
-	grid := container.NewAdaptiveGrid(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
-	v.root = container.NewBorder(container.NewVBox(top, v.status), nil, nil, nil, grid)
+	grid := container.NewGridWithColumns(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
+	v.top = container.NewVBox(top, v.status)
+	v.root = container.NewBorder(v.top, nil, nil, nil, grid)
 	return v
 }
 
@@ -105,11 +107,12 @@ func windowLabel(d time.Duration) string {
 // show renders one snapshot. It runs on the UI goroutine.
 func (v *hostView) show(s *collector.Snapshot) {
 	v.header.SetText(hostHeader(&s.Host))
-	if msg := hostProblems(s); msg != "" {
+	msg := hostProblems(s)
+	if msg != v.status.Text || (msg != "") != v.status.Visible() {
 		v.status.SetText(msg)
-		v.status.Show()
-	} else {
-		v.status.Hide()
+		v.status.Hidden = msg == ""
+		v.top.Refresh()
+		v.root.Refresh()
 	}
 	if s.Charts == nil {
 		return
@@ -130,7 +133,8 @@ func hostHeader(h *host.Stats) string {
 		parts = append(parts, h.Hostname)
 	}
 	if h.Has(host.PartCPU) && len(h.CPUPerCorePercent) > 0 {
-		parts = append(parts, fmt.Sprintf("%d CPUs", len(h.CPUPerCorePercent)))
+		n := len(h.CPUPerCorePercent)
+		parts = append(parts, fmt.Sprintf("%d CPU%s", n, map[bool]string{true: "s"}[n != 1]))
 	}
 	if h.Has(host.PartMemory) && h.MemTotal > 0 {
 		parts = append(parts, widgets.FormatBytes(float64(h.MemTotal))+" memory")

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/host"
+)
+
+// fakeSnapshot is a snapshot of a host with the given cores, a minute of
+// history, and the listed parts missing.
+func fakeSnapshot(cores int, missing map[host.Part]string) *collector.Snapshot {
+	series := func(f func(i int) float64) []float64 {
+		v := make([]float64, 60)
+		for i := range v {
+			v[i] = f(i)
+		}
+		return v
+	}
+	per := make([][]float64, cores)
+	pct := make([]float64, cores)
+	for c := range per {
+		per[c] = series(func(i int) float64 { return float64((i*7 + c*13) % 100) })
+		pct[c] = per[c][59]
+	}
+	return &collector.Snapshot{
+		Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC),
+		Host: host.Stats{
+			Hostname: "box", CPUPercent: 42, CPUPerCorePercent: pct,
+			MemTotal: 16 << 30, MemUsed: 4 << 30, UptimeSeconds: 90061, Missing: missing,
+		},
+		Charts: &collector.HostCharts{
+			Window: time.Minute, Step: time.Second,
+			CPU:      series(func(i int) float64 { return 40 + 20*math.Sin(float64(i)/5) }),
+			PerCore:  per,
+			MemUsed:  series(func(i int) float64 { return float64(4 << 30) }),
+			SwapUsed: series(func(i int) float64 { return 0 }),
+			MemTotal: 16 << 30,
+			Load1:    series(func(i int) float64 { return 1 }), Load5: series(func(i int) float64 { return 0.5 }),
+			Load15:   series(func(i int) float64 { return 0.25 }),
+			DiskRead: series(func(i int) float64 { return float64(i << 20) }), DiskWrite: series(func(i int) float64 { return 0 }),
+			NetRx: series(func(i int) float64 { return 1 << 10 }), NetTx: series(func(i int) float64 { return 1 << 9 }),
+		},
+	}
+}
+
+func TestHostChartData(t *testing.T) {
+	d := hostChartData(fakeSnapshot(2, map[host.Part]string{
+		host.PartDisk: "open /proc/diskstats: permission denied",
+		host.PartNet:  "measuring: rates need a second sample",
+	}))
+	if d.disk.Note != "unavailable" {
+		t.Errorf("a failed disk part is not flagged: %q", d.disk.Note)
+	}
+	if d.net.Note != "" {
+		t.Errorf("a part waiting for its second sample is flagged: %q", d.net.Note)
+	}
+	if len(d.cores.Series) != 2 || d.cores.Series[1].Name != "cpu1" || d.cores.Note != "" {
+		t.Errorf("per-core series: %+v", d.cores)
+	}
+	if d.mem.Max != 16<<30 {
+		t.Errorf("memory scale %v, want the memory total", d.mem.Max)
+	}
+
+	many := hostChartData(fakeSnapshot(16, nil))
+	if !strings.HasPrefix(many.cores.Note, "16 cores, busiest cpu") {
+		t.Errorf("16-core note %q", many.cores.Note)
+	}
+}
+
+func TestHostProblems(t *testing.T) {
+	s := fakeSnapshot(1, map[host.Part]string{
+		host.PartLoad: "no /proc/loadavg",
+		host.PartCPU:  "measuring: rates need a second sample",
+	})
+	s.HostStale = "host figures are 5s old: the last sample has not returned"
+	got := hostProblems(s)
+	want := "host figures are 5s old: the last sample has not returned\nload unavailable: no /proc/loadavg"
+	if got != want {
+		t.Errorf("problems:\n%s\nwant:\n%s", got, want)
+	}
+	// CPU figures are still being measured, so no CPU count yet.
+	if got := hostHeader(&s.Host); got != "box · 16 GiB memory · up 1d 1h 1m" {
+		t.Errorf("header %q", got)
+	}
+	if got := hostHeader(&fakeSnapshot(1, nil).Host); got != "box · 1 CPU · 16 GiB memory · up 1d 1h 1m" {
+		t.Errorf("header %q", got)
+	}
+}
+
+func TestHostViewRenders(t *testing.T) {
+	test.NewTempApp(t)
+	var picked time.Duration
+	v := newHostView(time.Minute, func(d time.Duration) { picked = d })
+	w := test.NewTempWindow(t, v.root)
+	w.Resize(fyne.NewSize(1000, 700))
+	v.show(fakeSnapshot(2, map[host.Part]string{host.PartSwap: "no /proc/swaps"}))
+	test.AssertImageMatches(t, "hostview.png", w.Canvas().Capture())
+	if !v.status.Visible() || !strings.Contains(v.status.Text, "swap unavailable") {
+		t.Errorf("missing swap not shown: %q", v.status.Text)
+	}
+	v.chooser.SetSelected("1 h")
+	if picked != time.Hour {
+		t.Errorf("window choice not passed on: %v", picked)
+	}
+}
+
+// BenchmarkHostViewUpdate is the UI-thread cost of one snapshot: texts,
+// layout and chart data, without GL painting.
+func BenchmarkHostViewUpdate(b *testing.B) {
+	test.NewTempApp(b)
+	v := newHostView(time.Minute, func(time.Duration) {})
+	w := test.NewTempWindow(b, v.root)
+	w.Resize(fyne.NewSize(1100, 720))
+	s := fakeSnapshot(2, nil)
+	for b.Loop() {
+		v.show(s)
+	}
+}
+
+// BenchmarkHostViewPaint adds a full software render of the window, an upper
+// bound of the painting a GL driver does per update.
+func BenchmarkHostViewPaint(b *testing.B) {
+	test.NewTempApp(b)
+	v := newHostView(time.Minute, func(time.Duration) {})
+	w := test.NewTempWindow(b, v.root)
+	w.Resize(fyne.NewSize(1100, 720))
+	s := fakeSnapshot(2, nil)
+	for b.Loop() {
+		v.show(s)
+		w.Canvas().Capture()
+	}
+}
