@@ -33,27 +33,26 @@ func (r SystemReader) Read(ctx context.Context) Reading {
 	}
 	rd.Hostname, _ = os.Hostname()
 
-	if total, err := cpu.TimesWithContext(ctx, false); err != nil || len(total) == 0 {
+	// The total is the sum of the cores: one read of /proc/stat, not two.
+	if cores, err := cpu.TimesWithContext(ctx, true); err != nil || len(cores) == 0 {
 		fail(PartCPU, orEmpty(err, "no CPU times in /proc/stat"))
-	} else if cores, err := cpu.TimesWithContext(ctx, true); err != nil {
-		fail(PartCPU, err)
 	} else {
-		rd.CPU = cpuTime(total[0])
 		rd.PerCore = make([]CPUTime, len(cores))
 		for i, c := range cores {
 			rd.PerCore[i] = cpuTime(c)
+			rd.CPU.Busy += rd.PerCore[i].Busy
+			rd.CPU.Total += rd.PerCore[i].Total
 		}
 	}
 
+	// Swap totals are in /proc/meminfo too; mem.SwapMemory would also parse
+	// all of /proc/vmstat for paging counts Horcrux does not show.
 	if vm, err := mem.VirtualMemoryWithContext(ctx); err != nil {
 		fail(PartMemory, err)
-	} else {
-		rd.MemTotal, rd.MemUsed, rd.MemAvailable = vm.Total, vm.Used, vm.Available
-	}
-	if sw, err := mem.SwapMemoryWithContext(ctx); err != nil {
 		fail(PartSwap, err)
 	} else {
-		rd.SwapTotal, rd.SwapUsed = sw.Total, sw.Used
+		rd.MemTotal, rd.MemUsed, rd.MemAvailable = vm.Total, vm.Used, vm.Available
+		rd.SwapTotal, rd.SwapUsed = vm.SwapTotal, vm.SwapTotal-min(vm.SwapFree, vm.SwapTotal)
 	}
 
 	if avg, err := load.AvgWithContext(ctx); err != nil {
