@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/app"
+	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/report"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 // version is set at release time with -ldflags "-X main.version=...".
@@ -116,7 +118,11 @@ func runSnapshot(g globals, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	r, err := report.Take(ctx, report.Config{Interval: g.interval})
+	vms := vm.NewSource(vm.Config{URI: g.connect})
+	defer vms.Close()
+	cts := container.NewSource(container.Config{Host: g.dockerHost})
+	defer cts.Close()
+	r, err := report.Take(ctx, report.Config{Interval: g.interval, VMs: vms, Containers: cts})
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux snapshot:", err)
 		return 1

@@ -13,9 +13,10 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/collector"
+	ct "github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 // ID is the application ID; it names the preferences store and must match
@@ -52,21 +53,56 @@ func Run(opts Options) error {
 	w.SetMaster()
 
 	window := time.Duration(prefs.IntWithFallback(prefRange, int(time.Minute/time.Second))) * time.Second
+	vms := vm.NewSource(vm.Config{URI: opts.Connect})
+	defer vms.Close()
+	cts := ct.NewSource(ct.Config{Host: opts.DockerHost})
+	defer cts.Close()
+
 	var coll *collector.Collector
 	hv := newHostView(window, func(d time.Duration) {
 		prefs.SetInt(prefRange, int(d/time.Second))
 		coll.SetWindow(d)
 	})
-	ui := &handoff[collector.Snapshot]{do: fyne.Do, apply: hv.show}
-	coll = collector.New(collector.Config{Interval: opts.Interval, Window: window, OnUpdate: ui.Offer})
+	mv := newMachinesView(w, vms, func(uuid string) { coll.SelectVM(uuid) })
+	cv := newContainersView(w, a, cts, func(id string) { coll.SelectContainer(id) })
+	// Only the visible tab is brought up to date; switching tabs shows the
+	// latest snapshot at once.
+	var (
+		tabs *container.AppTabs
+		last *collector.Snapshot
+	)
+	render := func() {
+		if last == nil {
+			return
+		}
+		switch tabs.SelectedIndex() {
+		case 0:
+			hv.show(last)
+		case 1:
+			mv.show(vmState(&last.VMs), last.VMs.Items, vmCharts(last.VMCharts))
+		case 2:
+			cv.show(containerState(&last.Containers), last.Containers.Items, containerCharts(last.ContainerCharts))
+		}
+	}
+	ui := &handoff[collector.Snapshot]{do: fyne.Do, apply: func(s *collector.Snapshot) {
+		last = s
+		render()
+	}}
+	coll = collector.New(collector.Config{
+		Interval: opts.Interval, Window: window, OnUpdate: ui.Offer,
+		VMs: vms, Containers: cts,
+	})
 
-	tabs := container.NewAppTabs(
+	tabs = container.NewAppTabs(
 		container.NewTabItem("Host", hv.root),
-		container.NewTabItem("Machines", placeholder("Virtual machines from libvirt will be listed here.")),
-		container.NewTabItem("Containers", placeholder("Containers from Docker or Podman will be listed here.")),
+		container.NewTabItem("Machines", mv.root),
+		container.NewTabItem("Containers", cv.root),
 	)
 	tabs.SelectIndex(prefs.IntWithFallback(prefTab, 0))
-	tabs.OnSelected = func(*container.TabItem) { prefs.SetInt(prefTab, tabs.SelectedIndex()) }
+	tabs.OnSelected = func(*container.TabItem) {
+		prefs.SetInt(prefTab, tabs.SelectedIndex())
+		render()
+	}
 	w.SetContent(tabs)
 	w.Resize(fyne.NewSize(
 		float32(prefs.FloatWithFallback(prefWidth, 1100)),
@@ -94,10 +130,4 @@ func Run(opts Options) error {
 	cancel()
 	wg.Wait()
 	return nil
-}
-
-func placeholder(text string) fyne.CanvasObject {
-	l := widget.NewLabel(text)
-	l.Alignment = fyne.TextAlignCenter
-	return container.NewCenter(l)
 }

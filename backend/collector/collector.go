@@ -9,8 +9,23 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
+
+// VMSource is the libvirt side as the collector uses it (see vm.Source).
+type VMSource interface {
+	Poll(ctx context.Context) vm.Section
+	Changed() <-chan struct{}
+}
+
+// ContainerSource is the container engine side as the collector uses it
+// (see container.Source).
+type ContainerSource interface {
+	Poll(ctx context.Context) container.Section
+	Changed() <-chan struct{}
+}
 
 // Snapshot is everything Horcrux knows at one moment. It is never modified
 // after it is handed out, so the UI may keep and read it on any goroutine.
@@ -21,6 +36,13 @@ type Snapshot struct {
 	// samples arrive on time.
 	HostStale string
 	Charts    *HostCharts
+
+	VMs        vm.Section
+	Containers container.Section
+	// VMCharts and ContainerCharts hold the history of the selected VM and
+	// container (see SelectVM, SelectContainer); nil when none is selected.
+	VMCharts        *ItemCharts
+	ContainerCharts *ItemCharts
 }
 
 // Config wires a Collector.
@@ -29,6 +51,10 @@ type Config struct {
 	Keep     time.Duration // host history kept; default 1 h
 	Window   time.Duration // initial chart window; default 1 min
 	Host     host.Reader   // default host.SystemReader{}
+	// VMs and Containers are polled every Interval and whenever they say
+	// something changed. Nil leaves the section unavailable.
+	VMs        VMSource
+	Containers ContainerSource
 	// OnUpdate receives every new Snapshot on the collector goroutine. It
 	// must not block: hand the snapshot off and return.
 	OnUpdate func(*Snapshot)
@@ -38,6 +64,8 @@ type Config struct {
 type Collector struct {
 	cfg     Config
 	window  atomic.Int64 // time.Duration
+	vmSel   atomic.Pointer[string]
+	ctSel   atomic.Pointer[string]
 	redraw  chan struct{}
 	running atomic.Bool
 }
@@ -70,10 +98,34 @@ func (c *Collector) SetWindow(d time.Duration) {
 		return
 	}
 	c.window.Store(int64(d))
+	c.nudge()
+}
+
+// SelectVM chooses the VM (by UUID) whose history snapshots carry; "" for none.
+func (c *Collector) SelectVM(uuid string) {
+	c.vmSel.Store(&uuid)
+	c.nudge()
+}
+
+// SelectContainer chooses the container (by ID) whose history snapshots
+// carry; "" for none.
+func (c *Collector) SelectContainer(id string) {
+	c.ctSel.Store(&id)
+	c.nudge()
+}
+
+func (c *Collector) nudge() {
 	select {
 	case c.redraw <- struct{}{}:
 	default:
 	}
+}
+
+func selected(p *atomic.Pointer[string]) string {
+	if s := p.Load(); s != nil {
+		return *s
+	}
+	return ""
 }
 
 // Run samples until ctx is done and returns once every goroutine it started
@@ -90,9 +142,26 @@ func (c *Collector) Run(ctx context.Context) {
 	hostC := make(chan host.Stats, 1)
 	wg.Go(func() { c.sampleHost(ctx, hostC) })
 
+	vmC := make(chan vm.Section, 1)
+	ctC := make(chan container.Section, 1)
+	cur := Snapshot{
+		Time:       time.Now(),
+		VMs:        vm.Section{Error: "VM list disabled"},
+		Containers: container.Section{Error: "container list disabled"},
+	}
+	if src := c.cfg.VMs; src != nil {
+		cur.VMs.Error = "connecting to libvirt…"
+		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, src.Poll, src.Changed(), vmC) })
+	}
+	if src := c.cfg.Containers; src != nil {
+		cur.Containers.Error = "connecting to the container engine…"
+		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, src.Poll, src.Changed(), ctC) })
+	}
+
 	hist := newHostHistory(c.cfg.Interval, c.cfg.Keep)
+	vmHist := newItemHistory(c.cfg.Interval, false)
+	ctHist := newItemHistory(c.cfg.Interval, true)
 	var (
-		cur      = Snapshot{Time: time.Now()}
 		lastHost time.Time
 		stale    = time.NewTicker(c.cfg.Interval)
 	)
@@ -100,7 +169,14 @@ func (c *Collector) Run(ctx context.Context) {
 	publish := func() {
 		s := cur
 		s.Time = time.Now()
-		s.Charts = hist.charts(time.Duration(c.window.Load()))
+		w := time.Duration(c.window.Load())
+		s.Charts = hist.charts(w)
+		if id := selected(&c.vmSel); id != "" {
+			s.VMCharts = vmHist.charts(id, w)
+		}
+		if id := selected(&c.ctSel); id != "" {
+			s.ContainerCharts = ctHist.charts(id, w)
+		}
 		c.cfg.OnUpdate(&s)
 	}
 	for {
@@ -110,6 +186,14 @@ func (c *Collector) Run(ctx context.Context) {
 		case st := <-hostC:
 			hist.add(&st)
 			cur.Host, cur.HostStale, lastHost = st, "", time.Now()
+			publish()
+		case sec := <-vmC:
+			vmHist.record(vmFigures(&sec))
+			cur.VMs = sec
+			publish()
+		case sec := <-ctC:
+			ctHist.record(containerFigures(&sec))
+			cur.Containers = sec
 			publish()
 		case <-c.redraw:
 			publish()
@@ -141,6 +225,27 @@ func (c *Collector) sampleHost(ctx context.Context, out chan<- host.Stats) {
 		}
 		select {
 		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// pollLoop polls a source every interval, and at once when it says it
+// changed, on its own goroutine: a slow source delays only its own section.
+func pollLoop[S any](ctx context.Context, interval time.Duration, poll func(context.Context) S, changed <-chan struct{}, out chan<- S) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		sec := poll(ctx)
+		select {
+		case out <- sec:
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-t.C:
+		case <-changed:
 		case <-ctx.Done():
 			return
 		}

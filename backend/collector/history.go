@@ -131,11 +131,11 @@ func (h *hostHistory) charts(window time.Duration) *HostCharts {
 // of per consecutive values, oldest first. A window longer than the history
 // is padded at the front with NaN so that time runs the full width; a bucket
 // with no measured value is NaN.
-func Downsample(r *ring.Ring[float64], n, per int) []float64 {
+func Downsample[T float32 | float64](r *ring.Ring[T], n, per int) []float64 {
 	if per < 1 {
 		per = 1
 	}
-	held := r.Tail(make([]float64, 0, n), n)
+	held := r.Tail(make([]T, 0, n), n)
 	pad := n - len(held)
 	out := make([]float64, 0, (n+per-1)/per)
 	for start := 0; start < n; start += per {
@@ -144,7 +144,7 @@ func Downsample(r *ring.Ring[float64], n, per int) []float64 {
 			if i < pad {
 				continue
 			}
-			if v := held[i-pad]; !math.IsNaN(v) {
+			if v := float64(held[i-pad]); !math.IsNaN(v) {
 				sum += v
 				cnt++
 			}

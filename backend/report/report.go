@@ -8,32 +8,45 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 // Report is the public snapshot document; its JSON names are documented in
 // the README and must stay stable.
 type Report struct {
-	Time       time.Time  `json:"time"`
-	Host       host.Stats `json:"host"`
-	VMs        any        `json:"vms"`
-	Containers any        `json:"containers"`
+	Time       time.Time         `json:"time"`
+	Host       host.Stats        `json:"host"`
+	VMs        vm.Section        `json:"vms"`
+	Containers container.Section `json:"containers"`
 }
 
-// pending is the section of a source that this build does not read yet.
-type pending struct {
-	Available bool   `json:"available"`
-	Error     string `json:"error"`
+// VMSource lists VMs; *vm.Source is one.
+type VMSource interface {
+	Poll(ctx context.Context) vm.Section
+}
+
+// ContainerSource lists containers; *container.Source is one.
+type ContainerSource interface {
+	Poll(ctx context.Context) container.Section
 }
 
 // Config says what to measure.
 type Config struct {
-	Interval time.Duration // rates are measured over this; default 1 s
-	Host     host.Reader   // default host.SystemReader{}
+	Interval   time.Duration // rates are measured over this; default 1 s
+	Host       host.Reader   // default host.SystemReader{}
+	VMs        VMSource      // nil: the section says the VM list is disabled
+	Containers ContainerSource
 }
+
+// statsGrace is how long past the interval Take waits for container figures:
+// an engine streams stats once a second and rates need two frames.
+const statsGrace = 2 * time.Second
 
 // Take measures everything over one interval: two readings Interval apart.
 func Take(ctx context.Context, cfg Config) (*Report, error) {
@@ -44,19 +57,64 @@ func Take(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Host = host.SystemReader{}
 	}
 	s := host.NewSampler(cfg.Host)
+	r := &Report{
+		VMs:        vm.Section{Error: "VM list disabled"},
+		Containers: container.Section{Error: "container list disabled"},
+	}
+	// The first look starts every counter; the second, one interval later,
+	// gives the rates. The sources are polled side by side so a slow one
+	// delays only itself.
+	var wg sync.WaitGroup
+	first := func(poll func()) { wg.Go(poll) }
 	s.Sample(ctx)
+	if cfg.VMs != nil {
+		first(func() { cfg.VMs.Poll(ctx) })
+	}
+	if cfg.Containers != nil {
+		first(func() { cfg.Containers.Poll(ctx) })
+	}
 	select {
 	case <-time.After(cfg.Interval):
 	case <-ctx.Done():
+		wg.Wait()
 		return nil, ctx.Err()
 	}
-	r := &Report{
-		Host:       s.Sample(ctx),
-		VMs:        pending{Error: "this build of Horcrux does not read libvirt yet"},
-		Containers: pending{Error: "this build of Horcrux does not read Docker yet"},
+	wg.Wait()
+	if cfg.VMs != nil {
+		wg.Go(func() { r.VMs = cfg.VMs.Poll(ctx) })
 	}
+	if cfg.Containers != nil {
+		wg.Go(func() { r.Containers = pollContainers(ctx, cfg.Containers) })
+	}
+	r.Host = s.Sample(ctx)
+	wg.Wait()
 	r.Time = r.Host.Time.UTC().Truncate(time.Second)
-	return r, nil
+	return r, ctx.Err()
+}
+
+// pollContainers polls until every running container has its figures, or
+// statsGrace has passed: then what is missing stays null.
+func pollContainers(ctx context.Context, src ContainerSource) container.Section {
+	deadline := time.Now().Add(statsGrace)
+	for {
+		sec := src.Poll(ctx)
+		if complete(&sec) || time.Now().After(deadline) || ctx.Err() != nil {
+			return sec
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+}
+
+func complete(s *container.Section) bool {
+	for _, c := range s.Items {
+		if c.State == "running" && (c.CPUPercent == nil || c.NetRxBps == nil || c.BlockReadBps == nil) {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteJSON writes r as indented JSON.
@@ -104,13 +162,57 @@ func (r *Report) WriteTable(w io.Writer) error {
 	row("uptime", show(host.PartUptime, func() string {
 		return (time.Duration(h.UptimeSeconds) * time.Second).String()
 	}))
-	for _, s := range []struct {
-		name string
-		v    any
-	}{{"vms", r.VMs}, {"containers", r.Containers}} {
-		if p, ok := s.v.(pending); ok {
-			row(s.name, "unavailable: "+p.Error)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	opt := func(p *float64, f string) string {
+		if p == nil {
+			return "—"
 		}
+		return fmt.Sprintf(f, *p)
+	}
+	rateOpt := func(p *float64) string {
+		if p == nil {
+			return "—"
+		}
+		return byteCount(uint64(*p)) + "/s"
+	}
+
+	fmt.Fprintf(w, "\nvirtual machines (%s)", r.VMs.URI)
+	if !r.VMs.Available {
+		fmt.Fprintf(w, ": unavailable: %s\n", r.VMs.Error)
+	} else {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSTATE\tVCPUS\tMEMORY\tCPU\tDISK R\tDISK W\tNET RX\tNET TX\tVNC")
+		for _, m := range r.VMs.Items {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.Name, m.State, m.VCPUs, byteCount(m.MemoryBytes),
+				opt(m.CPUPercent, "%.1f %%"), rateOpt(m.DiskReadBps), rateOpt(m.DiskWriteBps), rateOpt(m.NetRxBps), rateOpt(m.NetTxBps), m.VNC)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintf(w, "\ncontainers (%s)", r.Containers.Host)
+	if !r.Containers.Available {
+		fmt.Fprintf(w, ": unavailable: %s\n", r.Containers.Error)
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tIMAGE\tSTATE\tCPU\tMEMORY\tNET RX\tNET TX\tBLOCK R\tBLOCK W\tPIDS")
+	for _, c := range r.Containers.Items {
+		mem := "—"
+		if c.MemUsageBytes != nil {
+			mem = byteCount(*c.MemUsageBytes)
+		}
+		pids := "—"
+		if c.PIDs != nil {
+			pids = fmt.Sprint(*c.PIDs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, c.State, opt(c.CPUPercent, "%.1f %%"), mem,
+			rateOpt(c.NetRxBps), rateOpt(c.NetTxBps), rateOpt(c.BlockReadBps), rateOpt(c.BlockWriteBps), pids)
 	}
 	return tw.Flush()
 }

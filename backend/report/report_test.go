@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 func TestTakeJSONShape(t *testing.T) {
@@ -38,7 +41,7 @@ func TestTakeJSONShape(t *testing.T) {
 		"disk_read_bytes_per_sec", "disk_write_bytes_per_sec", "net_rx_bytes_per_sec", "net_tx_bytes_per_sec", "uptime_seconds"} {
 		v, ok := hostDoc[k]
 		if !ok || v == nil {
-			t.Errorf("host.%s missing or null on a healthy host: %v", k, v)
+			t.Errorf("host.%s missing or null on a healthy host: %v (errors: %v)", k, v, hostDoc["errors"])
 		}
 	}
 	for _, k := range []string{"vms", "containers"} {
@@ -73,5 +76,69 @@ func TestTakeHonoursCancel(t *testing.T) {
 	cancel()
 	if _, err := Take(ctx, Config{Interval: time.Hour}); err == nil {
 		t.Fatal("cancelled Take returned a report")
+	}
+}
+
+func TestTakeFillsSourcesAndReportsDeadOnes(t *testing.T) {
+	vms := vm.NewSource(vm.Config{URI: "test:///default"})
+	defer vms.Close()
+	dead := container.NewSource(container.Config{Host: "unix:///nonexistent/docker.sock"})
+	defer dead.Close()
+	r, err := Take(context.Background(), Config{Interval: 100 * time.Millisecond, VMs: vms, Containers: dead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.VMs.Available || len(r.VMs.Items) != 1 || r.VMs.Items[0].Name != "test" || r.VMs.URI != "test:///default" {
+		t.Fatalf("vms: %+v", r.VMs)
+	}
+	if r.Containers.Available || !strings.Contains(r.Containers.Error, "/nonexistent/docker.sock") {
+		t.Fatalf("containers from a dead socket: %+v", r.Containers)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		VMs struct {
+			URI       string           `json:"uri"`
+			Available bool             `json:"available"`
+			Items     []map[string]any `json:"items"`
+		} `json:"vms"`
+		Containers struct {
+			Host      string `json:"host"`
+			Available bool   `json:"available"`
+			Error     string `json:"error"`
+		} `json:"containers"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"name", "uuid", "state", "vcpus", "memory_bytes", "cpu_percent", "disk_read_bytes_per_sec",
+		"disk_write_bytes_per_sec", "net_rx_bytes_per_sec", "net_tx_bytes_per_sec", "vnc"} {
+		if _, ok := doc.VMs.Items[0][k]; !ok {
+			t.Errorf("vms.items[0].%s missing: %s", k, buf.String())
+		}
+	}
+	if doc.VMs.Items[0]["state"] != "running" || doc.Containers.Available || doc.Containers.Error == "" {
+		t.Errorf("json: %s", buf.String())
+	}
+	buf.Reset()
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "virtual machines (test:///default)") || !strings.Contains(buf.String(), "containers (unix:///nonexistent/docker.sock): unavailable") {
+		t.Errorf("table:\n%s", buf.String())
+	}
+}
+
+func TestTakeWithUnreachableURI(t *testing.T) {
+	vms := vm.NewSource(vm.Config{URI: "qemu+unix:///system?socket=/nonexistent/libvirt-sock"})
+	defer vms.Close()
+	r, err := Take(context.Background(), Config{Interval: 50 * time.Millisecond, VMs: vms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.VMs.Available || r.VMs.Error == "" {
+		t.Fatalf("unreachable URI: %+v", r.VMs)
 	}
 }

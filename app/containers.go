@@ -1,0 +1,190 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/horcrux-desktop/horcrux/backend/collector"
+	ct "github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/widgets"
+)
+
+// containerEngine runs actions and reads logs; *container.Source is one.
+type containerEngine interface {
+	Act(ctx context.Context, id string, a ct.Action) error
+	Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error)
+}
+
+func containerColumns() []column[ct.Container] {
+	return []column[ct.Container]{
+		{title: "Name", width: 150, text: func(c *ct.Container) string { return c.Name }},
+		{title: "Image", width: 130, text: func(c *ct.Container) string { return c.Image }},
+		{title: "State", width: 75, text: func(c *ct.Container) string { return c.State }},
+		{title: "Status", width: 130, text: func(c *ct.Container) string { return c.Status }},
+		{title: "CPU", width: 70, text: func(c *ct.Container) string { return optText(c.CPUPercent, pct) },
+			cmp: func(a, b *ct.Container) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
+		{title: "Memory", width: 140, text: func(c *ct.Container) string {
+			if c.MemUsageBytes == nil {
+				return "—"
+			}
+			return size(float64(*c.MemUsageBytes)) + " / " + optText(c.MemLimitBytes, size)
+		}, cmp: func(a, b *ct.Container) int { return cmpOpt(a.MemUsageBytes, b.MemUsageBytes) }},
+		{title: "Net rx", width: 85, text: func(c *ct.Container) string { return optText(c.NetRxBps, rate) },
+			cmp: func(a, b *ct.Container) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
+		{title: "Net tx", width: 85, text: func(c *ct.Container) string { return optText(c.NetTxBps, rate) },
+			cmp: func(a, b *ct.Container) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
+		{title: "Block read", width: 85, text: func(c *ct.Container) string { return optText(c.BlockReadBps, rate) },
+			cmp: func(a, b *ct.Container) int { return cmpOpt(a.BlockReadBps, b.BlockReadBps) }},
+		{title: "Block write", width: 85, text: func(c *ct.Container) string { return optText(c.BlockWriteBps, rate) },
+			cmp: func(a, b *ct.Container) int { return cmpOpt(a.BlockWriteBps, b.BlockWriteBps) }},
+		{title: "PIDs", width: 50, text: func(c *ct.Container) string {
+			return optText(c.PIDs, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
+		}, cmp: func(a, b *ct.Container) int { return cmpOpt(a.PIDs, b.PIDs) }},
+		{title: "Uptime", width: 80, text: func(c *ct.Container) string {
+			if c.StartedAt.IsZero() {
+				return "—"
+			}
+			return formatUptime(time.Since(c.StartedAt))
+		}, cmp: func(a, b *ct.Container) int { return b.StartedAt.Compare(a.StartedAt) }},
+	}
+}
+
+func containerActions(src containerEngine) []action[ct.Container] {
+	mk := func(label string, icon fyne.Resource, a ct.Action, confirm string) action[ct.Container] {
+		return action[ct.Container]{
+			label: label, icon: icon, confirm: confirm,
+			applies: func(c *ct.Container) bool { return a.AppliesTo(c.State) },
+			run:     func(ctx context.Context, c *ct.Container) error { return src.Act(ctx, c.ID, a) },
+		}
+	}
+	return []action[ct.Container]{
+		mk("Start", theme.MediaPlayIcon(), ct.Start, ""),
+		mk("Stop", theme.MediaStopIcon(), ct.Stop, ""),
+		mk("Restart", theme.ViewRefreshIcon(), ct.Restart, ""),
+		mk("Pause", theme.MediaPauseIcon(), ct.Pause, ""),
+		mk("Unpause", theme.MediaReplayIcon(), ct.Unpause, ""),
+		mk("Remove", theme.DeleteIcon(), ct.Remove, "Remove %s? The container and its writable layer are deleted."),
+	}
+}
+
+// newContainersView builds the Containers tab, with a Logs button.
+func newContainersView(win fyne.Window, a fyne.App, src containerEngine, onSelect func(string)) *resourceView[ct.Container] {
+	v := newResourceView(win, containerColumns(),
+		func(c *ct.Container) string { return c.ID },
+		func(c *ct.Container) string { return c.Name },
+		append(containerActions(src), action[ct.Container]{
+			label: "Logs", icon: theme.DocumentIcon(),
+			applies: func(*ct.Container) bool { return true },
+			run: func(_ context.Context, c *ct.Container) error {
+				fyne.Do(func() { showLogs(a, src, c.ID, c.Name) })
+				return nil
+			},
+		}),
+		[]*widgets.Chart{
+			widgets.NewChart("CPU (of one core)", widgets.UnitPercent),
+			widgets.NewChart("Memory", widgets.UnitBytes),
+			widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
+			widgets.NewChart("Block I/O", widgets.UnitBytesPerSec),
+		}, onSelect)
+	return v
+}
+
+func containerState(s *ct.Section) string {
+	if !s.Available {
+		if s.Error == "" {
+			return "not connected"
+		}
+		return s.Error
+	}
+	running := 0
+	for _, c := range s.Items {
+		if c.State == "running" {
+			running++
+		}
+	}
+	return fmt.Sprintf("%s at %s · %d containers, %d running", s.Engine, s.Host, len(s.Items), running)
+}
+
+func containerCharts(c *collector.ItemCharts) []widgets.ChartData {
+	if c == nil {
+		return nil
+	}
+	two := func(a, b string, x, y []float64) []widgets.Series {
+		return []widgets.Series{{Name: a, Values: x, Color: colorOf(0)}, {Name: b, Values: y, Color: colorOf(1)}}
+	}
+	return []widgets.ChartData{
+		{Window: c.Window, Series: []widgets.Series{{Name: "cpu", Values: c.CPU, Color: colorOf(0)}}, Max: chartMaxPercent(c.CPU)},
+		{Window: c.Window, Series: []widgets.Series{{Name: "used", Values: c.Mem, Color: colorOf(2)}}},
+		{Window: c.Window, Series: two("rx", "tx", c.NetRx, c.NetTx)},
+		{Window: c.Window, Series: two("read", "write", c.DiskRead, c.DiskWrite)},
+	}
+}
+
+// logLines is how many lines a log window keeps.
+const logLines = 2000
+
+// showLogs opens a window that tails and follows a container's output until
+// it is closed.
+func showLogs(a fyne.App, src containerEngine, id, name string) {
+	w := a.NewWindow("Logs: " + name)
+	grid := widget.NewTextGrid()
+	scroll := container.NewScroll(grid)
+	status := widget.NewLabel("Reading the last 500 lines…")
+	w.SetContent(container.NewBorder(status, nil, nil, nil, scroll))
+	w.Resize(fyne.NewSize(800, 500))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var (
+		mu    sync.Mutex
+		lines []string
+	)
+	// Lines arrive faster than a window can redraw: the reader only marks
+	// the text dirty and the UI joins the lines once per redraw.
+	ui := &handoff[struct{}]{do: fyne.Do, apply: func(*struct{}) {
+		mu.Lock()
+		text := strings.Join(lines, "\n")
+		mu.Unlock()
+		grid.SetText(text)
+		scroll.ScrollToBottom()
+	}}
+	w.SetOnClosed(cancel)
+	go func() {
+		r, err := src.Logs(ctx, id, 500, true)
+		if err != nil {
+			fyne.Do(func() { status.SetText("Cannot read the logs: " + err.Error()) })
+			return
+		}
+		defer r.Close()
+		fyne.Do(func() { status.SetText("Following the output of " + name) })
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			mu.Lock()
+			lines = append(lines, sc.Text())
+			if len(lines) > logLines {
+				lines = lines[len(lines)-logLines:]
+			}
+			mu.Unlock()
+			ui.Offer(&struct{}{})
+		}
+		if ctx.Err() == nil {
+			msg := "The log stream ended (the container stopped?)."
+			if err := sc.Err(); err != nil {
+				msg = "The log stream broke: " + err.Error()
+			}
+			fyne.Do(func() { status.SetText(msg) })
+		}
+	}()
+	w.Show()
+}

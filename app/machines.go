@@ -1,0 +1,148 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/widgets"
+)
+
+// vmActor runs lifecycle actions; *vm.Source is one.
+type vmActor interface {
+	Act(ctx context.Context, uuid string, a vm.Action) error
+}
+
+func optText[N float64 | uint64](p *N, f func(float64) string) string {
+	if p == nil {
+		return "—"
+	}
+	return f(float64(*p))
+}
+
+func pct(v float64) string  { return strconv.FormatFloat(v, 'f', 1, 64) + " %" }
+func rate(v float64) string { return widgets.UnitBytesPerSec.Format(v) }
+func size(v float64) string { return widgets.FormatBytes(v) }
+
+// vmColumns are the Machines table's columns.
+func vmColumns() []column[vm.Machine] {
+	return []column[vm.Machine]{
+		{title: "Name", width: 170, text: func(m *vm.Machine) string { return m.Name }},
+		{title: "State", width: 90, text: func(m *vm.Machine) string { return string(m.State) }},
+		{title: "vCPUs", width: 60, text: func(m *vm.Machine) string { return strconv.Itoa(m.VCPUs) },
+			cmp: func(a, b *vm.Machine) int { return cmp.Compare(a.VCPUs, b.VCPUs) }},
+		{title: "Memory", width: 90, text: func(m *vm.Machine) string { return size(float64(m.MemoryBytes)) },
+			cmp: func(a, b *vm.Machine) int { return cmp.Compare(a.MemoryBytes, b.MemoryBytes) }},
+		{title: "CPU", width: 75, text: func(m *vm.Machine) string { return optText(m.CPUPercent, pct) },
+			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
+		{title: "Disk read", width: 90, text: func(m *vm.Machine) string { return optText(m.DiskReadBps, rate) },
+			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.DiskReadBps, b.DiskReadBps) }},
+		{title: "Disk write", width: 90, text: func(m *vm.Machine) string { return optText(m.DiskWriteBps, rate) },
+			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.DiskWriteBps, b.DiskWriteBps) }},
+		{title: "Net rx", width: 90, text: func(m *vm.Machine) string { return optText(m.NetRxBps, rate) },
+			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
+		{title: "Net tx", width: 90, text: func(m *vm.Machine) string { return optText(m.NetTxBps, rate) },
+			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
+		{title: "Uptime", width: 85, text: func(m *vm.Machine) string {
+			return optText(m.UptimeSeconds, func(s float64) string { return formatUptime(time.Duration(s) * time.Second) })
+		}, cmp: func(a, b *vm.Machine) int { return cmpOpt(a.UptimeSeconds, b.UptimeSeconds) }},
+		{title: "Display", width: 65, text: func(m *vm.Machine) string { return map[bool]string{true: "VNC", false: "—"}[m.VNC] }},
+	}
+}
+
+// vmActions are the Machines tab's lifecycle buttons.
+func vmActions(src vmActor) []action[vm.Machine] {
+	mk := func(label string, icon fyne.Resource, a vm.Action, confirm string) action[vm.Machine] {
+		return action[vm.Machine]{
+			label: label, icon: icon, confirm: confirm,
+			applies: func(m *vm.Machine) bool { return a.AppliesTo(m.State) },
+			run:     func(ctx context.Context, m *vm.Machine) error { return src.Act(ctx, m.UUID, a) },
+		}
+	}
+	return []action[vm.Machine]{
+		mk("Start", theme.MediaPlayIcon(), vm.Start, ""),
+		mk("Shut down", theme.LogoutIcon(), vm.Shutdown, ""),
+		mk("Reboot", theme.ViewRefreshIcon(), vm.Reboot, ""),
+		mk("Force off", theme.CancelIcon(), vm.ForceOff, "Force off %s? Like pulling the plug: unsaved data in the guest is lost."),
+		mk("Pause", theme.MediaPauseIcon(), vm.Pause, ""),
+		mk("Resume", theme.MediaReplayIcon(), vm.Resume, ""),
+	}
+}
+
+// newMachinesView builds the Machines tab.
+func newMachinesView(win fyne.Window, src vmActor, onSelect func(string)) *resourceView[vm.Machine] {
+	return newResourceView(win, vmColumns(),
+		func(m *vm.Machine) string { return m.UUID },
+		func(m *vm.Machine) string { return m.Name },
+		vmActions(src),
+		[]*widgets.Chart{
+			widgets.NewChart("CPU (of one core)", widgets.UnitPercent),
+			widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),
+			widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
+		}, onSelect)
+}
+
+// vmState is the line above the Machines table: where the list comes from
+// and whether it is live.
+func vmState(s *vm.Section) string {
+	if !s.Available {
+		msg := s.Error
+		if msg == "" {
+			msg = "not connected"
+		}
+		if s.URI != "" && !strings.Contains(msg, s.URI) {
+			msg = s.URI + ": " + msg
+		}
+		return msg
+	}
+	running := 0
+	for _, m := range s.Items {
+		if m.State == vm.StateRunning {
+			running++
+		}
+	}
+	msg := fmt.Sprintf("Connected to %s · %d machines, %d running", s.URI, len(s.Items), running)
+	if strings.HasPrefix(s.URI, "test:") {
+		msg += " · libvirt's test driver: demo machines, not real ones"
+	}
+	return msg
+}
+
+// vmCharts is the chart data of the selected VM, or nil without one.
+func vmCharts(c *collector.ItemCharts) []widgets.ChartData {
+	if c == nil {
+		return nil
+	}
+	two := func(a, b string, x, y []float64) []widgets.Series {
+		return []widgets.Series{{Name: a, Values: x, Color: colorOf(0)}, {Name: b, Values: y, Color: colorOf(1)}}
+	}
+	return []widgets.ChartData{
+		{Window: c.Window, Series: []widgets.Series{{Name: "cpu", Values: c.CPU, Color: colorOf(0)}},
+			Max: chartMaxPercent(c.CPU)},
+		{Window: c.Window, Series: two("read", "write", c.DiskRead, c.DiskWrite)},
+		{Window: c.Window, Series: two("rx", "tx", c.NetRx, c.NetTx)},
+	}
+}
+
+// chartMaxPercent scales a percent-of-one-core chart: 100 unless a guest or
+// container uses more than one core.
+func chartMaxPercent(v []float64) float64 {
+	top := 100.0
+	for _, x := range v {
+		if x > top {
+			top = x
+		}
+	}
+	if top > 100 {
+		return 100 * float64(int(top/100)+1)
+	}
+	return 100
+}

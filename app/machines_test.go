@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/horcrux-desktop/horcrux/backend/vm"
+)
+
+func f64(v float64) *float64 { return &v }
+
+func machines(n int) []vm.Machine {
+	out := make([]vm.Machine, n)
+	for i := range out {
+		out[i] = vm.Machine{
+			Name: fmt.Sprintf("vm-%04d", i), UUID: fmt.Sprintf("uuid-%04d", i),
+			State: vm.StateRunning, VCPUs: 1 + i%4, MemoryBytes: uint64(i%8+1) << 30,
+			CPUPercent: f64(float64(i % 97)), DiskReadBps: f64(float64(i)),
+		}
+		if i%3 == 0 {
+			out[i].State, out[i].CPUPercent = vm.StateShutoff, nil
+		}
+	}
+	return out
+}
+
+func TestSortItems(t *testing.T) {
+	cols := vmColumns()
+	ms := machines(6) // CPU: nil,1,2,nil,4,5
+	sortItems(ms, cols[4], true)
+	var got []string
+	for _, m := range ms {
+		got = append(got, m.Name)
+	}
+	want := "vm-0005 vm-0004 vm-0002 vm-0001 vm-0000 vm-0003"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("by CPU, descending: %v, want %s (unknown last, ties keep order)", got, want)
+	}
+	sortItems(ms, cols[0], false)
+	if ms[0].Name != "vm-0000" || ms[5].Name != "vm-0005" {
+		t.Fatalf("by name: %v", ms)
+	}
+}
+
+func TestVMState(t *testing.T) {
+	tests := []struct {
+		s    vm.Section
+		want string
+	}{
+		{vm.Section{URI: "qemu:///system", Error: "libvirt is not installed: VM list disabled; install libvirt-daemon-system"},
+			"qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system"},
+		{vm.Section{URI: "qemu:///system", Available: true, Items: machines(3)},
+			"Connected to qemu:///system · 3 machines, 2 running"},
+		{vm.Section{URI: "test:///default", Available: true, Items: machines(1)},
+			"Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones"},
+	}
+	for _, tt := range tests {
+		if got := vmState(&tt.s); got != tt.want {
+			t.Errorf("vmState = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+// recordingActor records actions and fails the ones it is told to.
+type recordingActor struct {
+	done chan string
+	fail error
+}
+
+func (r *recordingActor) Act(_ context.Context, uuid string, a vm.Action) error {
+	r.done <- uuid + " " + a.String()
+	return r.fail
+}
+
+func TestMachinesViewSelectionAndActions(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	actor := &recordingActor{done: make(chan string, 1), fail: errors.New("Requested operation is not valid: domain is not running")}
+	var selected string
+	v := newMachinesView(w, actor, func(uuid string) { selected = uuid })
+	ui := make(chan func(), 1)
+	v.uiDo = func(f func()) { ui <- f }
+	w.SetContent(v.root)
+	w.Resize(fyne.NewSize(1000, 700))
+	v.show("ok", machines(4), nil)
+
+	button := func(label string) *widget.Button {
+		for _, b := range v.buttons {
+			if b.Text == label {
+				return b
+			}
+		}
+		t.Fatalf("no %s button", label)
+		return nil
+	}
+	if !button("Pause").Disabled() {
+		t.Fatal("actions enabled with nothing selected")
+	}
+	v.table.table.Select(widget.TableCellID{Row: 1, Col: 0}) // vm-0001, running
+	if selected != "uuid-0001" {
+		t.Fatalf("selection passed on as %q", selected)
+	}
+	if button("Start").Disabled() == button("Pause").Disabled() || button("Pause").Disabled() {
+		t.Fatal("running VM: Pause should be enabled, Start disabled")
+	}
+	// The selection follows the VM when a re-sort moves it.
+	v.table.sortBy(0)
+	if it, ok := v.table.selectedItem(); !ok || it.UUID != "uuid-0001" {
+		t.Fatalf("selection lost on re-sort: %v", it)
+	}
+	test.Tap(button("Pause"))
+	if got := <-actor.done; got != "uuid-0001 pause" {
+		t.Fatalf("acted %q", got)
+	}
+	if !button("Pause").Disabled() {
+		t.Fatal("buttons stay enabled while the action runs")
+	}
+	(<-ui)() // the action's result reaches the UI
+	if button("Pause").Disabled() {
+		t.Fatal("buttons not enabled again after the action")
+	}
+	if len(w.Canvas().Overlays().List()) == 0 {
+		t.Fatal("the libvirt error was not shown to the user")
+	}
+	// A VM that vanishes takes the selection with it.
+	v.show("ok", machines(1), nil)
+	if selected != "" {
+		t.Fatalf("selection kept for a VM that is gone: %q", selected)
+	}
+}
+
+// BenchmarkMachinesView1000 is one refresh of a 1000-row Machines table on
+// the UI goroutine: sorting, cell texts and the table refresh.
+func BenchmarkMachinesView1000(b *testing.B) {
+	test.NewTempApp(b)
+	w := test.NewTempWindow(b, widget.NewLabel(""))
+	v := newMachinesView(w, &recordingActor{}, func(string) {})
+	w.SetContent(v.root)
+	w.Resize(fyne.NewSize(1100, 720))
+	// Two lists whose figures differ, so every visible cell changes.
+	sets := [2][]vm.Machine{machines(1000), machines(1000)}
+	for i := range sets[1] {
+		sets[1][i].CPUPercent = f64(float64(i%89) + 0.5)
+		sets[1][i].DiskReadBps = f64(float64(i * 3))
+	}
+	i := 0
+	for b.Loop() {
+		v.show("ok", sets[i%2], nil)
+		i++
+	}
+}

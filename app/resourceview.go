@@ -1,0 +1,150 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/horcrux-desktop/horcrux/widgets"
+)
+
+// action is a button that acts on the selected item.
+type action[T any] struct {
+	label   string
+	icon    fyne.Resource
+	applies func(*T) bool
+	// confirm, when set, is asked (with the item's name) before acting.
+	confirm string
+	run     func(ctx context.Context, it *T) error
+}
+
+// actTimeout bounds one lifecycle action started from a button.
+const actTimeout = 2 * time.Minute
+
+// resourceView is a Machines or Containers tab: the source's state, a
+// sortable table, buttons acting on the selected item and its live charts.
+type resourceView[T any] struct {
+	root    fyne.CanvasObject
+	state   *widget.Label
+	table   *itemTable[T]
+	actions []action[T]
+	buttons []*widget.Button
+	charts  []*widgets.Chart
+	detail  *fyne.Container
+	name    func(*T) string
+	win     fyne.Window
+	busy    map[string]bool // keys with an action in flight
+	// uiDo runs a function on the UI goroutine: fyne.Do, or a queue in tests
+	// (the test driver's fyne.Do runs on the calling goroutine).
+	uiDo func(func())
+}
+
+func newResourceView[T any](win fyne.Window, cols []column[T], key, name func(*T) string,
+	actions []action[T], charts []*widgets.Chart, onSelect func(string)) *resourceView[T] {
+	v := &resourceView[T]{
+		state:   widget.NewLabel(""),
+		actions: actions,
+		charts:  charts,
+		name:    name,
+		win:     win,
+		busy:    make(map[string]bool),
+		uiDo:    fyne.Do,
+	}
+	v.state.Wrapping = fyne.TextWrapWord
+	v.table = newItemTable(cols, key, func(k string) {
+		onSelect(k)
+		v.updateButtons()
+	})
+	bar := container.NewHBox()
+	for i := range actions {
+		a := &actions[i]
+		b := widget.NewButtonWithIcon(a.label, a.icon, func() { v.trigger(a) })
+		b.Disable()
+		v.buttons = append(v.buttons, b)
+		bar.Add(b)
+	}
+	objs := make([]fyne.CanvasObject, len(charts))
+	for i, c := range charts {
+		objs[i] = c
+	}
+	v.detail = container.NewGridWithColumns(len(charts), objs...)
+	v.detail.Hide()
+	split := container.NewVSplit(v.table.table, v.detail)
+	split.Offset = 0.6
+	v.root = container.NewBorder(container.NewVBox(v.state, bar), nil, nil, nil, split)
+	return v
+}
+
+// show renders one refresh of the source. It runs on the UI goroutine.
+func (v *resourceView[T]) show(state string, items []T, charts []widgets.ChartData) {
+	if v.state.Text != state {
+		v.state.SetText(state)
+	}
+	v.table.set(items)
+	v.table.table.Refresh()
+	v.updateButtons()
+	_, selected := v.table.selectedItem()
+	if selected && charts != nil {
+		for i, c := range v.charts {
+			c.SetData(charts[i])
+		}
+		if !v.detail.Visible() {
+			v.detail.Show()
+		}
+	} else if v.detail.Visible() {
+		v.detail.Hide()
+	}
+}
+
+// updateButtons enables the actions that apply to the selected item.
+func (v *resourceView[T]) updateButtons() {
+	it, ok := v.table.selectedItem()
+	for i, a := range v.actions {
+		if ok && !v.busy[v.table.selected] && a.applies(it) {
+			v.buttons[i].Enable()
+		} else {
+			v.buttons[i].Disable()
+		}
+	}
+}
+
+// trigger runs a on the selected item off the UI goroutine, after asking
+// when it must, and reports a failure in words.
+func (v *resourceView[T]) trigger(a *action[T]) {
+	it, ok := v.table.selectedItem()
+	if !ok {
+		return
+	}
+	item, key := *it, v.table.selected
+	name := v.name(&item)
+	do := func() {
+		v.busy[key] = true
+		v.updateButtons()
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
+			defer cancel()
+			err := a.run(ctx, &item)
+			v.uiDo(func() {
+				delete(v.busy, key)
+				v.updateButtons()
+				if err != nil {
+					dialog.ShowError(fmt.Errorf("%s %s: %w", a.label, name, err), v.win)
+				}
+			})
+		}()
+	}
+	if a.confirm == "" {
+		do()
+		return
+	}
+	dialog.ShowConfirm(a.label, fmt.Sprintf(a.confirm, name), func(yes bool) {
+		if yes {
+			do()
+		}
+	}, v.win)
+}

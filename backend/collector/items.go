@@ -1,0 +1,134 @@
+package collector
+
+import (
+	"math"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/ring"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
+)
+
+// ItemKeep is how much history is kept per VM and per container. It is
+// shorter than the host's hour so that 1000 VMs fit in about 12 MB.
+const ItemKeep = 10 * time.Minute
+
+// ItemCharts is the recent history of one VM or container, oldest first,
+// NaN where nothing was measured. Series a kind does not have are nil.
+type ItemCharts struct {
+	ID     string // VM UUID or container ID
+	Window time.Duration
+	Step   time.Duration
+
+	CPU                 []float64 // percent of one core
+	Mem                 []float64 // bytes (containers)
+	DiskRead, DiskWrite []float64 // bytes/s
+	NetRx, NetTx        []float64 // bytes/s
+}
+
+// itemSeries indexes the rings of one item.
+const (
+	seriesCPU = iota
+	seriesMem
+	seriesDiskRead
+	seriesDiskWrite
+	seriesNetRx
+	seriesNetTx
+	seriesCount
+)
+
+// itemHistory keeps float32 rings per item, keyed by ID. It belongs to the
+// collector goroutine.
+type itemHistory struct {
+	interval time.Duration
+	capacity int
+	withMem  bool
+	items    map[string]*[seriesCount]*ring.Ring[float32]
+}
+
+func newItemHistory(interval time.Duration, withMem bool) *itemHistory {
+	n := max(int(ItemKeep/interval), 2)
+	return &itemHistory{interval: interval, capacity: n, withMem: withMem,
+		items: make(map[string]*[seriesCount]*ring.Ring[float32])}
+}
+
+// record pushes one refresh: vals[id] holds the figures of each item seen.
+// Items not seen any more are dropped with their history.
+func (h *itemHistory) record(vals map[string][seriesCount]float64) {
+	for id := range h.items {
+		if _, ok := vals[id]; !ok {
+			delete(h.items, id)
+		}
+	}
+	for id, v := range vals {
+		rs, ok := h.items[id]
+		if !ok {
+			rs = new([seriesCount]*ring.Ring[float32])
+			for i := range rs {
+				if i == seriesMem && !h.withMem {
+					continue
+				}
+				rs[i] = ring.New[float32](h.capacity)
+			}
+			h.items[id] = rs
+		}
+		for i, r := range rs {
+			if r != nil {
+				r.Push(float32(v[i]))
+			}
+		}
+	}
+}
+
+// charts returns the history of id over window, or nil if id is unknown.
+func (h *itemHistory) charts(id string, window time.Duration) *ItemCharts {
+	rs, ok := h.items[id]
+	if !ok {
+		return nil
+	}
+	n := min(max(int(window/h.interval), 2), h.capacity)
+	per := (n + MaxChartPoints - 1) / MaxChartPoints
+	c := &ItemCharts{ID: id, Window: time.Duration(n) * h.interval, Step: h.interval * time.Duration(per)}
+	out := [seriesCount]*[]float64{&c.CPU, &c.Mem, &c.DiskRead, &c.DiskWrite, &c.NetRx, &c.NetTx}
+	for i, r := range rs {
+		if r != nil {
+			*out[i] = Downsample(r, n, per)
+		}
+	}
+	return c
+}
+
+func orNaN[T float64 | uint64](p *T) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return float64(*p)
+}
+
+// vmFigures picks the charted figures of each machine.
+func vmFigures(s *vm.Section) map[string][seriesCount]float64 {
+	m := make(map[string][seriesCount]float64, len(s.Items))
+	for i := range s.Items {
+		it := &s.Items[i]
+		m[it.UUID] = [seriesCount]float64{
+			seriesCPU: orNaN(it.CPUPercent), seriesMem: math.NaN(),
+			seriesDiskRead: orNaN(it.DiskReadBps), seriesDiskWrite: orNaN(it.DiskWriteBps),
+			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),
+		}
+	}
+	return m
+}
+
+// containerFigures picks the charted figures of each container.
+func containerFigures(s *container.Section) map[string][seriesCount]float64 {
+	m := make(map[string][seriesCount]float64, len(s.Items))
+	for i := range s.Items {
+		it := &s.Items[i]
+		m[it.ID] = [seriesCount]float64{
+			seriesCPU: orNaN(it.CPUPercent), seriesMem: orNaN(it.MemUsageBytes),
+			seriesDiskRead: orNaN(it.BlockReadBps), seriesDiskWrite: orNaN(it.BlockWriteBps),
+			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),
+		}
+	}
+	return m
+}

@@ -1,0 +1,107 @@
+package collector
+
+import (
+	"context"
+	"math"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestItemHistory(t *testing.T) {
+	h := newItemHistory(time.Second, true)
+	sec := container.Section{Available: true, Items: []container.Container{
+		{ID: "a", CPUPercent: ptr(150.0), MemUsageBytes: ptr(uint64(4096))},
+		{ID: "b"}, // not running: no figures
+	}}
+	for range 3 {
+		h.record(containerFigures(&sec))
+	}
+	a := h.charts("a", time.Minute)
+	if a == nil || len(a.CPU) != 60 || a.CPU[59] != 150 || a.Mem[59] != 4096 || !math.IsNaN(a.CPU[0]) {
+		t.Fatalf("history of a: %+v", a)
+	}
+	if b := h.charts("b", time.Minute); !math.IsNaN(b.CPU[59]) || !math.IsNaN(b.NetRx[59]) {
+		t.Fatalf("a stopped container got figures: %+v", b)
+	}
+	// One that disappears loses its history; one never seen has none.
+	sec.Items = sec.Items[:1]
+	h.record(containerFigures(&sec))
+	if h.charts("b", time.Minute) != nil || h.charts("zz", time.Minute) != nil {
+		t.Fatal("history kept for a container that is gone")
+	}
+	// Windows longer than ItemKeep show what is kept.
+	if c := h.charts("a", time.Hour); c.Window != ItemKeep {
+		t.Fatalf("1 h window on item history = %v", c.Window)
+	}
+	vh := newItemHistory(time.Second, false)
+	vs := vm.Section{Items: []vm.Machine{{UUID: "u", CPUPercent: ptr(12.5)}}}
+	vh.record(vmFigures(&vs))
+	if c := vh.charts("u", time.Minute); c.Mem != nil || c.CPU[59] != 12.5 {
+		t.Fatalf("VM history: %+v", c)
+	}
+}
+
+// countingVMs is a VM source whose Changed channel the test pokes.
+type countingVMs struct {
+	polls   atomic.Int64
+	changed chan struct{}
+}
+
+func (s *countingVMs) Poll(context.Context) vm.Section {
+	n := s.polls.Add(1)
+	return vm.Section{URI: "test:///default", Available: true,
+		Items: []vm.Machine{{Name: "test", UUID: "u1", CPUPercent: ptr(float64(n))}}}
+}
+func (s *countingVMs) Changed() <-chan struct{} { return s.changed }
+
+func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
+	src := &countingVMs{changed: make(chan struct{}, 1)}
+	updates := make(chan *Snapshot, 1000)
+	c := New(Config{
+		Interval: time.Hour, // only events and the first poll drive it
+		Host:     &scriptedReader{},
+		VMs:      src,
+		OnUpdate: func(s *Snapshot) {
+			select {
+			case updates <- s:
+			default:
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	wait := func(what string, ok func(*Snapshot) bool) *Snapshot {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case s := <-updates:
+				if ok(s) {
+					return s
+				}
+			case <-deadline:
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	wait("the first poll", func(s *Snapshot) bool { return s.VMs.Available && len(s.VMs.Items) == 1 })
+	src.changed <- struct{}{}
+	wait("a poll on change", func(s *Snapshot) bool {
+		return src.polls.Load() >= 2 && s.VMs.Items[0].CPUPercent != nil && *s.VMs.Items[0].CPUPercent >= 2
+	})
+	c.SelectVM("u1")
+	s := wait("the selected VM's charts", func(s *Snapshot) bool { return s.VMCharts != nil })
+	if s.VMCharts.ID != "u1" || s.ContainerCharts != nil {
+		t.Fatalf("charts for %q, containers %v", s.VMCharts.ID, s.ContainerCharts)
+	}
+	if s.Containers.Available || s.Containers.Error == "" {
+		t.Fatalf("no container source, yet section %+v", s.Containers)
+	}
+}

@@ -1,0 +1,62 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/docker/docker/api/types"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/client"
+)
+
+// engine is the part of the Docker client this package uses: the I/O
+// boundary, so tests can stand in for an engine.
+type engine interface {
+	DaemonHost() string
+	Ping(ctx context.Context) (types.Ping, error)
+	ServerVersion(ctx context.Context) (types.Version, error)
+	ContainerList(ctx context.Context, options container.ListOptions) ([]container.Summary, error)
+	ContainerInspect(ctx context.Context, id string) (container.InspectResponse, error)
+	ContainerStats(ctx context.Context, id string, stream bool) (container.StatsResponseReader, error)
+	Events(ctx context.Context, options events.ListOptions) (<-chan events.Message, <-chan error)
+	ContainerStart(ctx context.Context, id string, options container.StartOptions) error
+	ContainerStop(ctx context.Context, id string, options container.StopOptions) error
+	ContainerRestart(ctx context.Context, id string, options container.StopOptions) error
+	ContainerPause(ctx context.Context, id string) error
+	ContainerUnpause(ctx context.Context, id string) error
+	ContainerRemove(ctx context.Context, id string, options container.RemoveOptions) error
+	ContainerLogs(ctx context.Context, id string, options container.LogsOptions) (io.ReadCloser, error)
+	Close() error
+}
+
+var _ engine = (*client.Client)(nil)
+
+// dockerDialer returns a function making a Docker client for host (empty:
+// DOCKER_HOST or the default socket). Making a client does no I/O; the API
+// version is negotiated on its first request.
+func dockerDialer(host string) func() (engine, error) {
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	return func() (engine, error) {
+		cli, err := client.NewClientWithOpts(opts...)
+		if err != nil {
+			return nil, err
+		}
+		// The client would treat any other scheme as a TCP host name
+		// (ssh:// needs the docker CLI's connection helpers).
+		u, err := client.ParseHostURL(cli.DaemonHost())
+		if err == nil && !slices.Contains([]string{"unix", "tcp", "http", "https", "npipe"}, u.Scheme) {
+			err = fmt.Errorf("%s:// addresses are not supported", u.Scheme)
+		}
+		if err != nil {
+			_ = cli.Close()
+			return nil, err
+		}
+		return cli, nil
+	}
+}

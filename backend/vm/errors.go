@@ -1,0 +1,112 @@
+package vm
+
+import (
+	"errors"
+	"strings"
+
+	"libvirt.org/go/libvirt"
+)
+
+// problem is what a libvirt failure means for the user.
+type problem int
+
+const (
+	problemOther problem = iota
+	problemNotInstalled
+	problemPermission
+	problemDaemonDown
+	problemNoDriver
+	problemConnLost
+)
+
+// notInstalled is shown as is: there is nothing to retry until the user acts.
+const notInstalled = "libvirt is not installed: VM list disabled; install libvirt-daemon-system"
+
+// classify sorts a libvirt error by what the user can do about it.
+func classify(err error) problem {
+	if err == nil {
+		return problemOther
+	}
+	var le libvirt.Error
+	msg := err.Error()
+	if errors.As(err, &le) {
+		msg = le.Message
+	}
+	low := strings.ToLower(msg)
+	// The dlopen build says so on the first call (dlerror text) and later ones.
+	if strings.Contains(low, "libvirt.so.0") || strings.Contains(low, "libvirt-admin.so.0") {
+		return problemNotInstalled
+	}
+	switch le.Code {
+	case libvirt.ERR_AUTH_FAILED, libvirt.ERR_AUTH_CANCELLED, libvirt.ERR_AUTH_UNAVAILABLE,
+		libvirt.ERR_ACCESS_DENIED, libvirt.ERR_OPERATION_DENIED:
+		return problemPermission
+	case libvirt.ERR_INVALID_CONN:
+		return problemConnLost
+	}
+	switch {
+	case strings.Contains(low, "permission denied"):
+		return problemPermission
+	case strings.Contains(low, "failed to connect socket"), strings.Contains(low, "connection refused"):
+		return problemDaemonDown
+	case strings.Contains(low, "no connection driver available"):
+		return problemNoDriver
+	case strings.Contains(low, "end of file while reading"), strings.Contains(low, "socket is closed"),
+		strings.Contains(low, "broken pipe"), strings.Contains(low, "connection reset"),
+		strings.Contains(low, "keepalive timeout"):
+		return problemConnLost
+	}
+	return problemOther
+}
+
+// message is libvirt's own text without the Go binding's wrapper.
+func message(err error) string {
+	var le libvirt.Error
+	if errors.As(err, &le) {
+		return le.Message
+	}
+	return err.Error()
+}
+
+// connectWords explains a failed connection to uri: what failed, what it
+// means and what to do, keeping libvirt's text for whoever debugs it.
+func connectWords(uri string, err error) string {
+	m := message(err)
+	switch classify(err) {
+	case problemNotInstalled:
+		return notInstalled
+	case problemPermission:
+		return "cannot connect to " + uri + ": permission denied (" + m + "); add your user to the libvirt group and log in again"
+	case problemDaemonDown:
+		return "cannot connect to " + uri + ": the libvirt daemon is not running (" + m + "); start libvirtd"
+	case problemNoDriver:
+		return "cannot connect to " + uri + ": this libvirt has no driver for it (" + m + "); install libvirt-daemon-driver-qemu"
+	case problemConnLost:
+		return "lost the connection to " + uri + " (" + m + ")"
+	}
+	return "cannot connect to " + uri + ": " + m
+}
+
+// actionWords explains a failed lifecycle action on a named domain.
+func actionWords(a Action, name string, err error) string {
+	if classify(err) == problemNotInstalled {
+		return "cannot " + a.String() + " " + name + ": " + notInstalled
+	}
+	return "cannot " + a.String() + " " + name + ": " + message(err)
+}
+
+// connectionBroken reports whether err means the connection itself is gone,
+// so the source should drop it and reconnect.
+func connectionBroken(err error) bool {
+	switch classify(err) {
+	case problemConnLost, problemDaemonDown:
+		return true
+	case problemPermission, problemNotInstalled:
+		return false
+	}
+	var le libvirt.Error
+	if errors.As(err, &le) {
+		return le.Code == libvirt.ERR_SYSTEM_ERROR || le.Code == libvirt.ERR_RPC || le.Code == libvirt.ERR_NO_CONNECT
+	}
+	return false
+}
