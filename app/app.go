@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -47,6 +48,9 @@ func Run(opts Options) error {
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return ErrNoDisplay
 	}
+	// The window holds ~25 MB of live heap (mostly fonts) and allocates
+	// little; a tighter GC target keeps its resident size down for ~0.1 % CPU.
+	debug.SetGCPercent(50)
 	a := fyneapp.NewWithID(ID)
 	prefs := a.Preferences()
 	w := a.NewWindow("Horcrux")
@@ -122,7 +126,9 @@ func Run(opts Options) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { coll.Run(ctx) })
+	// Sampling starts once the window is up, so a slow first libvirt or
+	// Docker call never competes with opening it.
+	a.Lifecycle().SetOnStarted(func() { wg.Go(func() { coll.Run(ctx) }) })
 	// The collector must be gone before the app's goroutine is.
 	a.Lifecycle().SetOnStopped(func() { cancel(); wg.Wait() })
 

@@ -110,6 +110,10 @@ func vmState(s *vm.Section) string {
 		}
 	}
 	msg := fmt.Sprintf("Connected to %s · %d machines, %d running", s.URI, len(s.Items), running)
+	if s.Error != "" {
+		// Still connected, but the list is not fresh.
+		msg += " · " + s.Error
+	}
 	if strings.HasPrefix(s.URI, "test:") {
 		msg += " · libvirt's test driver: demo machines, not real ones"
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -52,6 +53,7 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 		b := widget.NewButton("", nil)
 		b.Importance = widget.LowImportance
 		b.Alignment = widget.ButtonAlignLeading
+		b.IconPlacement = widget.ButtonIconTrailingText
 		return b
 	}
 	t.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
@@ -60,11 +62,21 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 			b.SetText("")
 			return
 		}
-		title := t.cols[id.Col].title
+		// The sort mark is an icon: the bundled font has no arrow glyphs, and
+		// one missing glyph makes Fyne load every system font as fallback.
+		var icon fyne.Resource
 		if id.Col == t.sortCol {
-			title += map[bool]string{false: " ▲", true: " ▼"}[t.desc]
+			icon = theme.MenuDropUpIcon()
+			if t.desc {
+				icon = theme.MenuDropDownIcon()
+			}
 		}
-		b.SetText(title)
+		// Headers are refreshed with the table every second: only touch a
+		// button whose text or sort mark really changed.
+		if title := t.cols[id.Col].title; b.Text != title || b.Icon != icon {
+			b.Icon = icon
+			b.SetText(title)
+		}
 		col := id.Col
 		b.OnTapped = func() { t.sortBy(col) }
 	}

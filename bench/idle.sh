@@ -1,7 +1,8 @@
 #!/bin/bash
 # Measures the app left alone with 1 s updates under Xvfb: start to window,
 # CPU share of one core and RSS after a warm-up.
-# Usage: bench/idle.sh [seconds] [extra horcrux flags...]
+# Usage: [TAB=0|1|2] bench/idle.sh [seconds] [extra horcrux flags...]
+# TAB opens the window on Host (0), Machines (1) or Containers (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
@@ -19,6 +20,11 @@ cleanup() {
 }
 trap cleanup EXIT
 for _ in $(seq 100); do DISPLAY=:97 xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done
+
+if [ -n "${TAB:-}" ]; then
+	mkdir -p "$home/.config/fyne/io.github.horcrux-desktop"
+	echo "{\"window.tab\":$TAB}" >"$home/.config/fyne/io.github.horcrux-desktop/preferences.json"
+fi
 
 t0=$(date +%s.%N)
 HOME=$home DISPLAY=:97 ./horcrux "$@" >"$home/log" 2>&1 &

@@ -9,9 +9,16 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
-// ItemKeep is how much history is kept per VM and per container. It is
-// shorter than the host's hour so that 1000 VMs fit in about 12 MB.
+// ItemKeep is the most history kept per VM and per container.
 const ItemKeep = 10 * time.Minute
+
+// itemBudget caps the values held for all items of one kind (4 bytes each,
+// so 4 MB). Up to ~130 items get the full ItemKeep; with more, new items get
+// shorter rings, never under minItemPoints: 1000 VMs keep about 3 minutes.
+const (
+	itemBudget    = 1 << 20
+	minItemPoints = 60
+)
 
 // ItemCharts is the recent history of one VM or container, oldest first,
 // NaN where nothing was measured. Series a kind does not have are nil.
@@ -60,6 +67,11 @@ func (h *itemHistory) record(vals map[string][seriesCount]float64) {
 			delete(h.items, id)
 		}
 	}
+	series := seriesCount
+	if !h.withMem {
+		series--
+	}
+	points := min(h.capacity, max(itemBudget/(series*max(len(vals), 1)), minItemPoints))
 	for id, v := range vals {
 		rs, ok := h.items[id]
 		if !ok {
@@ -68,7 +80,7 @@ func (h *itemHistory) record(vals map[string][seriesCount]float64) {
 				if i == seriesMem && !h.withMem {
 					continue
 				}
-				rs[i] = ring.New[float32](h.capacity)
+				rs[i] = ring.New[float32](points)
 			}
 			h.items[id] = rs
 		}
@@ -86,7 +98,7 @@ func (h *itemHistory) charts(id string, window time.Duration) *ItemCharts {
 	if !ok {
 		return nil
 	}
-	n := min(max(int(window/h.interval), 2), h.capacity)
+	n := min(max(int(window/h.interval), 2), rs[seriesCPU].Cap())
 	per := (n + MaxChartPoints - 1) / MaxChartPoints
 	c := &ItemCharts{ID: id, Window: time.Duration(n) * h.interval, Step: h.interval * time.Duration(per)}
 	out := [seriesCount]*[]float64{&c.CPU, &c.Mem, &c.DiskRead, &c.DiskWrite, &c.NetRx, &c.NetTx}

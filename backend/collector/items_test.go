@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"math"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,5 +104,35 @@ func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
 	}
 	if s.Containers.Available || s.Containers.Error == "" {
 		t.Fatalf("no container source, yet section %+v", s.Containers)
+	}
+}
+
+func TestItemHistoryBudget(t *testing.T) {
+	h := newItemHistory(time.Second, false)
+	sec := vm.Section{Items: make([]vm.Machine, 1000)}
+	for i := range sec.Items {
+		sec.Items[i].UUID = string(rune('a'+i%26)) + strconv.Itoa(i)
+	}
+	h.record(vmFigures(&sec))
+	total := 0
+	for _, rs := range h.items {
+		for _, r := range rs {
+			if r != nil {
+				total += r.Cap()
+			}
+		}
+	}
+	if total > itemBudget {
+		t.Fatalf("1000 VMs hold %d values, budget %d", total, itemBudget)
+	}
+	c := h.charts(sec.Items[0].UUID, time.Hour)
+	if c.Window < time.Duration(minItemPoints)*time.Second || c.Window >= ItemKeep {
+		t.Fatalf("1000 VMs keep %v each", c.Window)
+	}
+	// A handful of VMs get the full ItemKeep.
+	few := newItemHistory(time.Second, false)
+	few.record(vmFigures(&vm.Section{Items: sec.Items[:10]}))
+	if c := few.charts(sec.Items[0].UUID, time.Hour); c.Window != ItemKeep {
+		t.Fatalf("10 VMs keep %v each", c.Window)
 	}
 }
