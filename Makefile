@@ -42,6 +42,8 @@ fmt-check:
 # integration tests, which start their own daemons.
 test: deps-test vet fmt-check
 	HORCRUX_WINDOW_TEST=1 HORCRUX_INTEGRATION=1 $(GO) test -race -count=1 -timeout 25m ./...
+	$(MAKE) package
+	scripts/test-package.sh $(BIN)-$(VERSION)-linux-amd64.tar.xz
 
 bench: build
 	@scripts/deps.sh bench
@@ -52,8 +54,14 @@ bench: build
 screenshot: deps-test
 	HORCRUX_WINDOW_TEST=1 HORCRUX_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(GO) test -count=1 -run TestWindowShowsLiveCharts .
 
+# The release binary is built once, stripped, and handed to fyne package,
+# which adds the .desktop file, the icon and an install Makefile.
+VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 package: deps
-	$(FYNE) package -os linux -name $(BIN) --tags $(TAGS) --release
+	$(GO) build -tags $(TAGS),migrated_fynedo -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
+	$(FYNE) package -os linux --release --exe $(BIN) --tags $(TAGS),migrated_fynedo
+	mv -f Horcrux.tar.xz $(BIN)-$(VERSION)-linux-amd64.tar.xz
+	@echo "packaged $(BIN)-$(VERSION)-linux-amd64.tar.xz"
 
 clean:
 	rm -f $(BIN) *.tar.xz

@@ -4,7 +4,7 @@
 set -eu
 
 build="gcc pkg-config libgl1-mesa-dev xorg-dev libxxf86vm-dev"
-test="$build xvfb xauth xdotool imagemagick
+test="$build xvfb xauth x11-utils xdotool imagemagick
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   docker.io containerd runc iptables
   tigervnc-standalone-server x11vnc chromium"
