@@ -62,19 +62,20 @@ func Run(opts Options) error {
 	cts := ct.NewSource(ct.Config{Host: opts.DockerHost})
 	defer cts.Close()
 
-	var coll *collector.Collector
-	hv := newHostView(window, func(d time.Duration) {
+	var (
+		coll *collector.Collector
+		hv   *hostView
+		last *collector.Snapshot
+	)
+	hv = newHostViewWithExport(window, func(d time.Duration) {
 		prefs.SetInt(prefRange, int(d/time.Second))
 		coll.SetWindow(d)
-	})
+	}, func() { exportCSV(w, last) }, func() { exportPNG(w, hv.root) })
 	mv := newMachinesView(w, vms, func(uuid string) { coll.SelectVM(uuid) })
 	cv := newContainersView(w, a, cts, func(id string) { coll.SelectContainer(id) })
 	// Only the visible tab is brought up to date; switching tabs shows the
 	// latest snapshot at once.
-	var (
-		tabs *container.AppTabs
-		last *collector.Snapshot
-	)
+	var tabs *container.AppTabs
 	render := func() {
 		if last == nil {
 			return

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/collector"
@@ -58,6 +59,11 @@ type hostView struct {
 // newHostView builds the Host tab; onWindow is told when the user picks
 // another time window.
 func newHostView(window time.Duration, onWindow func(time.Duration)) *hostView {
+	return newHostViewWithExport(window, onWindow, nil, nil)
+}
+
+// newHostViewWithExport also offers CSV and PNG exports of the charts.
+func newHostViewWithExport(window time.Duration, onWindow func(time.Duration), onCSV, onPNG func()) *hostView {
 	v := &hostView{
 		header: widget.NewLabel("Measuring the host…"),
 		status: widget.NewLabel(""),
@@ -88,7 +94,18 @@ func newHostView(window time.Duration, onWindow func(time.Duration)) *hostView {
 	v.chooser.Required = true
 	v.chooser.Selected = windowLabel(window)
 
-	top := container.NewBorder(nil, nil, v.header, container.NewHBox(widget.NewLabel("Window"), v.chooser))
+	right := container.NewHBox(widget.NewLabel("Window"), v.chooser)
+	if onCSV != nil && onPNG != nil {
+		var export *widget.Button
+		export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() {
+			menu := fyne.NewMenu("", fyne.NewMenuItem("Charts as CSV…", onCSV), fyne.NewMenuItem("Charts as PNG…", onPNG))
+			c := fyne.CurrentApp().Driver().CanvasForObject(export)
+			pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(export).AddXY(0, export.Size().Height)
+			widget.ShowPopUpMenuAtPosition(menu, c, pos)
+		})
+		right.Add(export)
+	}
+	top := container.NewBorder(nil, nil, v.header, right)
 	grid := container.NewGridWithColumns(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
 	v.top = container.NewVBox(top, v.status)
 	v.root = container.NewBorder(v.top, nil, nil, nil, grid)
