@@ -11,10 +11,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/app"
+	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/doctor"
+	"github.com/horcrux-desktop/horcrux/backend/exporter"
 	"github.com/horcrux-desktop/horcrux/backend/report"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
@@ -27,6 +31,8 @@ const usage = `Horcrux shows this machine, its virtual machines and its containe
 Usage:
   horcrux [flags]                  open the window
   horcrux snapshot [--json] [flags] print one snapshot (rates over one interval)
+  horcrux doctor [--json] [flags]   check the set-up and say how to fix what is missing
+  horcrux exporter --listen ADDR    serve Prometheus metrics, headless (for servers)
   horcrux version                  print the version
   horcrux help                     print this help
 
@@ -39,15 +45,17 @@ func main() {
 
 // globals are the flags every command accepts.
 type globals struct {
-	connect    string
-	dockerHost string
-	interval   time.Duration
+	connect       string
+	dockerHost    string
+	interval      time.Duration
+	metricsListen string
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.connect, "connect", "", "libvirt `URI` (as virsh -c; default: $LIBVIRT_DEFAULT_URI, then qemu:///system, then qemu:///session)")
 	fs.StringVar(&g.dockerHost, "docker-host", "", "Docker or Podman engine `HOST` (unix:// or tcp://; default: $DOCKER_HOST, then unix:///var/run/docker.sock)")
 	fs.DurationVar(&g.interval, "interval", time.Second, "sampling `period`")
+	fs.StringVar(&g.metricsListen, "metrics-listen", "", "also serve Prometheus metrics from the window at `ADDR` (e.g. 127.0.0.1:9810)")
 }
 
 // run is main without the process: it returns the exit status.
@@ -79,6 +87,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd, cmdArgs := rest[0], rest[1:]; cmd {
 	case "snapshot":
 		return runSnapshot(g, cmdArgs, stdout, stderr)
+	case "doctor":
+		return runDoctor(g, cmdArgs, stdout, stderr)
+	case "exporter":
+		return runExporter(g, cmdArgs, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "horcrux", versionString())
 		return 0
@@ -93,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func runWindow(g globals, stderr io.Writer) int {
-	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval})
+	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen})
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux:", err)
 		return 1
@@ -150,4 +162,74 @@ func versionString() string {
 		}
 	}
 	return v
+}
+
+func runDoctor(g globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("horcrux doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, `print JSON: [{"check","status","detail","fix"}]`)
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "horcrux doctor: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cfg := doctor.Config{DockerHost: g.dockerHost}
+	if g.connect != "" {
+		cfg.URIs = []string{g.connect}
+	}
+	rs := doctor.Run(ctx, cfg)
+	var err error
+	if *asJSON {
+		err = doctor.WriteJSON(stdout, rs)
+	} else {
+		err = doctor.WriteText(stdout, rs)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "horcrux doctor:", err)
+		return 1
+	}
+	if doctor.Failed(rs) {
+		return 1
+	}
+	return 0
+}
+
+func runExporter(g globals, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("horcrux exporter", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:9810", "serve /metrics at `ADDR`; use 0.0.0.0:PORT only behind a firewall")
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	vms := vm.NewSource(vm.Config{URI: g.connect})
+	defer vms.Close()
+	cts := container.NewSource(container.Config{Host: g.dockerHost})
+	defer cts.Close()
+	exp := exporter.New()
+	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update, VMs: vms, Containers: cts})
+	done := make(chan struct{})
+	go func() { coll.Run(ctx); close(done) }()
+	fmt.Fprintf(stderr, "horcrux exporter: serving http://%s/metrics\n", *listen)
+	err := exporter.Serve(ctx, *listen, exp)
+	stop()
+	<-done
+	if err != nil {
+		fmt.Fprintln(stderr, "horcrux exporter:", err)
+		return 1
+	}
+	return 0
 }

@@ -5,6 +5,8 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -13,10 +15,14 @@ import (
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"github.com/horcrux-desktop/horcrux/backend/alerts"
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	ct "github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/doctor"
+	"github.com/horcrux-desktop/horcrux/backend/exporter"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
@@ -29,6 +35,8 @@ type Options struct {
 	Connect    string        // libvirt URI, "" for the default
 	DockerHost string        // Docker engine address, "" for DOCKER_HOST or the default socket
 	Interval   time.Duration // refresh period
+	// MetricsListen, when set, serves Prometheus metrics at this address.
+	MetricsListen string
 }
 
 // ErrNoDisplay is returned when there is no display to open a window on.
@@ -41,6 +49,8 @@ const (
 	prefHeight = "window.height"
 	prefTab    = "window.tab"
 	prefRange  = "charts.window"
+	// prefKeepInTray keeps Horcrux running in the tray when the window closes.
+	prefKeepInTray = "tray.keep"
 )
 
 // Run opens the Horcrux window and returns when the user quits.
@@ -71,8 +81,24 @@ func Run(opts Options) error {
 		prefs.SetInt(prefRange, int(d/time.Second))
 		coll.SetWindow(d)
 	}, func() { exportCSV(w, last) }, func() { exportPNG(w, hv.root) })
-	mv := newMachinesView(w, vms, func(uuid string) { coll.SelectVM(uuid) })
-	cv := newContainersView(w, a, cts, func(id string) { coll.SelectContainer(id) })
+	var uris []string
+	if opts.Connect != "" {
+		uris = []string{opts.Connect}
+	}
+	diag := newDiagnostics(doctor.Config{URIs: uris, DockerHost: opts.DockerHost})
+	thresholds, err := alerts.DecodeThresholds(prefs.String(prefAlerts))
+	if err != nil {
+		log.Printf("alert settings unreadable, using the defaults: %v", err)
+	}
+	al := newAlerting(thresholds, func(title, body string) {
+		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
+	})
+	mv := newMachinesView(w, vms,
+		func(uuid string) { al.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
+		func(uuid string) { coll.SelectVM(uuid) })
+	cv := newContainersView(w, a, cts,
+		func(id string) { al.engine.Expect(alerts.KindContainer, id, time.Now().Add(expectFor)) },
+		func(id string) { coll.SelectContainer(id) })
 	// Only the visible tab is brought up to date; switching tabs shows the
 	// latest snapshot at once.
 	var tabs *container.AppTabs
@@ -84,17 +110,33 @@ func Run(opts Options) error {
 		case 0:
 			hv.show(last)
 		case 1:
-			mv.show(vmState(&last.VMs), last.VMs.Items, vmCharts(last.VMCharts))
+			mv.show(last.VMs.Available && last.VMs.Error == "", vmState(&last.VMs), last.VMs.Items, vmCharts(last.VMCharts))
 		case 2:
-			cv.show(containerState(&last.Containers), last.Containers.Items, containerCharts(last.ContainerCharts))
+			cv.show(last.Containers.Available && last.Containers.Error == "", containerState(&last.Containers),
+				last.Containers.Items, containerCharts(last.ContainerCharts))
+		case 3:
+			if !diag.ran {
+				diag.run()
+			}
 		}
 	}
+	var tr *tray
 	ui := &handoff[collector.Snapshot]{do: fyne.Do, apply: func(s *collector.Snapshot) {
 		last = s
 		render()
+		al.observe(s)
+		if tr != nil {
+			tr.setVMs(runningVMs(&s.VMs))
+		}
 	}}
+	onUpdate := ui.Offer
+	var exp *exporter.Exporter
+	if opts.MetricsListen != "" {
+		exp = exporter.New()
+		onUpdate = func(s *collector.Snapshot) { exp.Update(s); ui.Offer(s) }
+	}
 	coll = collector.New(collector.Config{
-		Interval: opts.Interval, Window: window, OnUpdate: ui.Offer,
+		Interval: opts.Interval, Window: window, OnUpdate: onUpdate,
 		VMs: vms, Containers: cts,
 	})
 
@@ -102,13 +144,26 @@ func Run(opts Options) error {
 		container.NewTabItem("Host", hv.root),
 		container.NewTabItem("Machines", mv.root),
 		container.NewTabItem("Containers", cv.root),
+		container.NewTabItem("Diagnostics", diag.root),
 	)
+	diagnose := func() {
+		tabs.SelectIndex(3)
+		diag.run()
+	}
+	mv.diagnose.OnTapped = diagnose
+	cv.diagnose.OnTapped = diagnose
+	hv.diagnose.OnTapped = diagnose
 	tabs.SelectIndex(prefs.IntWithFallback(prefTab, 0))
 	tabs.OnSelected = func(*container.TabItem) {
 		prefs.SetInt(prefTab, tabs.SelectedIndex())
 		render()
 	}
-	w.SetContent(tabs)
+	w.SetContent(container.NewBorder(al.box, nil, nil, nil, tabs))
+	w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux",
+		fyne.NewMenuItem("Settings…", func() {
+			settingsDialog(w, prefs, tr != nil, al.engine.SetThresholds)
+		}),
+	)))
 	w.Resize(fyne.NewSize(
 		float32(prefs.FloatWithFallback(prefWidth, 1100)),
 		float32(prefs.FloatWithFallback(prefHeight, 720)),
@@ -121,15 +176,38 @@ func Run(opts Options) error {
 			prefs.SetFloat(prefHeight, float64(s.Height))
 		}
 	}
-	w.SetCloseIntercept(func() { saveSize(); w.Close() })
+	quit := func() { saveSize(); a.Quit() }
+	tr = newTray(a, w, func(uuid string) {
+		w.Show()
+		tabs.SelectIndex(1)
+		mv.selectKey(uuid)
+	}, quit)
+	w.SetCloseIntercept(func() {
+		saveSize()
+		if tr != nil && prefs.Bool(prefKeepInTray) {
+			w.Hide()
+			tr.hidden()
+			return
+		}
+		a.Quit()
+	})
 	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierControl},
-		func(fyne.Shortcut) { saveSize(); a.Quit() })
+		func(fyne.Shortcut) { quit() })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	// Sampling starts once the window is up, so a slow first libvirt or
 	// Docker call never competes with opening it.
-	a.Lifecycle().SetOnStarted(func() { wg.Go(func() { coll.Run(ctx) }) })
+	a.Lifecycle().SetOnStarted(func() {
+		wg.Go(func() { coll.Run(ctx) })
+		if exp != nil {
+			wg.Go(func() {
+				if err := exporter.Serve(ctx, opts.MetricsListen, exp); err != nil {
+					fyne.Do(func() { dialog.ShowError(fmt.Errorf("metrics exporter: %w", err), w) })
+				}
+			})
+		}
+	})
 	// The collector must be gone before the app's goroutine is.
 	a.Lifecycle().SetOnStopped(func() { cancel(); wg.Wait() })
 

@@ -60,13 +60,17 @@ func containerColumns() []column[ct.Container] {
 	}
 }
 
-func containerActions(src containerEngine) []action[ct.Container] {
+func containerActions(src containerEngine, expect func(id string)) []action[ct.Container] {
 	mk := func(label string, icon fyne.Resource, a ct.Action, confirm string) action[ct.Container] {
-		return action[ct.Container]{
+		act := action[ct.Container]{
 			label: label, icon: icon, confirm: confirm,
 			applies: func(c *ct.Container) bool { return a.AppliesTo(c.State) },
 			run:     func(ctx context.Context, c *ct.Container) error { return src.Act(ctx, c.ID, a) },
 		}
+		if a == ct.Stop || a == ct.Remove || a == ct.Restart {
+			act.before = func(c *ct.Container) { expect(c.ID) }
+		}
+		return act
 	}
 	return []action[ct.Container]{
 		mk("Start", theme.MediaPlayIcon(), ct.Start, ""),
@@ -79,11 +83,11 @@ func containerActions(src containerEngine) []action[ct.Container] {
 }
 
 // newContainersView builds the Containers tab, with a Logs button.
-func newContainersView(win fyne.Window, a fyne.App, src containerEngine, onSelect func(string)) *resourceView[ct.Container] {
+func newContainersView(win fyne.Window, a fyne.App, src containerEngine, expect func(string), onSelect func(string)) *resourceView[ct.Container] {
 	v := newResourceView(win, containerColumns(),
 		func(c *ct.Container) string { return c.ID },
 		func(c *ct.Container) string { return c.Name },
-		append(containerActions(src), action[ct.Container]{
+		append(containerActions(src, expect), action[ct.Container]{
 			label: "Logs", icon: theme.DocumentIcon(),
 			applies: func(*ct.Container) bool { return true },
 			run: func(_ context.Context, c *ct.Container) error {

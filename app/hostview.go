@@ -43,17 +43,18 @@ func colorOf(i int) color.Color { return palette[i%len(palette)] }
 
 // hostView is the Host tab: a header, the window chooser and six charts.
 type hostView struct {
-	root    fyne.CanvasObject
-	top     *fyne.Container // header and status; relaid out when the status shows or hides
-	header  *widget.Label
-	status  *widget.Label
-	chooser *widget.RadioGroup
-	cpu     *widgets.Chart
-	cores   *widgets.Chart
-	mem     *widgets.Chart
-	load    *widgets.Chart
-	disk    *widgets.Chart
-	net     *widgets.Chart
+	root     fyne.CanvasObject
+	top      *fyne.Container // header and status; relaid out when the status shows or hides
+	diagnose *widget.Button  // next to the status, while something is unavailable
+	header   *widget.Label
+	status   *widget.Label
+	chooser  *widget.RadioGroup
+	cpu      *widgets.Chart
+	cores    *widgets.Chart
+	mem      *widgets.Chart
+	load     *widgets.Chart
+	disk     *widgets.Chart
+	net      *widgets.Chart
 }
 
 // newHostView builds the Host tab; onWindow is told when the user picks
@@ -107,7 +108,9 @@ func newHostViewWithExport(window time.Duration, onWindow func(time.Duration), o
 	}
 	top := container.NewBorder(nil, nil, v.header, right)
 	grid := container.NewGridWithColumns(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
-	v.top = container.NewVBox(top, v.status)
+	v.diagnose = widget.NewButtonWithIcon("Diagnose", theme.HelpIcon(), nil)
+	v.diagnose.Hide()
+	v.top = container.NewVBox(top, container.NewBorder(nil, nil, nil, v.diagnose, v.status))
 	v.root = container.NewBorder(v.top, nil, nil, nil, grid)
 	return v
 }
@@ -128,6 +131,7 @@ func (v *hostView) show(s *collector.Snapshot) {
 	if msg != v.status.Text || (msg != "") != v.status.Visible() {
 		v.status.SetText(msg)
 		v.status.Hidden = msg == ""
+		v.diagnose.Hidden = msg == "" || v.diagnose.OnTapped == nil
 		v.top.Refresh()
 		v.root.Refresh()
 	}

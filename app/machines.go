@@ -58,14 +58,19 @@ func vmColumns() []column[vm.Machine] {
 	}
 }
 
-// vmActions are the Machines tab's lifecycle buttons.
-func vmActions(src vmActor) []action[vm.Machine] {
+// vmActions are the Machines tab's lifecycle buttons; expect is told the
+// UUID of a machine the user is about to stop.
+func vmActions(src vmActor, expect func(uuid string)) []action[vm.Machine] {
 	mk := func(label string, icon fyne.Resource, a vm.Action, confirm string) action[vm.Machine] {
-		return action[vm.Machine]{
+		act := action[vm.Machine]{
 			label: label, icon: icon, confirm: confirm,
 			applies: func(m *vm.Machine) bool { return a.AppliesTo(m.State) },
 			run:     func(ctx context.Context, m *vm.Machine) error { return src.Act(ctx, m.UUID, a) },
 		}
+		if a == vm.Shutdown || a == vm.ForceOff {
+			act.before = func(m *vm.Machine) { expect(m.UUID) }
+		}
+		return act
 	}
 	return []action[vm.Machine]{
 		mk("Start", theme.MediaPlayIcon(), vm.Start, ""),
@@ -78,11 +83,11 @@ func vmActions(src vmActor) []action[vm.Machine] {
 }
 
 // newMachinesView builds the Machines tab.
-func newMachinesView(win fyne.Window, src vmActor, onSelect func(string)) *resourceView[vm.Machine] {
+func newMachinesView(win fyne.Window, src vmActor, expect func(string), onSelect func(string)) *resourceView[vm.Machine] {
 	return newResourceView(win, vmColumns(),
 		func(m *vm.Machine) string { return m.UUID },
 		func(m *vm.Machine) string { return m.Name },
-		vmActions(src),
+		vmActions(src, expect),
 		[]*widgets.Chart{
 			widgets.NewChart("CPU (of one core)", widgets.UnitPercent),
 			widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),

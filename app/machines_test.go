@@ -84,12 +84,13 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	w := test.NewTempWindow(t, widget.NewLabel(""))
 	actor := &recordingActor{done: make(chan string, 1), fail: errors.New("Requested operation is not valid: domain is not running")}
 	var selected string
-	v := newMachinesView(w, actor, func(uuid string) { selected = uuid })
+	var expected []string
+	v := newMachinesView(w, actor, func(uuid string) { expected = append(expected, uuid) }, func(uuid string) { selected = uuid })
 	ui := make(chan func(), 1)
 	v.uiDo = func(f func()) { ui <- f }
 	w.SetContent(v.root)
 	w.Resize(fyne.NewSize(1000, 700))
-	v.show("ok", machines(4), nil)
+	v.show(true, "ok", machines(4), nil)
 
 	button := func(label string) *widget.Button {
 		for _, b := range v.buttons {
@@ -119,6 +120,9 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	if got := <-actor.done; got != "uuid-0001 pause" {
 		t.Fatalf("acted %q", got)
 	}
+	if len(expected) != 0 {
+		t.Fatalf("a pause was announced as a stop: %v", expected)
+	}
 	if !button("Pause").Disabled() {
 		t.Fatal("buttons stay enabled while the action runs")
 	}
@@ -130,7 +134,7 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 		t.Fatal("the libvirt error was not shown to the user")
 	}
 	// A VM that vanishes takes the selection with it.
-	v.show("ok", machines(1), nil)
+	v.show(true, "ok", machines(1), nil)
 	if selected != "" {
 		t.Fatalf("selection kept for a VM that is gone: %q", selected)
 	}
@@ -141,7 +145,7 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 func BenchmarkMachinesView1000(b *testing.B) {
 	test.NewTempApp(b)
 	w := test.NewTempWindow(b, widget.NewLabel(""))
-	v := newMachinesView(w, &recordingActor{}, func(string) {})
+	v := newMachinesView(w, &recordingActor{}, func(string) {}, func(string) {})
 	w.SetContent(v.root)
 	w.Resize(fyne.NewSize(1100, 720))
 	// Two lists whose figures differ, so every visible cell changes.
@@ -152,7 +156,7 @@ func BenchmarkMachinesView1000(b *testing.B) {
 	}
 	i := 0
 	for b.Loop() {
-		v.show("ok", sets[i%2], nil)
+		v.show(true, "ok", sets[i%2], nil)
 		i++
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/widgets"
@@ -20,7 +21,10 @@ type action[T any] struct {
 	applies func(*T) bool
 	// confirm, when set, is asked (with the item's name) before acting.
 	confirm string
-	run     func(ctx context.Context, it *T) error
+	// before, when set, runs on the UI goroutine just before the action
+	// (to tell the alerts a stop was asked for).
+	before func(*T)
+	run    func(ctx context.Context, it *T) error
 }
 
 // actTimeout bounds one lifecycle action started from a button.
@@ -29,16 +33,17 @@ const actTimeout = 2 * time.Minute
 // resourceView is a Machines or Containers tab: the source's state, a
 // sortable table, buttons acting on the selected item and its live charts.
 type resourceView[T any] struct {
-	root    fyne.CanvasObject
-	state   *widget.Label
-	table   *itemTable[T]
-	actions []action[T]
-	buttons []*widget.Button
-	charts  []*widgets.Chart
-	detail  *fyne.Container
-	name    func(*T) string
-	win     fyne.Window
-	busy    map[string]bool // keys with an action in flight
+	root     fyne.CanvasObject
+	state    *widget.Label
+	diagnose *widget.Button // shown while the source is unavailable
+	table    *itemTable[T]
+	actions  []action[T]
+	buttons  []*widget.Button
+	charts   []*widgets.Chart
+	detail   *fyne.Container
+	name     func(*T) string
+	win      fyne.Window
+	busy     map[string]bool // keys with an action in flight
 	// uiDo runs a function on the UI goroutine: fyne.Do, or a queue in tests
 	// (the test driver's fyne.Do runs on the calling goroutine).
 	uiDo func(func())
@@ -56,6 +61,8 @@ func newResourceView[T any](win fyne.Window, cols []column[T], key, name func(*T
 		uiDo:    fyne.Do,
 	}
 	v.state.Wrapping = fyne.TextWrapWord
+	v.diagnose = widget.NewButtonWithIcon("Diagnose", theme.HelpIcon(), nil)
+	v.diagnose.Hide()
 	v.table = newItemTable(cols, key, func(k string) {
 		onSelect(k)
 		v.updateButtons()
@@ -76,14 +83,23 @@ func newResourceView[T any](win fyne.Window, cols []column[T], key, name func(*T
 	v.detail.Hide()
 	split := container.NewVSplit(v.table.table, v.detail)
 	split.Offset = 0.6
-	v.root = container.NewBorder(container.NewVBox(v.state, bar), nil, nil, nil, split)
+	top := container.NewBorder(nil, nil, nil, v.diagnose, v.state)
+	v.root = container.NewBorder(container.NewVBox(top, bar), nil, nil, nil, split)
 	return v
 }
 
-// show renders one refresh of the source. It runs on the UI goroutine.
-func (v *resourceView[T]) show(state string, items []T, charts []widgets.ChartData) {
+// show renders one refresh of the source; ok says whether it is connected
+// and fresh. It runs on the UI goroutine.
+func (v *resourceView[T]) show(ok bool, state string, items []T, charts []widgets.ChartData) {
 	if v.state.Text != state {
 		v.state.SetText(state)
+	}
+	if v.diagnose.Visible() == ok && v.diagnose.OnTapped != nil {
+		if ok {
+			v.diagnose.Hide()
+		} else {
+			v.diagnose.Show()
+		}
 	}
 	v.table.set(items)
 	v.table.table.Refresh()
@@ -123,6 +139,9 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 	item, key := *it, v.table.selected
 	name := v.name(&item)
 	do := func() {
+		if a.before != nil {
+			a.before(&item)
+		}
 		v.busy[key] = true
 		v.updateButtons()
 		go func() {
@@ -148,3 +167,6 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 		}
 	}, v.win)
 }
+
+// selectKey selects the item with key k, if it is listed.
+func (v *resourceView[T]) selectKey(k string) { v.table.selectKey(k) }

@@ -185,3 +185,13 @@ func cmpOpt[N cmp.Ordered](a, b *N) int {
 	}
 	return cmp.Compare(*a, *b)
 }
+
+// selectKey selects the item with key k, if it is listed.
+func (t *itemTable[T]) selectKey(k string) {
+	for i := range t.rows {
+		if t.key(&t.rows[i]) == k {
+			t.table.Select(widget.TableCellID{Row: i, Col: t.selCol})
+			return
+		}
+	}
+}

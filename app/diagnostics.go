@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/horcrux-desktop/horcrux/backend/doctor"
+)
+
+// diagnostics is the Diagnostics tab: every doctor check with its fix, and
+// a button to run them again.
+type diagnostics struct {
+	root    fyne.CanvasObject
+	cfg     doctor.Config
+	list    *fyne.Container
+	status  *widget.Label
+	rerun   *widget.Button
+	running bool
+	ran     bool // the checks ran at least once
+	uiDo    func(func())
+}
+
+func newDiagnostics(cfg doctor.Config) *diagnostics {
+	d := &diagnostics{cfg: cfg, list: container.NewVBox(), status: widget.NewLabel(""), uiDo: fyne.Do}
+	d.rerun = widget.NewButtonWithIcon("Run the checks again", theme.ViewRefreshIcon(), d.run)
+	top := container.NewBorder(nil, nil, nil, d.rerun, d.status)
+	d.root = container.NewBorder(top, nil, nil, nil, container.NewVScroll(d.list))
+	return d
+}
+
+// run starts the checks off the UI goroutine; one run at a time.
+func (d *diagnostics) run() {
+	if d.running {
+		return
+	}
+	d.running, d.ran = true, true
+	d.rerun.Disable()
+	d.status.SetText("Checking…")
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		rs := doctor.Run(ctx, d.cfg)
+		d.uiDo(func() { d.show(rs) })
+	}()
+}
+
+// show lists the results, problems first. It runs on the UI goroutine.
+func (d *diagnostics) show(rs []doctor.Result) {
+	d.running = false
+	d.rerun.Enable()
+	failed, warned := 0, 0
+	d.list.RemoveAll()
+	for _, want := range []doctor.Status{doctor.StatusFailed, doctor.StatusWarning, doctor.StatusOK} {
+		for _, r := range rs {
+			if r.Status != want {
+				continue
+			}
+			switch r.Status {
+			case doctor.StatusFailed:
+				failed++
+			case doctor.StatusWarning:
+				warned++
+			}
+			d.list.Add(resultCard(r))
+		}
+	}
+	d.status.SetText(summary(len(rs), failed, warned, time.Now()))
+}
+
+func summary(n, failed, warned int, at time.Time) string {
+	s := at.Format("15:04:05") + ": "
+	switch {
+	case failed > 0:
+		return s + plural(failed, "check") + " failed, " + plural(warned, "warning")
+	case warned > 0:
+		return s + "nothing failed; " + plural(warned, "warning")
+	}
+	return s + "all " + plural(n, "check") + " passed"
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// resultCard shows one check: its status, what was found and, when not ok,
+// the fix in a selectable field so it can be copied.
+func resultCard(r doctor.Result) fyne.CanvasObject {
+	icon := widget.NewIcon(theme.ConfirmIcon())
+	imp := widget.SuccessImportance
+	switch r.Status {
+	case doctor.StatusFailed:
+		icon.SetResource(theme.ErrorIcon())
+		imp = widget.DangerImportance
+	case doctor.StatusWarning:
+		icon.SetResource(theme.WarningIcon())
+		imp = widget.WarningImportance
+	}
+	title := widget.NewLabel(r.Check)
+	title.TextStyle.Bold = true
+	title.Importance = imp
+	detail := widget.NewLabel(r.Detail)
+	detail.Wrapping = fyne.TextWrapWord
+	body := container.NewVBox(title, detail)
+	if r.Fix != "" {
+		fix := widget.NewEntry()
+		fix.SetText(r.Fix)
+		fix.MultiLine = false
+		body.Add(container.NewBorder(nil, nil, widget.NewLabel("Fix:"), nil, fix))
+	}
+	return container.NewBorder(nil, nil, container.NewVBox(icon), nil, body)
+}
