@@ -94,11 +94,12 @@ func (r SystemReader) Read(ctx context.Context) Reading {
 }
 
 // cpuTime folds /proc/stat columns into busy and total. Guest time is
-// already inside user and nice, so it is not added again.
+// already inside user and nice, so it is not added again. Busy is summed,
+// not taken as total minus idle: that difference picks up float rounding
+// and an idle core would seem to go backwards.
 func cpuTime(t cpu.TimesStat) CPUTime {
-	idle := t.Idle + t.Iowait
-	total := t.User + t.Nice + t.System + t.Idle + t.Iowait + t.Irq + t.Softirq + t.Steal
-	return CPUTime{Busy: total - idle, Total: total}
+	busy := t.User + t.Nice + t.System + t.Irq + t.Softirq + t.Steal
+	return CPUTime{Busy: busy, Total: busy + t.Idle + t.Iowait}
 }
 
 func (r SystemReader) sys() string {
