@@ -45,10 +45,16 @@ test: deps-test vet fmt-check
 	$(MAKE) package
 	scripts/test-package.sh $(BIN)-$(VERSION)-linux-amd64.tar.xz
 
+# Every figure in BENCHMARKS.md, each beside its anchor in the same run.
 bench: build
 	@scripts/deps.sh bench
-	$(GO) test -run '^$$' -bench . -benchmem ./...
-	bench/idle.sh
+	$(GO) test -run '^$$' -bench . -benchmem ./backend/host/ ./backend/ring/ ./app/ ./backend/vm/
+	bench/idle.sh 30
+	bench/testnode.sh 1000 /tmp/horcrux-node1000.xml
+	TAB=1 bench/idle.sh 30 --connect test:///tmp/horcrux-node1000.xml
+	bench/vms.sh
+	bench/containers.sh
+	bench/console.sh
 
 # A README screenshot of the real window under Xvfb.
 screenshot: deps-test
