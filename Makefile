@@ -6,7 +6,7 @@ TAGS  := libvirt_dlopen
 FYNE  := $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
 export GOFLAGS := -tags=$(TAGS)
 
-.PHONY: all deps deps-test build run test vet fmt-check bench package screenshot clean
+.PHONY: all deps deps-test novnc build run test vet fmt-check bench package screenshot clean
 
 all: build
 
@@ -18,8 +18,16 @@ deps-test:
 
 # migrated_fynedo drops Fyne's per-call thread checks (a stack walk on every
 # refresh) from the binary users run; the tests keep them, and -race.
-build: deps
+build: deps novnc
 	$(GO) build -tags $(TAGS),migrated_fynedo -o $(BIN) .
+
+# noVNC from the pinned npm package, copied into novncassets/dist/novnc
+# (embedded at build time) by the package's postinstall script.
+NOVNC := novncassets/dist/novnc/core/rfb.js
+novnc: $(NOVNC)
+$(NOVNC): novncassets/package.json novncassets/package-lock.json novncassets/install.mjs
+	cd novncassets && npm ci --no-audit --no-fund
+	@test -f $@ && touch $@
 
 # With no libvirtd to talk to, show libvirt's test driver instead of an
 # empty Machines tab (the tab says these are demo machines).
@@ -40,7 +48,7 @@ fmt-check:
 
 # Unit tests, golden widget tests, the real window under Xvfb, and the
 # integration tests, which start their own daemons.
-test: deps-test vet fmt-check
+test: deps-test novnc vet fmt-check
 	HORCRUX_WINDOW_TEST=1 HORCRUX_INTEGRATION=1 $(GO) test -race -count=1 -timeout 25m ./...
 	$(MAKE) package
 	scripts/test-package.sh $(BIN)-$(VERSION)-linux-amd64.tar.xz
@@ -57,13 +65,13 @@ bench: build
 	bench/console.sh
 
 # A README screenshot of the real window under Xvfb.
-screenshot: deps-test
+screenshot: deps-test novnc
 	HORCRUX_WINDOW_TEST=1 HORCRUX_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(GO) test -count=1 -run TestWindowShowsLiveCharts .
 
 # The release binary is built once, stripped, and handed to fyne package,
 # which adds the .desktop file, the icon and an install Makefile.
 VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
-package: deps
+package: deps novnc
 	$(GO) build -tags $(TAGS),migrated_fynedo -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
 	$(FYNE) package -os linux --release --exe $(BIN) --tags $(TAGS),migrated_fynedo
 	mv -f Horcrux.tar.xz $(BIN)-$(VERSION)-linux-amd64.tar.xz

@@ -4,6 +4,9 @@
 set -eu
 
 build="gcc pkg-config libgl1-mesa-dev xorg-dev libxxf86vm-dev"
+# npm installs the pinned noVNC; Debian's npm brings Node.js with it. A
+# Node.js from elsewhere that already has npm is left alone.
+command -v npm >/dev/null 2>&1 || build="$build npm"
 test="$build xvfb xauth x11-utils xdotool imagemagick
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   docker.io containerd runc iptables

@@ -1,0 +1,329 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+)
+
+// The URL layout of the one origin.
+const (
+	pagePath   = "/console/"
+	wsPath     = "/console/ws"
+	apiOpen    = "/console/api/open"   // page ticket -> VM name, WebSocket URL, page secret
+	apiTicket  = "/console/api/ticket" // page secret -> a fresh WebSocket URL (Reconnect)
+	apiStats   = "/console/api/stats"  // page secret -> the proxy's byte counters
+	pageHeader = "X-Horcrux-Page"      // carries the page secret
+)
+
+// ServeHTTP routes the console origin; it is the http.Server's handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for k, v := range s.headers {
+		w.Header()[k] = v
+	}
+	if r.Host != s.host {
+		// A page on another name that resolves here (DNS rebinding) gets nothing.
+		s.refuse(w, r, http.StatusMisdirectedRequest, "wrong Host header "+strconvQuote(r.Host))
+		return
+	}
+	if !s.enter() {
+		http.Error(w, "the Horcrux console server is closing", http.StatusServiceUnavailable)
+		return
+	}
+	defer s.wg.Done()
+
+	switch p := r.URL.Path; p {
+	case wsPath:
+		s.serveWS(w, r)
+	case apiOpen, apiTicket, apiStats:
+		s.serveAPI(w, r, p)
+	default:
+		s.serveAsset(w, r)
+	}
+}
+
+// refuse answers with status and a plain reason, and logs it: a browser's WebSocket only reports 1006.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	s.log.Warn("console: request refused", "status", status, "reason", reason,
+		"method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
+	http.Error(w, reason, status)
+}
+
+// sameOrigin accepts exactly one Origin header equal to the server's own origin.
+func (s *Server) sameOrigin(r *http.Request) bool {
+	o := r.Header.Values("Origin")
+	return len(o) == 1 && o[0] == s.origin
+}
+
+// assetFor maps a request path to a file of the page or of noVNC; ok is false for anything else.
+func assetFor(urlPath string) (name string, novnc bool, ok bool) {
+	rest, found := strings.CutPrefix(urlPath, pagePath)
+	if !found {
+		return "", false, false
+	}
+	if rest == "" {
+		return "index.html", false, true
+	}
+	if strings.Contains(rest, "\\") || !fs.ValidPath(rest) {
+		return "", false, false
+	}
+	if sub, isNoVNC := strings.CutPrefix(rest, "novnc/"); isNoVNC {
+		if sub == "" {
+			return "", false, false
+		}
+		return sub, true, true
+	}
+	return rest, false, true
+}
+
+// contentType is fixed here, not taken from the system's mime.types: nosniff and ES modules need it exact.
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".json":
+		return "application/json"
+	case ".txt", ".md":
+		return "text/plain; charset=utf-8"
+	case ".png":
+		return "image/png"
+	case ".svg":
+		return "image/svg+xml"
+	}
+	return "application/octet-stream"
+}
+
+func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	name, novnc, ok := assetFor(r.URL.Path)
+	if !ok {
+		http.Error(w, "not found: open a VM console from Horcrux", http.StatusNotFound)
+		return
+	}
+	a := s.cfg.assets
+	if a.err != nil && (name == "index.html" || novnc) {
+		s.serveMissing(w)
+		return
+	}
+	fsys := a.page
+	if novnc {
+		fsys = a.novnc
+	}
+	body, err := fs.ReadFile(fsys, name)
+	if name == "index.html" && !novnc {
+		body, err = s.index, nil
+	}
+	if err != nil {
+		http.Error(w, "not found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(name))
+	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(body)
+	}
+}
+
+// preloadMarker in index.html is replaced by a modulepreload link for every noVNC module.
+const preloadMarker = "<!-- modulepreload -->"
+
+// buildIndex returns index.html with noVNC's modules preloaded: without the links the browser
+// finds the ~55 modules level by level, which took ~250 ms of a ~450 ms console start here.
+func buildIndex(a *assets) []byte {
+	page, err := fs.ReadFile(a.page, "index.html")
+	if err != nil || a.err != nil || !bytes.Contains(page, []byte(preloadMarker)) {
+		return page
+	}
+	var links strings.Builder
+	_ = fs.WalkDir(a.novnc, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && path.Ext(p) == ".js" {
+			fmt.Fprintf(&links, "<link rel=\"modulepreload\" href=\"novnc/%s\">\n", html.EscapeString(p))
+		}
+		return nil
+	})
+	return bytes.Replace(page, []byte(preloadMarker+"\n"), []byte(links.String()), 1)
+}
+
+// serveMissing is the page of a build without noVNC: it names the make target.
+func (s *Server) serveMissing(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Horcrux console unavailable</title></head>
+<body><h1>The VM console is not part of this build</h1><p id="message">%s.</p>
+<p>Developers: run <code>make novnc</code> (it runs <code>cd novncassets &amp;&amp; npm ci --no-audit --no-fund</code>), then rebuild Horcrux.</p></body></html>
+`, html.EscapeString(s.cfg.assets.err.Error()))
+}
+
+// apiError is the JSON body of a refused API call; the page shows Error.
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) apiRefuse(w http.ResponseWriter, r *http.Request, status int, logReason, userText string) {
+	s.log.Warn("console: API call refused", "status", status, "reason", logReason, "path", r.URL.Path, "remote", r.RemoteAddr)
+	s.writeJSON(w, status, apiError{Error: userText})
+}
+
+// serveAPI handles the page's POST calls; only the page's own origin may make them.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, p string) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		s.apiRefuse(w, r, http.StatusMethodNotAllowed, "method "+r.Method, "use POST")
+		return
+	}
+	if !s.sameOrigin(r) {
+		s.apiRefuse(w, r, http.StatusForbidden, "Origin "+strconvQuote(r.Header.Get("Origin"))+" is not "+s.origin,
+			"this request did not come from the console page")
+		return
+	}
+	if p == apiOpen {
+		s.serveOpen(w, r)
+		return
+	}
+	secret, err := ParseTicket(r.Header.Get(pageHeader))
+	if err != nil {
+		s.apiRefuse(w, r, http.StatusBadRequest, "page secret: "+err.Error(), "this console page has no valid secret; open the console again from Horcrux")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.pruneGrants(now)
+	g := s.grants[keyOf(secret)]
+	if g == nil || !equalTickets(g.secret, secret) {
+		s.apiRefuse(w, r, http.StatusForbidden, "unknown page secret", "this console page is no longer known to Horcrux; open the console again from Horcrux")
+		return
+	}
+	g.lastSeen = now
+	s.lastActivity = time.Now()
+	switch p {
+	case apiTicket:
+		s.writeJSON(w, http.StatusOK, struct {
+			WS string `json:"ws"`
+		}{s.newWSPathLocked(now, g)})
+	case apiStats:
+		st := struct {
+			Open    bool   `json:"open"`
+			Session string `json:"session,omitempty"`
+			FromVM  uint64 `json:"fromVM"`
+			ToVM    uint64 `json:"toVM"`
+		}{}
+		if ss := g.session; ss != nil {
+			st.Open, st.Session = true, ss.id
+			st.FromVM, st.ToVM = ss.fromVM.Load(), ss.toVM.Load()
+		}
+		s.writeJSON(w, http.StatusOK, st)
+	}
+}
+
+// serveOpen redeems a page ticket: the page gets its VM, a WebSocket URL and its page secret.
+func (s *Server) serveOpen(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Ticket string `json:"ticket"`
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1024)
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.apiRefuse(w, r, http.StatusBadRequest, "body: "+err.Error(), "the console page sent a bad request")
+		return
+	}
+	tk, err := ParseTicket(req.Ticket)
+	if err != nil {
+		s.apiRefuse(w, r, http.StatusBadRequest, err.Error(), linkText(err, s.cfg.TicketTTL))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	g, err := s.tickets.redeem(now, kindPage, tk)
+	if err != nil {
+		status := http.StatusGone
+		if errors.Is(err, ErrTicketUnknown) {
+			status = http.StatusNotFound
+		}
+		s.apiRefuse(w, r, status, "page ticket: "+err.Error(), linkText(err, s.cfg.TicketTTL))
+		return
+	}
+	s.pruneGrants(now)
+	g.secret = newTicket()
+	g.lastSeen = now
+	s.grants[keyOf(g.secret)] = g
+	s.lastActivity = time.Now()
+	s.log.Info("console: page opened", "vm", g.target.VM, "page", g.id)
+	s.writeJSON(w, http.StatusOK, struct {
+		VM   string `json:"vm"`
+		UUID string `json:"uuid"`
+		WS   string `json:"ws"`
+		Page string `json:"page"`
+	}{g.target.VM, g.target.UUID, s.newWSPathLocked(now, g), g.secret.String()})
+}
+
+// linkText is what the page says about a refused page link.
+func linkText(err error, ttl time.Duration) string {
+	switch {
+	case errors.Is(err, ErrTicketUsed):
+		return "this console link was already used; open the console again from Horcrux"
+	case errors.Is(err, ErrTicketExpired):
+		return fmt.Sprintf("this console link has expired (a link works for %v); open the console again from Horcrux", ttl)
+	case errors.Is(err, ErrTicketMalformed):
+		return "this console link is damaged; open the console again from Horcrux"
+	default:
+		return "this console link is not known to this Horcrux (it may be from an earlier run); open the console again from Horcrux"
+	}
+}
+
+// newWSPathLocked mints g's WebSocket ticket, revoking the previous one; s.mu is held.
+func (s *Server) newWSPathLocked(now time.Time, g *grant) string {
+	s.tickets.revoke(g.ws)
+	g.ws = s.tickets.mint(now, kindWS, g)
+	return wsPath + "?vm=" + url.QueryEscape(g.target.UUID) + "&ticket=" + g.ws.String()
+}
+
+// parseWSQuery reads the WebSocket URL's query strictly: exactly vm and ticket, once each.
+func parseWSQuery(rawQuery string) (uuid string, t Ticket, err error) {
+	if len(rawQuery) > 256 {
+		return "", Ticket{}, errors.New("query too long")
+	}
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return "", Ticket{}, fmt.Errorf("query: %w", err)
+	}
+	if len(q) != 2 || len(q["vm"]) != 1 || len(q["ticket"]) != 1 {
+		return "", Ticket{}, errors.New("query must hold vm and ticket, once each")
+	}
+	uuid = q.Get("vm")
+	if err := checkUUID(uuid); err != nil {
+		return "", Ticket{}, fmt.Errorf("query: vm: %w", err)
+	}
+	t, err = ParseTicket(q.Get("ticket"))
+	return uuid, t, err
+}
+
+func strconvQuote(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
