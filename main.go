@@ -16,6 +16,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/app"
 	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
@@ -33,6 +34,7 @@ Usage:
   horcrux snapshot [--json] [flags] print one snapshot (rates over one interval)
   horcrux doctor [--json] [flags]   check the set-up and say how to fix what is missing
   horcrux exporter --listen ADDR    serve Prometheus metrics, headless (for servers)
+  horcrux console [--print-url] VM  open a VM's console in the browser (name or UUID)
   horcrux version                  print the version
   horcrux help                     print this help
 
@@ -89,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runSnapshot(g, cmdArgs, stdout, stderr)
 	case "doctor":
 		return runDoctor(g, cmdArgs, stdout, stderr)
+	case "console":
+		return runConsole(g, cmdArgs, stdout, stderr)
 	case "exporter":
 		return runExporter(g, cmdArgs, stderr)
 	case "version":
@@ -230,6 +234,79 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux exporter:", err)
 		return 1
+	}
+	return 0
+}
+
+// consoleGrace is how long `horcrux console` keeps serving after the last
+// session ends, so that Reconnect in the page still works.
+const consoleGrace = 30 * time.Second
+
+func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("horcrux console", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	printURL := fs.Bool("print-url", false, "print the one-time URL instead of opening a browser")
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: horcrux console [--connect URI] [--print-url] VM")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "horcrux console:", err)
+		return 1
+	}
+
+	vms := vm.NewSource(vm.Config{URI: g.connect})
+	defer vms.Close()
+	pollCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sec := vms.Poll(pollCtx)
+	cancel()
+	if !sec.Available {
+		return fail(errors.New(sec.Error))
+	}
+	want := fs.Arg(0)
+	var uuid string
+	for _, m := range sec.Items {
+		if m.Name == want || m.UUID == want {
+			uuid = m.UUID
+		}
+	}
+	if uuid == "" {
+		return fail(fmt.Errorf("no VM named %q at %s", want, sec.URI))
+	}
+	dispCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	d, err := vms.Display(dispCtx, uuid)
+	cancel()
+	if err != nil {
+		return fail(err)
+	}
+	srv, err := console.NewServer(console.Config{})
+	if err != nil {
+		return fail(err)
+	}
+	defer srv.Close()
+	url, err := srv.Mint(console.Target{VM: d.Name, UUID: d.UUID, Dial: d.Dial, Desc: d.Via})
+	if err != nil {
+		return fail(err)
+	}
+	if *printURL {
+		fmt.Fprintln(stdout, url)
+	} else if err := console.Open(url); err != nil {
+		return fail(fmt.Errorf("cannot open a browser (%w); run again with --print-url and open the link yourself", err))
+	} else {
+		fmt.Fprintf(stderr, "horcrux console: opened the console of %s in your browser\n", d.Name)
+	}
+	fmt.Fprintln(stderr, "horcrux console: serving while the console is open; Ctrl+C to stop")
+	if err := srv.WaitIdle(ctx, consoleGrace); err != nil && ctx.Err() == nil {
+		return fail(err)
 	}
 	return 0
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
 	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/console"
 	ct "github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
@@ -93,9 +94,14 @@ func Run(opts Options) error {
 	al := newAlerting(thresholds, func(title, body string) {
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})
+	cons := &consoles{src: vms, open: console.Open}
+	defer cons.Close()
 	mv := newMachinesView(w, vms,
 		func(uuid string) { al.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
+		cons.Open,
 		func(uuid string) { coll.SelectVM(uuid) })
+	sessions := newSessionsPanel(cons.CloseSession)
+	mv.bottom.Add(sessions.root)
 	cv := newContainersView(w, a, cts,
 		func(id string) { al.engine.Expect(alerts.KindContainer, id, time.Now().Add(expectFor)) },
 		func(id string) { coll.SelectContainer(id) })
@@ -111,6 +117,7 @@ func Run(opts Options) error {
 			hv.show(last)
 		case 1:
 			mv.show(last.VMs.Available && last.VMs.Error == "", vmState(&last.VMs), last.VMs.Items, vmCharts(last.VMCharts))
+			sessions.show(cons.Sessions(), time.Now())
 		case 2:
 			cv.show(last.Containers.Available && last.Containers.Error == "", containerState(&last.Containers),
 				last.Containers.Items, containerCharts(last.ContainerCharts))
@@ -178,9 +185,16 @@ func Run(opts Options) error {
 	}
 	quit := func() { saveSize(); a.Quit() }
 	tr = newTray(a, w, func(uuid string) {
-		w.Show()
-		tabs.SelectIndex(1)
-		mv.selectKey(uuid)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
+			defer cancel()
+			if err := cons.Open(ctx, uuid); err != nil {
+				fyne.Do(func() {
+					w.Show()
+					dialog.ShowError(err, w)
+				})
+			}
+		}()
 	}, quit)
 	w.SetCloseIntercept(func() {
 		saveSize()

@@ -59,8 +59,9 @@ func vmColumns() []column[vm.Machine] {
 }
 
 // vmActions are the Machines tab's lifecycle buttons; expect is told the
-// UUID of a machine the user is about to stop.
-func vmActions(src vmActor, expect func(uuid string)) []action[vm.Machine] {
+// UUID of a machine the user is about to stop; openConsole opens a console
+// (nil: no Console button).
+func vmActions(src vmActor, expect func(uuid string), openConsole func(ctx context.Context, uuid string) error) []action[vm.Machine] {
 	mk := func(label string, icon fyne.Resource, a vm.Action, confirm string) action[vm.Machine] {
 		act := action[vm.Machine]{
 			label: label, icon: icon, confirm: confirm,
@@ -72,7 +73,7 @@ func vmActions(src vmActor, expect func(uuid string)) []action[vm.Machine] {
 		}
 		return act
 	}
-	return []action[vm.Machine]{
+	acts := []action[vm.Machine]{
 		mk("Start", theme.MediaPlayIcon(), vm.Start, ""),
 		mk("Shut down", theme.LogoutIcon(), vm.Shutdown, ""),
 		mk("Reboot", theme.ViewRefreshIcon(), vm.Reboot, ""),
@@ -80,14 +81,23 @@ func vmActions(src vmActor, expect func(uuid string)) []action[vm.Machine] {
 		mk("Pause", theme.MediaPauseIcon(), vm.Pause, ""),
 		mk("Resume", theme.MediaReplayIcon(), vm.Resume, ""),
 	}
+	if openConsole != nil {
+		acts = append(acts, action[vm.Machine]{
+			label: "Console", icon: theme.ComputerIcon(),
+			applies: func(m *vm.Machine) bool { return m.State == vm.StateRunning && m.VNC },
+			run:     func(ctx context.Context, m *vm.Machine) error { return openConsole(ctx, m.UUID) },
+		})
+	}
+	return acts
 }
 
 // newMachinesView builds the Machines tab.
-func newMachinesView(win fyne.Window, src vmActor, expect func(string), onSelect func(string)) *resourceView[vm.Machine] {
+func newMachinesView(win fyne.Window, src vmActor, expect func(string), openConsole func(context.Context, string) error,
+	onSelect func(string)) *resourceView[vm.Machine] {
 	return newResourceView(win, vmColumns(),
 		func(m *vm.Machine) string { return m.UUID },
 		func(m *vm.Machine) string { return m.Name },
-		vmActions(src, expect),
+		vmActions(src, expect, openConsole),
 		[]*widgets.Chart{
 			widgets.NewChart("CPU (of one core)", widgets.UnitPercent),
 			widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),

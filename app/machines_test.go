@@ -85,7 +85,10 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	actor := &recordingActor{done: make(chan string, 1), fail: errors.New("Requested operation is not valid: domain is not running")}
 	var selected string
 	var expected []string
-	v := newMachinesView(w, actor, func(uuid string) { expected = append(expected, uuid) }, func(uuid string) { selected = uuid })
+	var consoles []string
+	v := newMachinesView(w, actor, func(uuid string) { expected = append(expected, uuid) },
+		func(_ context.Context, uuid string) error { consoles = append(consoles, uuid); return nil },
+		func(uuid string) { selected = uuid })
 	ui := make(chan func(), 1)
 	v.uiDo = func(f func()) { ui <- f }
 	w.SetContent(v.root)
@@ -101,7 +104,7 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 		t.Fatalf("no %s button", label)
 		return nil
 	}
-	if !button("Pause").Disabled() {
+	if !button("Pause").Disabled() || !button("Console").Disabled() {
 		t.Fatal("actions enabled with nothing selected")
 	}
 	v.table.table.Select(widget.TableCellID{Row: 1, Col: 0}) // vm-0001, running
@@ -110,6 +113,15 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	}
 	if button("Start").Disabled() == button("Pause").Disabled() || button("Pause").Disabled() {
 		t.Fatal("running VM: Pause should be enabled, Start disabled")
+	}
+	if !button("Console").Disabled() {
+		t.Fatal("Console enabled for a VM without a VNC display")
+	}
+	ms := machines(4)
+	ms[1].VNC = true
+	v.show(true, "ok", ms, nil)
+	if button("Console").Disabled() {
+		t.Fatal("Console disabled for a running VM with VNC")
 	}
 	// The selection follows the VM when a re-sort moves it.
 	v.table.sortBy(0)
@@ -145,7 +157,7 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 func BenchmarkMachinesView1000(b *testing.B) {
 	test.NewTempApp(b)
 	w := test.NewTempWindow(b, widget.NewLabel(""))
-	v := newMachinesView(w, &recordingActor{}, func(string) {}, func(string) {})
+	v := newMachinesView(w, &recordingActor{}, func(string) {}, nil, func(string) {})
 	w.SetContent(v.root)
 	w.Resize(fyne.NewSize(1100, 720))
 	// Two lists whose figures differ, so every visible cell changes.

@@ -41,6 +41,7 @@ type resourceView[T any] struct {
 	buttons  []*widget.Button
 	charts   []*widgets.Chart
 	detail   *fyne.Container
+	bottom   *fyne.Container // kind-specific panels under the table
 	name     func(*T) string
 	win      fyne.Window
 	busy     map[string]bool // keys with an action in flight
@@ -84,7 +85,8 @@ func newResourceView[T any](win fyne.Window, cols []column[T], key, name func(*T
 	split := container.NewVSplit(v.table.table, v.detail)
 	split.Offset = 0.6
 	top := container.NewBorder(nil, nil, nil, v.diagnose, v.state)
-	v.root = container.NewBorder(container.NewVBox(top, bar), nil, nil, nil, split)
+	v.bottom = container.NewVBox()
+	v.root = container.NewBorder(container.NewVBox(top, bar), v.bottom, nil, nil, split)
 	return v
 }
 
