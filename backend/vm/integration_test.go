@@ -3,6 +3,8 @@ package vm
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,6 +182,35 @@ func TestIntegration(t *testing.T) {
 		t.Logf("%s: cpu %.2f%% uptime %.1fs", a, *m.CPUPercent, *m.UptimeSeconds)
 		if *m.CPUPercent > 100*float64(m.VCPUs)+5 {
 			t.Errorf("CPU %.1f%% is more than %d vCPU can use", *m.CPUPercent, m.VCPUs)
+		}
+	})
+
+	t.Run("display", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		d, err := s.Display(ctx, mustFind(t, s.Poll(ctx), a).UUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(d.Addr, "127.0.0.1:59") || !strings.Contains(d.Via, "graphics fd") {
+			t.Fatalf("display %+v", d)
+		}
+		c, err := d.Dial(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// OpenGraphicsFD hands over a socket pair, not a TCP connection.
+		if _, tcp := c.LocalAddr().(*net.TCPAddr); tcp {
+			t.Errorf("dialled %v over TCP: OpenGraphicsFD was not used", c.RemoteAddr())
+		}
+		banner := make([]byte, 12)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.ReadFull(c, banner); err != nil || !strings.HasPrefix(string(banner), "RFB 003.00") {
+			t.Fatalf("banner %q, %v", banner, err)
+		}
+		if _, err := s.Display(ctx, mustFind(t, s.Poll(ctx), b).UUID); err == nil {
+			t.Error("a display for a shut-off guest")
 		}
 	})
 

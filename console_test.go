@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	bt "github.com/horcrux-desktop/horcrux/internal/browsertest"
+	"github.com/horcrux-desktop/horcrux/novncassets"
+)
+
+// e2eGuest is a diskless QEMU guest: SeaBIOS says "No bootable device" on
+// a real VNC display.
+const e2eGuest = `<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+ <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+ <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+  <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video></devices></domain>`
+
+func virsh(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("virsh", append([]string{"-c", "qemu:///system"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("virsh %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// startLibvirtd starts the system libvirtd for the test, and stops it after
+// if it was not running before.
+func startLibvirtd(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("the console end-to-end test starts libvirtd and needs root")
+	}
+	wasRunning := exec.Command("scripts/libvirtd.sh", "status").Run() == nil
+	if out, err := exec.Command("scripts/libvirtd.sh", "start").CombinedOutput(); err != nil {
+		t.Fatalf("starting libvirtd: %v\n%s", err, out)
+	}
+	if !wasRunning {
+		t.Cleanup(func() { exec.Command("scripts/libvirtd.sh", "stop").Run() })
+	}
+}
+
+// TestConsoleOfARealGuest runs `horcrux console --print-url` against a real
+// libvirtd and QEMU guest and loads the page in headless Chromium.
+func TestConsoleOfARealGuest(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to run against libvirtd, QEMU and Chromium")
+	}
+	if err := novncassets.Check(); err != nil {
+		t.Fatalf("run make novnc: %v", err)
+	}
+	startLibvirtd(t)
+	name := fmt.Sprintf("horcrux-e2e-console-%d", os.Getpid())
+	xml := filepath.Join(t.TempDir(), "guest.xml")
+	if err := os.WriteFile(xml, []byte(fmt.Sprintf(e2eGuest, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	virsh(t, "define", xml)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run()
+		exec.Command("virsh", "-c", "qemu:///system", "undefine", name).Run()
+	})
+	virsh(t, "start", name)
+
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "console", "--connect", "qemu:///system", "--print-url", name)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			urls <- sc.Text()
+		}
+		close(urls)
+	}()
+	var pageURL string
+	select {
+	case pageURL = <-urls:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no URL printed; horcrux said:\n%s", stderr.String())
+	}
+	if !strings.HasPrefix(pageURL, "http://127.0.0.1:") || !strings.Contains(pageURL, "/console/#t=") {
+		t.Fatalf("printed %q; horcrux said:\n%s", pageURL, stderr.String())
+	}
+
+	// The page connects through the proxy and shows the guest's SeaBIOS screen.
+	browser := bt.Start(t)
+	page := bt.NewTab(t, browser)
+	page.Do(t, chromedp.Navigate(pageURL))
+	page.WaitFor(t, 20*time.Second, bt.JSConnected)
+	page.WaitFor(t, 20*time.Second, bt.JSPainted)
+	if title := bt.Eval[string](t, page, `document.title`); !strings.Contains(title, name) {
+		t.Errorf("page title %q does not name the VM", title)
+	}
+
+	// The same link a second time is refused, in words.
+	second := bt.NewTab(t, browser)
+	second.Do(t, chromedp.Navigate(pageURL))
+	second.WaitFor(t, 10*time.Second, bt.JSState+` === 'error'`)
+	if msg := bt.Eval[string](t, second, bt.JSMessage); !strings.Contains(msg, "already used") {
+		t.Errorf("second load says %q", msg)
+	}
+
+	// Reconnect gets a fresh one-time ticket through the page's secret.
+	page.Do(t, chromedp.Click(chromedp.ID("btn-disconnect")))
+	page.WaitFor(t, 10*time.Second, bt.JSState+` === 'disconnected'`)
+	page.Do(t, chromedp.Click(chromedp.ID("btn-reconnect")))
+	page.WaitFor(t, 20*time.Second, bt.JSConnected)
+
+	// The guest's VNC server goes away with the guest: the page says so and
+	// horcrux keeps serving.
+	virsh(t, "destroy", name)
+	page.WaitFor(t, 20*time.Second, bt.JSState+` === 'disconnected'`)
+	if status := bt.Eval[string](t, page, bt.JSStatus); !strings.Contains(status, "closed the connection") && !strings.Contains(status, "VM") {
+		t.Errorf("after the guest stopped the page says %q", status)
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("horcrux console exited when the guest stopped: %v\n%s", err, stderr.String())
+	default:
+	}
+	for _, tb := range []*bt.Tab{page, second} {
+		if p := tb.Problems(); len(p) > 0 {
+			t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
+		}
+	}
+
+	// Ctrl+C ends it cleanly.
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("horcrux console exited with %v after Ctrl+C:\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("horcrux console still running after Ctrl+C:\n%s", stderr.String())
+	}
+}
