@@ -108,6 +108,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// subcommand parses a command's flags, the global ones included. ok false
+// means return code at once (help was asked for, or the flags were wrong).
+func subcommand(name string, g *globals, args []string, stderr io.Writer, define func(*flag.FlagSet)) (fs *flag.FlagSet, code int, ok bool) {
+	fs = flag.NewFlagSet("horcrux "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	if define != nil {
+		define(fs)
+	}
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return fs, 0, false
+		}
+		return fs, 2, false
+	}
+	return fs, 0, true
+}
+
 func runWindow(g globals, stderr io.Writer) int {
 	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen})
 	if err != nil {
@@ -118,15 +136,12 @@ func runWindow(g globals, stderr io.Writer) int {
 }
 
 func runSnapshot(g globals, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("horcrux snapshot", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON (the documented shape) instead of a table")
-	g.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	var asJSON *bool
+	fs, code, ok := subcommand("snapshot", &g, args, stderr, func(fs *flag.FlagSet) {
+		asJSON = fs.Bool("json", false, "print JSON (the documented shape) instead of a table")
+	})
+	if !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "horcrux snapshot: unexpected argument %q\n", fs.Arg(0))
@@ -169,15 +184,12 @@ func versionString() string {
 }
 
 func runDoctor(g globals, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("horcrux doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, `print JSON: [{"check","status","detail","fix"}]`)
-	g.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	var asJSON *bool
+	fs, code, ok := subcommand("doctor", &g, args, stderr, func(fs *flag.FlagSet) {
+		asJSON = fs.Bool("json", false, `print JSON: [{"check","status","detail","fix"}]`)
+	})
+	if !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "horcrux doctor: unexpected argument %q\n", fs.Arg(0))
@@ -207,14 +219,15 @@ func runDoctor(g globals, args []string, stdout, stderr io.Writer) int {
 }
 
 func runExporter(g globals, args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("horcrux exporter", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:9810", "serve /metrics at `ADDR`; use 0.0.0.0:PORT only behind a firewall")
-	g.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
+	var listen *string
+	fs, code, ok := subcommand("exporter", &g, args, stderr, func(fs *flag.FlagSet) {
+		listen = fs.String("listen", "127.0.0.1:9810", "serve /metrics at `ADDR`; use 0.0.0.0:PORT only behind a firewall")
+	})
+	if !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "horcrux exporter: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -243,15 +256,12 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 const consoleGrace = 30 * time.Second
 
 func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("horcrux console", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	printURL := fs.Bool("print-url", false, "print the one-time URL instead of opening a browser")
-	g.register(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	var printURL *bool
+	fs, code, ok := subcommand("console", &g, args, stderr, func(fs *flag.FlagSet) {
+		printURL = fs.Bool("print-url", false, "print the one-time URL instead of opening a browser")
+	})
+	if !ok {
+		return code
 	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(stderr, "usage: horcrux console [--connect URI] [--print-url] VM")

@@ -92,7 +92,7 @@ func (s *Source) followEvents(afterLoss bool) {
 	clear(s.details) // events may have been missed while unsubscribed: inspect afresh
 	s.nextTry = time.Time{}
 	if s.cli == cli {
-		s.engName = engineString(v)
+		s.engName = EngineName(v)
 	}
 	s.mu.Unlock()
 	if afterLoss {

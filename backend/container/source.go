@@ -248,7 +248,7 @@ func (s *Source) engineName(ctx context.Context, cli engine) string {
 	if err != nil {
 		return "" // asked again on the next Poll
 	}
-	name = engineString(v)
+	name = EngineName(v)
 	s.mu.Lock()
 	if s.cli == cli {
 		s.engName = name

@@ -87,8 +87,9 @@ func daemonWords(err error) string {
 	return strings.TrimPrefix(err.Error(), "Error response from daemon: ")
 }
 
-// engineString names the engine and its API version for the UI.
-func engineString(v types.Version) string {
+// EngineName names an engine with its version and API version for people:
+// "Docker 20.10.24 (API 1.41)", "Podman 4.3.1 (API 1.41)".
+func EngineName(v types.Version) string {
 	name, version := "Docker", v.Version
 	for _, c := range v.Components {
 		if strings.Contains(strings.ToLower(c.Name), "podman") {

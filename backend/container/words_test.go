@@ -78,8 +78,8 @@ func TestEngineString(t *testing.T) {
 		{types.Version{}, "Docker (unknown version)"},
 	}
 	for _, tt := range tests {
-		if got := engineString(tt.v); got != tt.want {
-			t.Errorf("engineString(%+v) = %q; want %q", tt.v, got, tt.want)
+		if got := EngineName(tt.v); got != tt.want {
+			t.Errorf("EngineName(%+v) = %q; want %q", tt.v, got, tt.want)
 		}
 	}
 }

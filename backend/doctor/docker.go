@@ -13,8 +13,9 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/client"
+
+	"github.com/horcrux-desktop/horcrux/backend/container"
 )
 
 // defaultDockerHost is where the Docker client looks without DOCKER_HOST.
@@ -63,7 +64,7 @@ func (c *checker) docker(ctx context.Context) Result {
 	v, err := cli.ServerVersion(ctx)
 	switch {
 	case err == nil:
-		r.Detail = engineWords(v) + " answers at " + host
+		r.Detail = container.EngineName(v) + " answers at " + host
 	case errors.Is(err, fs.ErrPermission):
 		return c.dockerForbidden(r, addr)
 	case ctx.Err() != nil:
@@ -76,24 +77,6 @@ func (c *checker) docker(ctx context.Context) Result {
 		r.Fix = "point --docker-host or DOCKER_HOST at the Docker socket (default " + defaultDockerHost + ")"
 	}
 	return r
-}
-
-// engineWords names the engine with its version and API version.
-func engineWords(v types.Version) string {
-	name, version := "Docker", v.Version
-	for _, c := range v.Components {
-		if strings.Contains(strings.ToLower(c.Name), "podman") {
-			name, version = "Podman", c.Version
-		}
-	}
-	if version == "" {
-		version = "(unknown version)"
-	}
-	s := name + " " + version
-	if v.APIVersion != "" {
-		s += " (API " + v.APIVersion + ")"
-	}
-	return s
 }
 
 // dockerUnreachable explains a failed dial to the engine's address.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types"
+
+	"github.com/horcrux-desktop/horcrux/backend/container"
 )
 
 func TestDockerNoSocket(t *testing.T) {
@@ -134,8 +136,8 @@ func TestEngineWords(t *testing.T) {
 		{types.Version{}, "Docker (unknown version)"},
 	}
 	for _, tt := range tests {
-		if got := engineWords(tt.v); got != tt.want {
-			t.Errorf("engineWords(%+v) = %q, want %q", tt.v, got, tt.want)
+		if got := container.EngineName(tt.v); got != tt.want {
+			t.Errorf("EngineName(%+v) = %q, want %q", tt.v, got, tt.want)
 		}
 	}
 }

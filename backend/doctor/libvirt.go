@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 const checkLibvirtLib = "libvirt library"
@@ -54,15 +56,6 @@ func classifyLibvirt(err error) libvirtProblem {
 		return lvNoDriver
 	}
 	return lvOther
-}
-
-// libvirtMessage is libvirt's own text without the binding's wrapper.
-func libvirtMessage(err error) string {
-	var le libvirt.Error
-	if errors.As(err, &le) {
-		return le.Message
-	}
-	return err.Error()
 }
 
 // libvirtVersion formats libvirt's major*1e6+minor*1e3+micro numbers.
@@ -144,13 +137,13 @@ func (c *checker) libvirtLibrary(ctx context.Context) (r Result, present bool) {
 		return r, true
 	case classifyLibvirt(err) == lvNotInstalled:
 		r.Status = absentStatus(c.urisExplicit)
-		r.Detail = "libvirt is not installed (" + libvirtMessage(err) + "): the VM list is disabled"
+		r.Detail = "libvirt is not installed (" + vm.Message(err) + "): the VM list is disabled"
 		r.Fix = installLibvirt + " (for VMs on another host, libvirt0 alone is enough)"
 		return r, false
 	}
 	// Loaded but odd: say so and still try the URIs, which tell more.
 	r.Status = StatusFailed
-	r.Detail = "libvirt.so.0 did not report its version: " + libvirtMessage(err)
+	r.Detail = "libvirt.so.0 did not report its version: " + vm.Message(err)
 	r.Fix = "reinstall libvirt: `sudo apt-get install --reinstall libvirt0`"
 	return r, true
 }
@@ -216,7 +209,7 @@ func (c *checker) libvirtURI(ctx context.Context, idx int, uri string) (Result, 
 		r = c.libvirtFailure(uri, a.err)
 	case a.listErr != nil:
 		r.Status = StatusFailed
-		r.Detail = "connected, but listing VMs failed: " + libvirtMessage(a.listErr)
+		r.Detail = "connected, but listing VMs failed: " + vm.Message(a.listErr)
 		r.Fix = "run `virsh -c " + shellQuote(uri) + " list --all`, which shows the same error with more context"
 	default:
 		hv := a.hvType
@@ -243,7 +236,7 @@ func (c *checker) libvirtURI(ctx context.Context, idx int, uri string) (Result, 
 // libvirtFailure turns a connection error into what it means and the fix.
 func (c *checker) libvirtFailure(uri string, err error) Result {
 	r := Result{Check: "libvirt connection " + uri, Status: StatusFailed}
-	msg := libvirtMessage(err)
+	msg := vm.Message(err)
 	switch classifyLibvirt(err) {
 	case lvNotInstalled:
 		r.Status = absentStatus(c.urisExplicit)

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"libvirt.org/go/libvirtxml"
+
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 // maxProbes bounds the VNC probes in flight, for hosts with many VMs.
@@ -138,7 +140,7 @@ func (c *checker) consoles(ctx context.Context, uri string, doms []domainDesc) [
 		r := Result{Check: "VM console " + d.name + " (" + uri + ")"}
 		if d.err != nil {
 			r.Status = StatusWarning
-			r.Detail = "its XML could not be read (" + libvirtMessage(d.err) + "): it may have stopped meanwhile"
+			r.Detail = "its XML could not be read (" + vm.Message(d.err) + "): it may have stopped meanwhile"
 			r.Fix = "check it again: `horcrux doctor`"
 			out[i] = r
 			continue

@@ -102,49 +102,30 @@ func (s *Source) Display(ctx context.Context, uuid string) (Display, error) {
 	fail := func(format string, a ...any) (Display, error) {
 		return Display{}, fmt.Errorf("no console for %s: "+format, append([]any{name}, a...)...)
 	}
-	l := s.acquire()
-	if l == nil {
-		return fail("not connected to libvirt")
-	}
-	type result struct {
+	type found struct {
 		name string
 		vnc  vncDisplay
-		err  error
 	}
-	res := make(chan result, 1)
-	go func() {
-		defer s.release(l)
-		d, err := l.conn.LookupDomainByUUIDString(uuid)
-		if err != nil {
-			res <- result{err: err}
-			return
-		}
-		defer func() { _ = d.Free() }()
+	r, err := onDomain(ctx, s, uuid, nil, func(d *libvirt.Domain) (found, error) {
 		n, _ := d.GetName()
 		if active, err := d.IsActive(); err != nil || !active {
-			res <- result{name: n, err: errors.New("it is not running")}
-			return
+			return found{name: n}, errors.New("it is not running")
 		}
 		doc, err := d.GetXMLDesc(0)
 		if err != nil {
-			res <- result{name: n, err: err}
-			return
+			return found{name: n}, err
 		}
 		v, err := parseVNC(doc)
-		res <- result{name: n, vnc: v, err: err}
-	}()
-	var r result
-	select {
-	case r = <-res:
-	case <-ctx.Done():
-		return fail("libvirt did not answer: %v", ctx.Err())
-	}
+		return found{n, v}, err
+	})
 	if r.name != "" {
 		name = r.name
 	}
+	if err != nil {
+		return fail("%v", err)
+	}
+
 	switch {
-	case r.err != nil:
-		return fail("%v", r.err)
 	case r.vnc.index < 0 && r.vnc.spice:
 		return Display{}, fmt.Errorf("no console for %s: it has a SPICE display only, and the console needs VNC: %w", name, ErrNoDisplay)
 	case r.vnc.index < 0:
@@ -156,7 +137,7 @@ func (s *Source) Display(ctx context.Context, uuid string) (Display, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", r.vnc.addr)
 	}
-	uri := l.uri
+	uri := s.URI()
 	switch {
 	case localURI(uri):
 		disp.Via = "libvirt graphics fd"
@@ -182,12 +163,33 @@ func (s *Source) Display(ctx context.Context, uuid string) (Display, error) {
 
 // graphicsFD asks libvirt for a connected socket to the display.
 func (s *Source) graphicsFD(ctx context.Context, uuid string, idx uint) (net.Conn, error) {
+	// A socket handed over after the caller gave up is closed, not leaked.
+	drop := func(c net.Conn) {
+		if c != nil {
+			c.Close()
+		}
+	}
+	return onDomain(ctx, s, uuid, drop, func(d *libvirt.Domain) (net.Conn, error) {
+		f, err := d.OpenGraphicsFD(idx, libvirt.DomainOpenGraphicsFlags(0))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close() // FileConn holds its own descriptor
+		return net.FileConn(f)
+	})
+}
+
+// onDomain runs f on the domain uuid off the caller's goroutine, so a hung
+// libvirt never blocks past ctx. A result that arrives after ctx ended is
+// handed to late (when set) to be released.
+func onDomain[T any](ctx context.Context, s *Source, uuid string, late func(T), f func(*libvirt.Domain) (T, error)) (T, error) {
+	var zero T
 	l := s.acquire()
 	if l == nil {
-		return nil, errors.New("not connected to libvirt")
+		return zero, errors.New("not connected to libvirt")
 	}
 	type result struct {
-		c   net.Conn
+		v   T
 		err error
 	}
 	res := make(chan result, 1)
@@ -199,25 +201,16 @@ func (s *Source) graphicsFD(ctx context.Context, uuid string, idx uint) (net.Con
 			return
 		}
 		defer func() { _ = d.Free() }()
-		f, err := d.OpenGraphicsFD(idx, libvirt.DomainOpenGraphicsFlags(0))
-		if err != nil {
-			res <- result{err: err}
-			return
-		}
-		c, err := net.FileConn(f)
-		f.Close() // FileConn holds its own descriptor
-		res <- result{c, err}
+		v, err := f(d)
+		res <- result{v, err}
 	}()
 	select {
 	case r := <-res:
-		return r.c, r.err
+		return r.v, r.err
 	case <-ctx.Done():
-		// The goroutine may still get a connection: close it when it does.
-		go func() {
-			if r := <-res; r.c != nil {
-				r.c.Close()
-			}
-		}()
-		return nil, ctx.Err()
+		if late != nil {
+			go func() { late((<-res).v) }()
+		}
+		return zero, fmt.Errorf("libvirt did not answer: %w", ctx.Err())
 	}
 }

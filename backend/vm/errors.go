@@ -59,8 +59,8 @@ func classify(err error) problem {
 	return problemOther
 }
 
-// message is libvirt's own text without the Go binding's wrapper.
-func message(err error) string {
+// Message is libvirt's own text of err, without the Go binding's wrapper.
+func Message(err error) string {
 	var le libvirt.Error
 	if errors.As(err, &le) {
 		return le.Message
@@ -71,7 +71,7 @@ func message(err error) string {
 // connectWords explains a failed connection to uri: what failed, what it
 // means and what to do, keeping libvirt's text for whoever debugs it.
 func connectWords(uri string, err error) string {
-	m := message(err)
+	m := Message(err)
 	switch classify(err) {
 	case problemNotInstalled:
 		return notInstalled
@@ -92,7 +92,7 @@ func actionWords(a Action, name string, err error) string {
 	if classify(err) == problemNotInstalled {
 		return "cannot " + a.String() + " " + name + ": " + notInstalled
 	}
-	return "cannot " + a.String() + " " + name + ": " + message(err)
+	return "cannot " + a.String() + " " + name + ": " + Message(err)
 }
 
 // connectionBroken reports whether err means the connection itself is gone,

@@ -236,11 +236,11 @@ func (s *Source) refresh() Section {
 	}
 	if alive, aerr := l.conn.IsAlive(); connectionBroken(err) || aerr != nil || !alive || l.dead.Load() {
 		s.retire(l)
-		c.lost = "lost the connection to " + l.uri + " (" + message(err) + ")"
+		c.lost = "lost the connection to " + l.uri + " (" + Message(err) + ")"
 		c.connErr, c.nextTry = nil, time.Time{}
 		return Section{URI: l.uri, Error: c.lost + "; reconnecting"}
 	}
-	return Section{URI: l.uri, Error: "cannot list VMs at " + l.uri + ": " + message(err)}
+	return Section{URI: l.uri, Error: "cannot list VMs at " + l.uri + ": " + Message(err)}
 }
 
 // connect opens the first candidate URI that answers and registers for
