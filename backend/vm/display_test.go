@@ -123,3 +123,21 @@ func TestDisplayOnTestDriver(t *testing.T) {
 		t.Fatal("a display for an unknown domain")
 	}
 }
+
+// FuzzParseVNC feeds domain XML (from libvirt, possibly a remote one) to the
+// display parser: it must not panic, and an address it returns must be one
+// net.Dial can take.
+func FuzzParseVNC(f *testing.F) {
+	f.Add(`<domain><devices><graphics type='vnc' port='5901' listen='0.0.0.0'/></devices></domain>`)
+	f.Add(`<domain><devices><graphics type='vnc'><listen type='socket' socket='/x'/></graphics></devices></domain>`)
+	f.Add(`<domain><devices><graphics type='spice' port='5930'/></devices></domain>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		v, err := parseVNC(doc)
+		if err != nil || v.addr == "" {
+			return
+		}
+		if _, _, err := net.SplitHostPort(v.addr); err != nil {
+			t.Fatalf("address %q from %q: %v", v.addr, doc, err)
+		}
+	})
+}
