@@ -237,7 +237,8 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	cts := container.NewSource(container.Config{Host: g.dockerHost})
 	defer cts.Close()
 	exp := exporter.New()
-	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update, VMs: vms, Containers: cts})
+	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update,
+		VMs: []collector.VMSource{vms}, Containers: []collector.ContainerSource{cts}})
 	done := make(chan struct{})
 	go func() { coll.Run(ctx); close(done) }()
 	fmt.Fprintf(stderr, "horcrux exporter: serving http://%s/metrics\n", *listen)

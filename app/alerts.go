@@ -86,6 +86,14 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply f
 		keep.Disable()
 		keep.Text += " (no tray: no D-Bus session bus)"
 	}
+	uris := widget.NewMultiLineEntry()
+	uris.SetText(prefs.String(prefMoreURIs))
+	uris.SetPlaceHolder("qemu+ssh://root@host/system")
+	uris.SetMinRowsVisible(2)
+	engines := widget.NewMultiLineEntry()
+	engines.SetText(prefs.String(prefMoreDocker))
+	engines.SetPlaceHolder("tcp://host:2376 or unix:///path/to/docker.sock")
+	engines.SetMinRowsVisible(2)
 	items := []*widget.FormItem{
 		widget.NewFormItem("Host CPU above (%)", cpu),
 		widget.NewFormItem("Host memory above (%)", mem),
@@ -95,6 +103,8 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply f
 		widget.NewFormItem("Container restarts at least", restarts),
 		widget.NewFormItem("…within (min)", window),
 		widget.NewFormItem("Tray", keep),
+		{Text: "More libvirt hosts", Widget: uris, HintText: "one URI per line; used from the next start"},
+		{Text: "More container engines", Widget: engines, HintText: "one address per line; used from the next start"},
 	}
 	for _, it := range items[:4] {
 		it.HintText = "0 turns it off"
@@ -123,6 +133,8 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply f
 		}
 		prefs.SetString(prefAlerts, nt.Encode())
 		prefs.SetBool(prefKeepInTray, keep.Checked)
+		prefs.SetString(prefMoreURIs, strings.Join(hostList(uris.Text), "\n"))
+		prefs.SetString(prefMoreDocker, strings.Join(hostList(engines.Text), "\n"))
 		apply(nt)
 	}, w)
 }

@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,9 @@ const (
 	prefRange  = "charts.window"
 	// prefKeepInTray keeps Horcrux running in the tray when the window closes.
 	prefKeepInTray = "tray.keep"
+	// prefMoreURIs and prefMoreDocker list more hosts, one per line.
+	prefMoreURIs   = "hosts.libvirt"
+	prefMoreDocker = "hosts.docker"
 )
 
 // Run opens the Horcrux window and returns when the user quits.
@@ -68,10 +72,25 @@ func Run(opts Options) error {
 	w.SetMaster()
 
 	window := time.Duration(prefs.IntWithFallback(prefRange, int(time.Minute/time.Second))) * time.Second
-	vms := vm.NewSource(vm.Config{URI: opts.Connect})
-	defer vms.Close()
-	cts := ct.NewSource(ct.Config{Host: opts.DockerHost})
-	defer cts.Close()
+	// The hosts: the one named on the command line (or the default), then
+	// the ones added in Settings.
+	var (
+		vmSrcs  []collector.VMSource
+		vmActs  []vmActor
+		vmDisps []displayResolver
+		ctSrcs  []collector.ContainerSource
+		ctEngs  []containerEngine
+	)
+	for _, uri := range append([]string{opts.Connect}, hostList(prefs.String(prefMoreURIs))...) {
+		s := vm.NewSource(vm.Config{URI: uri})
+		defer s.Close()
+		vmSrcs, vmActs, vmDisps = append(vmSrcs, s), append(vmActs, s), append(vmDisps, s)
+	}
+	for _, host := range append([]string{opts.DockerHost}, hostList(prefs.String(prefMoreDocker))...) {
+		s := ct.NewSource(ct.Config{Host: host})
+		defer s.Close()
+		ctSrcs, ctEngs = append(ctSrcs, s), append(ctEngs, s)
+	}
 
 	var (
 		coll *collector.Collector
@@ -94,15 +113,15 @@ func Run(opts Options) error {
 	al := newAlerting(thresholds, func(title, body string) {
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})
-	cons := &consoles{src: vms, open: console.Open}
+	cons := &consoles{srcs: vmDisps, open: console.Open}
 	defer cons.Close()
-	mv := newMachinesView(w, vms,
+	mv := newMachinesView(w, vmActs,
 		func(uuid string) { al.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
 		cons.Open,
 		func(uuid string) { coll.SelectVM(uuid) })
 	sessions := newSessionsPanel(cons.CloseSession)
 	mv.bottom.Add(sessions.root)
-	cv := newContainersView(w, a, cts,
+	cv := newContainersView(w, a, ctEngs,
 		func(id string) { al.engine.Expect(alerts.KindContainer, id, time.Now().Add(expectFor)) },
 		func(id string) { coll.SelectContainer(id) })
 	// Only the visible tab is brought up to date; switching tabs shows the
@@ -116,11 +135,12 @@ func Run(opts Options) error {
 		case 0:
 			hv.show(last)
 		case 1:
-			mv.show(last.VMs.Available && last.VMs.Error == "", vmState(&last.VMs), last.VMs.Items, vmCharts(last.VMCharts))
+			state, ok := vmState(last.VMs)
+			mv.show(ok, state, vmRows(last.VMs), vmCharts(last.VMCharts))
 			sessions.show(cons.Sessions(), time.Now())
 		case 2:
-			cv.show(last.Containers.Available && last.Containers.Error == "", containerState(&last.Containers),
-				last.Containers.Items, containerCharts(last.ContainerCharts))
+			state, ok := containerState(last.Containers)
+			cv.show(ok, state, containerRows(last.Containers), containerCharts(last.ContainerCharts))
 		case 3:
 			if !diag.ran {
 				diag.run()
@@ -133,7 +153,7 @@ func Run(opts Options) error {
 		render()
 		al.observe(s)
 		if tr != nil {
-			tr.setVMs(runningVMs(&s.VMs))
+			tr.setVMs(runningVMs(s.VMs))
 		}
 	}}
 	onUpdate := ui.Offer
@@ -144,7 +164,7 @@ func Run(opts Options) error {
 	}
 	coll = collector.New(collector.Config{
 		Interval: opts.Interval, Window: window, OnUpdate: onUpdate,
-		VMs: vms, Containers: cts,
+		VMs: vmSrcs, Containers: ctSrcs,
 	})
 
 	tabs = container.NewAppTabs(
@@ -184,11 +204,11 @@ func Run(opts Options) error {
 		}
 	}
 	quit := func() { saveSize(); a.Quit() }
-	tr = newTray(a, w, func(uuid string) {
+	tr = newTray(a, w, func(host int, uuid string) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
 			defer cancel()
-			if err := cons.Open(ctx, uuid); err != nil {
+			if err := cons.Open(ctx, host, uuid); err != nil {
 				fyne.Do(func() {
 					w.Show()
 					dialog.ShowError(err, w)
@@ -229,4 +249,18 @@ func Run(opts Options) error {
 	cancel()
 	wg.Wait()
 	return nil
+}
+
+// hostList splits a Settings list of hosts, one per line, skipping blanks
+// and repeats.
+func hostList(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
 }

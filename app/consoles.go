@@ -24,7 +24,7 @@ type displayResolver interface {
 // consoles opens VM consoles through one in-app proxy, started on first use.
 // Its methods are safe from any goroutine.
 type consoles struct {
-	src  displayResolver
+	srcs []displayResolver      // one per libvirt host
 	open func(url string) error // console.Open in the app
 
 	mu     sync.Mutex
@@ -52,8 +52,11 @@ func (c *consoles) proxy() (*console.Server, error) {
 // Open resolves the VM's display, mints a one-time ticket for it and opens
 // the console page in the browser. It blocks on libvirt and the browser
 // launcher, so call it off the UI goroutine.
-func (c *consoles) Open(ctx context.Context, uuid string) error {
-	d, err := c.src.Display(ctx, uuid)
+func (c *consoles) Open(ctx context.Context, host int, uuid string) error {
+	if host < 0 || host >= len(c.srcs) {
+		return fmt.Errorf("no libvirt host %d", host)
+	}
+	d, err := c.srcs[host].Display(ctx, uuid)
 	if err != nil {
 		return err
 	}

@@ -26,53 +26,81 @@ type containerEngine interface {
 	Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error)
 }
 
-func containerColumns() []column[ct.Container] {
-	return []column[ct.Container]{
-		{title: "Name", width: 150, text: func(c *ct.Container) string { return c.Name }},
-		{title: "Image", width: 130, text: func(c *ct.Container) string { return c.Image }},
-		{title: "State", width: 75, text: func(c *ct.Container) string { return c.State }},
-		{title: "Status", width: 130, text: func(c *ct.Container) string { return c.Status }},
-		{title: "CPU", width: 70, text: func(c *ct.Container) string { return optText(c.CPUPercent, pct) },
-			cmp: func(a, b *ct.Container) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
-		{title: "Memory", width: 140, text: func(c *ct.Container) string {
+// hostContainer is one container with the engine it runs on.
+type hostContainer struct {
+	ct.Container
+	host int    // index in the list of engines
+	addr string // that engine's address
+}
+
+// containerRows lists the containers of every engine.
+func containerRows(secs []ct.Section) []hostContainer {
+	n := 0
+	for i := range secs {
+		n += len(secs[i].Items)
+	}
+	rows := make([]hostContainer, 0, n)
+	for i := range secs {
+		for _, c := range secs[i].Items {
+			rows = append(rows, hostContainer{Container: c, host: i, addr: secs[i].Host})
+		}
+	}
+	return rows
+}
+
+// containerColumns are the Containers table's columns; with several
+// engines the first one names the engine.
+func containerColumns(hosts int) []column[hostContainer] {
+	cols := []column[hostContainer]{
+		{title: "Name", width: 150, text: func(c *hostContainer) string { return c.Name }},
+		{title: "Image", width: 130, text: func(c *hostContainer) string { return c.Image }},
+		{title: "State", width: 75, text: func(c *hostContainer) string { return c.State }},
+		{title: "Status", width: 130, text: func(c *hostContainer) string { return c.Status }},
+		{title: "CPU", width: 70, text: func(c *hostContainer) string { return optText(c.CPUPercent, pct) },
+			cmp: func(a, b *hostContainer) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
+		{title: "Memory", width: 140, text: func(c *hostContainer) string {
 			if c.MemUsageBytes == nil {
 				return "—"
 			}
 			return size(float64(*c.MemUsageBytes)) + " / " + optText(c.MemLimitBytes, size)
-		}, cmp: func(a, b *ct.Container) int { return cmpOpt(a.MemUsageBytes, b.MemUsageBytes) }},
-		{title: "Net rx", width: 85, text: func(c *ct.Container) string { return optText(c.NetRxBps, rate) },
-			cmp: func(a, b *ct.Container) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
-		{title: "Net tx", width: 85, text: func(c *ct.Container) string { return optText(c.NetTxBps, rate) },
-			cmp: func(a, b *ct.Container) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
-		{title: "Block read", width: 85, text: func(c *ct.Container) string { return optText(c.BlockReadBps, rate) },
-			cmp: func(a, b *ct.Container) int { return cmpOpt(a.BlockReadBps, b.BlockReadBps) }},
-		{title: "Block write", width: 85, text: func(c *ct.Container) string { return optText(c.BlockWriteBps, rate) },
-			cmp: func(a, b *ct.Container) int { return cmpOpt(a.BlockWriteBps, b.BlockWriteBps) }},
-		{title: "PIDs", width: 50, text: func(c *ct.Container) string {
+		}, cmp: func(a, b *hostContainer) int { return cmpOpt(a.MemUsageBytes, b.MemUsageBytes) }},
+		{title: "Net rx", width: 85, text: func(c *hostContainer) string { return optText(c.NetRxBps, rate) },
+			cmp: func(a, b *hostContainer) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
+		{title: "Net tx", width: 85, text: func(c *hostContainer) string { return optText(c.NetTxBps, rate) },
+			cmp: func(a, b *hostContainer) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
+		{title: "Block read", width: 85, text: func(c *hostContainer) string { return optText(c.BlockReadBps, rate) },
+			cmp: func(a, b *hostContainer) int { return cmpOpt(a.BlockReadBps, b.BlockReadBps) }},
+		{title: "Block write", width: 85, text: func(c *hostContainer) string { return optText(c.BlockWriteBps, rate) },
+			cmp: func(a, b *hostContainer) int { return cmpOpt(a.BlockWriteBps, b.BlockWriteBps) }},
+		{title: "PIDs", width: 50, text: func(c *hostContainer) string {
 			return optText(c.PIDs, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
-		}, cmp: func(a, b *ct.Container) int { return cmpOpt(a.PIDs, b.PIDs) }},
-		{title: "Uptime", width: 80, text: func(c *ct.Container) string {
+		}, cmp: func(a, b *hostContainer) int { return cmpOpt(a.PIDs, b.PIDs) }},
+		{title: "Uptime", width: 80, text: func(c *hostContainer) string {
 			if c.StartedAt.IsZero() {
 				return "—"
 			}
 			return formatUptime(time.Since(c.StartedAt))
-		}, cmp: func(a, b *ct.Container) int { return b.StartedAt.Compare(a.StartedAt) }},
+		}, cmp: func(a, b *hostContainer) int { return b.StartedAt.Compare(a.StartedAt) }},
 	}
+	if hosts > 1 {
+		cols = append([]column[hostContainer]{{title: "Engine", width: 150, text: func(c *hostContainer) string { return c.addr }}}, cols...)
+	}
+	return cols
 }
 
-func containerActions(src containerEngine, expect func(id string)) []action[ct.Container] {
-	mk := func(label string, icon fyne.Resource, a ct.Action, confirm string) action[ct.Container] {
-		act := action[ct.Container]{
+func containerActions(srcs []containerEngine, expect func(id string)) []action[hostContainer] {
+	mk := func(label string, icon fyne.Resource, a ct.Action, confirm string) action[hostContainer] {
+		act := action[hostContainer]{
 			label: label, icon: icon, confirm: confirm,
-			applies: func(c *ct.Container) bool { return a.AppliesTo(c.State) },
-			run:     func(ctx context.Context, c *ct.Container) error { return src.Act(ctx, c.ID, a) },
+			applies: func(c *hostContainer) bool { return a.AppliesTo(c.State) },
+			run:     func(ctx context.Context, c *hostContainer) error { return srcs[c.host].Act(ctx, c.ID, a) },
 		}
 		if a == ct.Stop || a == ct.Remove || a == ct.Restart {
-			act.before = func(c *ct.Container) { expect(c.ID) }
+			act.before = func(c *hostContainer) { expect(c.ID) }
 		}
 		return act
 	}
-	return []action[ct.Container]{
+	return []action[hostContainer]{
 		mk("Start", theme.MediaPlayIcon(), ct.Start, ""),
 		mk("Stop", theme.MediaStopIcon(), ct.Stop, ""),
 		mk("Restart", theme.ViewRefreshIcon(), ct.Restart, ""),
@@ -83,15 +111,15 @@ func containerActions(src containerEngine, expect func(id string)) []action[ct.C
 }
 
 // newContainersView builds the Containers tab, with a Logs button.
-func newContainersView(win fyne.Window, a fyne.App, src containerEngine, expect func(string), onSelect func(string)) *resourceView[ct.Container] {
-	v := newResourceView(win, containerColumns(),
-		func(c *ct.Container) string { return c.ID },
-		func(c *ct.Container) string { return c.Name },
-		append(containerActions(src, expect), action[ct.Container]{
+func newContainersView(win fyne.Window, a fyne.App, srcs []containerEngine, expect func(string), onSelect func(string)) *resourceView[hostContainer] {
+	v := newResourceView(win, containerColumns(len(srcs)),
+		func(c *hostContainer) string { return collector.ItemKey(c.host, c.ID) },
+		func(c *hostContainer) string { return c.Name },
+		append(containerActions(srcs, expect), action[hostContainer]{
 			label: "Logs", icon: theme.DocumentIcon(),
-			applies: func(*ct.Container) bool { return true },
-			run: func(_ context.Context, c *ct.Container) error {
-				fyne.Do(func() { showLogs(a, src, c.ID, c.Name) })
+			applies: func(*hostContainer) bool { return true },
+			run: func(_ context.Context, c *hostContainer) error {
+				fyne.Do(func() { showLogs(a, srcs[c.host], c.ID, c.Name) })
 				return nil
 			},
 		}),
@@ -104,7 +132,20 @@ func newContainersView(win fyne.Window, a fyne.App, src containerEngine, expect 
 	return v
 }
 
-func containerState(s *ct.Section) string {
+// containerState is the text above the Containers table, one line per
+// engine; ok is false when any engine is unavailable.
+func containerState(secs []ct.Section) (text string, ok bool) {
+	lines := make([]string, len(secs))
+	ok = true
+	for i := range secs {
+		lines[i] = engineState(&secs[i])
+		ok = ok && secs[i].Available && secs[i].Error == ""
+	}
+	return strings.Join(lines, "\n"), ok
+}
+
+// engineState is the state of one engine.
+func engineState(s *ct.Section) string {
 	if !s.Available {
 		if s.Error == "" {
 			return "not connected"

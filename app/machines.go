@@ -33,47 +33,75 @@ func rate(v float64) string { return widgets.UnitBytesPerSec.Format(v) }
 func size(v float64) string { return widgets.FormatBytes(v) }
 
 // vmColumns are the Machines table's columns.
-func vmColumns() []column[vm.Machine] {
-	return []column[vm.Machine]{
-		{title: "Name", width: 170, text: func(m *vm.Machine) string { return m.Name }},
-		{title: "State", width: 90, text: func(m *vm.Machine) string { return string(m.State) }},
-		{title: "vCPUs", width: 60, text: func(m *vm.Machine) string { return strconv.Itoa(m.VCPUs) },
-			cmp: func(a, b *vm.Machine) int { return cmp.Compare(a.VCPUs, b.VCPUs) }},
-		{title: "Memory", width: 90, text: func(m *vm.Machine) string { return size(float64(m.MemoryBytes)) },
-			cmp: func(a, b *vm.Machine) int { return cmp.Compare(a.MemoryBytes, b.MemoryBytes) }},
-		{title: "CPU", width: 75, text: func(m *vm.Machine) string { return optText(m.CPUPercent, pct) },
-			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
-		{title: "Disk read", width: 90, text: func(m *vm.Machine) string { return optText(m.DiskReadBps, rate) },
-			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.DiskReadBps, b.DiskReadBps) }},
-		{title: "Disk write", width: 90, text: func(m *vm.Machine) string { return optText(m.DiskWriteBps, rate) },
-			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.DiskWriteBps, b.DiskWriteBps) }},
-		{title: "Net rx", width: 90, text: func(m *vm.Machine) string { return optText(m.NetRxBps, rate) },
-			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
-		{title: "Net tx", width: 90, text: func(m *vm.Machine) string { return optText(m.NetTxBps, rate) },
-			cmp: func(a, b *vm.Machine) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
-		{title: "Uptime", width: 85, text: func(m *vm.Machine) string {
-			return optText(m.UptimeSeconds, func(s float64) string { return formatUptime(time.Duration(s) * time.Second) })
-		}, cmp: func(a, b *vm.Machine) int { return cmpOpt(a.UptimeSeconds, b.UptimeSeconds) }},
-		{title: "Display", width: 65, text: func(m *vm.Machine) string { return map[bool]string{true: "VNC", false: "—"}[m.VNC] }},
+// hostVM is one machine with the host it runs on.
+type hostVM struct {
+	vm.Machine
+	host int    // index in the list of libvirt hosts
+	uri  string // that host's URI
+}
+
+// vmRows lists the machines of every host.
+func vmRows(secs []vm.Section) []hostVM {
+	n := 0
+	for i := range secs {
+		n += len(secs[i].Items)
 	}
+	rows := make([]hostVM, 0, n)
+	for i := range secs {
+		for _, m := range secs[i].Items {
+			rows = append(rows, hostVM{Machine: m, host: i, uri: secs[i].URI})
+		}
+	}
+	return rows
+}
+
+// vmColumns are the Machines table's columns; with several hosts the
+// first one names the host.
+func vmColumns(hosts int) []column[hostVM] {
+	cols := []column[hostVM]{
+		{title: "Name", width: 170, text: func(m *hostVM) string { return m.Name }},
+		{title: "State", width: 90, text: func(m *hostVM) string { return string(m.State) }},
+		{title: "vCPUs", width: 60, text: func(m *hostVM) string { return strconv.Itoa(m.VCPUs) },
+			cmp: func(a, b *hostVM) int { return cmp.Compare(a.VCPUs, b.VCPUs) }},
+		{title: "Memory", width: 90, text: func(m *hostVM) string { return size(float64(m.MemoryBytes)) },
+			cmp: func(a, b *hostVM) int { return cmp.Compare(a.MemoryBytes, b.MemoryBytes) }},
+		{title: "CPU", width: 75, text: func(m *hostVM) string { return optText(m.CPUPercent, pct) },
+			cmp: func(a, b *hostVM) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
+		{title: "Disk read", width: 90, text: func(m *hostVM) string { return optText(m.DiskReadBps, rate) },
+			cmp: func(a, b *hostVM) int { return cmpOpt(a.DiskReadBps, b.DiskReadBps) }},
+		{title: "Disk write", width: 90, text: func(m *hostVM) string { return optText(m.DiskWriteBps, rate) },
+			cmp: func(a, b *hostVM) int { return cmpOpt(a.DiskWriteBps, b.DiskWriteBps) }},
+		{title: "Net rx", width: 90, text: func(m *hostVM) string { return optText(m.NetRxBps, rate) },
+			cmp: func(a, b *hostVM) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
+		{title: "Net tx", width: 90, text: func(m *hostVM) string { return optText(m.NetTxBps, rate) },
+			cmp: func(a, b *hostVM) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
+		{title: "Uptime", width: 85, text: func(m *hostVM) string {
+			return optText(m.UptimeSeconds, func(s float64) string { return formatUptime(time.Duration(s) * time.Second) })
+		}, cmp: func(a, b *hostVM) int { return cmpOpt(a.UptimeSeconds, b.UptimeSeconds) }},
+		{title: "Display", width: 65, text: func(m *hostVM) string { return map[bool]string{true: "VNC", false: "—"}[m.VNC] }},
+	}
+	if hosts > 1 {
+		cols = append([]column[hostVM]{{title: "Host", width: 150, text: func(m *hostVM) string { return m.uri }}}, cols...)
+	}
+	return cols
 }
 
 // vmActions are the Machines tab's lifecycle buttons; expect is told the
 // UUID of a machine the user is about to stop; openConsole opens a console
 // (nil: no Console button).
-func vmActions(src vmActor, expect func(uuid string), openConsole func(ctx context.Context, uuid string) error) []action[vm.Machine] {
-	mk := func(label string, icon fyne.Resource, a vm.Action, confirm string) action[vm.Machine] {
-		act := action[vm.Machine]{
+func vmActions(srcs []vmActor, expect func(uuid string), openConsole func(ctx context.Context, host int, uuid string) error) []action[hostVM] {
+	mk := func(label string, icon fyne.Resource, a vm.Action, confirm string) action[hostVM] {
+		act := action[hostVM]{
 			label: label, icon: icon, confirm: confirm,
-			applies: func(m *vm.Machine) bool { return a.AppliesTo(m.State) },
-			run:     func(ctx context.Context, m *vm.Machine) error { return src.Act(ctx, m.UUID, a) },
+			applies: func(m *hostVM) bool { return a.AppliesTo(m.State) },
+			run:     func(ctx context.Context, m *hostVM) error { return srcs[m.host].Act(ctx, m.UUID, a) },
 		}
 		if a == vm.Shutdown || a == vm.ForceOff {
-			act.before = func(m *vm.Machine) { expect(m.UUID) }
+			act.before = func(m *hostVM) { expect(m.UUID) }
 		}
 		return act
 	}
-	acts := []action[vm.Machine]{
+	acts := []action[hostVM]{
 		mk("Start", theme.MediaPlayIcon(), vm.Start, ""),
 		mk("Shut down", theme.LogoutIcon(), vm.Shutdown, ""),
 		mk("Reboot", theme.ViewRefreshIcon(), vm.Reboot, ""),
@@ -82,22 +110,22 @@ func vmActions(src vmActor, expect func(uuid string), openConsole func(ctx conte
 		mk("Resume", theme.MediaReplayIcon(), vm.Resume, ""),
 	}
 	if openConsole != nil {
-		acts = append(acts, action[vm.Machine]{
+		acts = append(acts, action[hostVM]{
 			label: "Console", icon: theme.ComputerIcon(),
-			applies: func(m *vm.Machine) bool { return m.State == vm.StateRunning && m.VNC },
-			run:     func(ctx context.Context, m *vm.Machine) error { return openConsole(ctx, m.UUID) },
+			applies: func(m *hostVM) bool { return m.State == vm.StateRunning && m.VNC },
+			run:     func(ctx context.Context, m *hostVM) error { return openConsole(ctx, m.host, m.UUID) },
 		})
 	}
 	return acts
 }
 
 // newMachinesView builds the Machines tab.
-func newMachinesView(win fyne.Window, src vmActor, expect func(string), openConsole func(context.Context, string) error,
-	onSelect func(string)) *resourceView[vm.Machine] {
-	return newResourceView(win, vmColumns(),
-		func(m *vm.Machine) string { return m.UUID },
-		func(m *vm.Machine) string { return m.Name },
-		vmActions(src, expect, openConsole),
+func newMachinesView(win fyne.Window, srcs []vmActor, expect func(string), openConsole func(context.Context, int, string) error,
+	onSelect func(string)) *resourceView[hostVM] {
+	return newResourceView(win, vmColumns(len(srcs)),
+		func(m *hostVM) string { return collector.ItemKey(m.host, m.UUID) },
+		func(m *hostVM) string { return m.Name },
+		vmActions(srcs, expect, openConsole),
 		[]*widgets.Chart{
 			widgets.NewChart("CPU (of one core)", widgets.UnitPercent),
 			widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),
@@ -105,9 +133,21 @@ func newMachinesView(win fyne.Window, src vmActor, expect func(string), openCons
 		}, onSelect)
 }
 
-// vmState is the line above the Machines table: where the list comes from
-// and whether it is live.
-func vmState(s *vm.Section) string {
+// vmState is the text above the Machines table, one line per host: where
+// the list comes from and whether it is live. ok is false when any host is
+// unavailable or stale.
+func vmState(secs []vm.Section) (text string, ok bool) {
+	lines := make([]string, len(secs))
+	ok = true
+	for i := range secs {
+		lines[i] = vmHostState(&secs[i])
+		ok = ok && secs[i].Available && secs[i].Error == ""
+	}
+	return strings.Join(lines, "\n"), ok
+}
+
+// vmHostState is the state of one host.
+func vmHostState(s *vm.Section) string {
 	if !s.Available {
 		msg := s.Error
 		if msg == "" {

@@ -11,15 +11,17 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 func f64(v float64) *float64 { return &v }
 
-func machines(n int) []vm.Machine {
-	out := make([]vm.Machine, n)
+func machines(n int) []hostVM {
+	out := make([]hostVM, n)
 	for i := range out {
-		out[i] = vm.Machine{
+		out[i].uri = "qemu:///system"
+		out[i].Machine = vm.Machine{
 			Name: fmt.Sprintf("vm-%04d", i), UUID: fmt.Sprintf("uuid-%04d", i),
 			State: vm.StateRunning, VCPUs: 1 + i%4, MemoryBytes: uint64(i%8+1) << 30,
 			CPUPercent: f64(float64(i % 97)), DiskReadBps: f64(float64(i)),
@@ -32,7 +34,7 @@ func machines(n int) []vm.Machine {
 }
 
 func TestSortItems(t *testing.T) {
-	cols := vmColumns()
+	cols := vmColumns(1)
 	ms := machines(6) // CPU: nil,1,2,nil,4,5
 	sortItems(ms, cols[4], true)
 	var got []string
@@ -49,22 +51,55 @@ func TestSortItems(t *testing.T) {
 	}
 }
 
+func plain(ms []hostVM) []vm.Machine {
+	out := make([]vm.Machine, len(ms))
+	for i := range ms {
+		out[i] = ms[i].Machine
+	}
+	return out
+}
+
 func TestVMState(t *testing.T) {
+	down := vm.Section{URI: "qemu:///system", Error: "libvirt is not installed: VM list disabled; install libvirt-daemon-system"}
+	up := vm.Section{URI: "qemu:///system", Available: true, Items: plain(machines(3))}
+	demo := vm.Section{URI: "test:///default", Available: true, Items: plain(machines(1))}
+	stale := up
+	stale.Error = "libvirt has not answered for 12s"
 	tests := []struct {
-		s    vm.Section
+		secs []vm.Section
 		want string
+		ok   bool
 	}{
-		{vm.Section{URI: "qemu:///system", Error: "libvirt is not installed: VM list disabled; install libvirt-daemon-system"},
-			"qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system"},
-		{vm.Section{URI: "qemu:///system", Available: true, Items: machines(3)},
-			"Connected to qemu:///system · 3 machines, 2 running"},
-		{vm.Section{URI: "test:///default", Available: true, Items: machines(1)},
-			"Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones"},
+		{[]vm.Section{down}, "qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
+		{[]vm.Section{up}, "Connected to qemu:///system · 3 machines, 2 running", true},
+		{[]vm.Section{demo}, "Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones", true},
+		{[]vm.Section{stale}, "Connected to qemu:///system · 3 machines, 2 running · libvirt has not answered for 12s", false},
+		{[]vm.Section{up, down}, "Connected to qemu:///system · 3 machines, 2 running\nqemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 	}
 	for _, tt := range tests {
-		if got := vmState(&tt.s); got != tt.want {
-			t.Errorf("vmState = %q, want %q", got, tt.want)
+		if got, ok := vmState(tt.secs); got != tt.want || ok != tt.ok {
+			t.Errorf("vmState = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestRowsOfSeveralHosts(t *testing.T) {
+	a := vm.Section{URI: "qemu:///system", Available: true, Items: []vm.Machine{{Name: "web", UUID: "u1"}}}
+	b := vm.Section{URI: "qemu+ssh://far/system", Available: true, Items: []vm.Machine{{Name: "web", UUID: "u1"}}}
+	rows := vmRows([]vm.Section{a, b})
+	if len(rows) != 2 || rows[1].host != 1 || rows[1].uri != b.URI {
+		t.Fatalf("rows %+v", rows)
+	}
+	cols := vmColumns(2)
+	if cols[0].title != "Host" || cols[0].text(&rows[1]) != b.URI {
+		t.Fatalf("several hosts need a Host column: %q", cols[0].title)
+	}
+	// The same UUID on two hosts is two rows with two keys.
+	if k0, k1 := collector.ItemKey(rows[0].host, rows[0].UUID), collector.ItemKey(rows[1].host, rows[1].UUID); k0 == k1 {
+		t.Fatalf("one key %q for two machines", k0)
+	}
+	if got := hostList(" qemu+ssh://a/system\n\nqemu+ssh://a/system\ntest:///default \n"); len(got) != 2 || got[1] != "test:///default" {
+		t.Fatalf("hostList = %q", got)
 	}
 }
 
@@ -86,9 +121,9 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	var selected string
 	var expected []string
 	var consoles []string
-	v := newMachinesView(w, actor, func(uuid string) { expected = append(expected, uuid) },
-		func(_ context.Context, uuid string) error { consoles = append(consoles, uuid); return nil },
-		func(uuid string) { selected = uuid })
+	v := newMachinesView(w, []vmActor{actor}, func(uuid string) { expected = append(expected, uuid) },
+		func(_ context.Context, _ int, uuid string) error { consoles = append(consoles, uuid); return nil },
+		func(key string) { selected = key })
 	ui := make(chan func(), 1)
 	v.uiDo = func(f func()) { ui <- f }
 	w.SetContent(v.root)
@@ -108,7 +143,7 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 		t.Fatal("actions enabled with nothing selected")
 	}
 	v.table.table.Select(widget.TableCellID{Row: 1, Col: 0}) // vm-0001, running
-	if selected != "uuid-0001" {
+	if selected != "0/uuid-0001" {
 		t.Fatalf("selection passed on as %q", selected)
 	}
 	if button("Start").Disabled() == button("Pause").Disabled() || button("Pause").Disabled() {
@@ -157,11 +192,11 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 func BenchmarkMachinesView1000(b *testing.B) {
 	test.NewTempApp(b)
 	w := test.NewTempWindow(b, widget.NewLabel(""))
-	v := newMachinesView(w, &recordingActor{}, func(string) {}, nil, func(string) {})
+	v := newMachinesView(w, []vmActor{&recordingActor{}}, func(string) {}, nil, func(string) {})
 	w.SetContent(v.root)
 	w.Resize(fyne.NewSize(1100, 720))
 	// Two lists whose figures differ, so every visible cell changes.
-	sets := [2][]vm.Machine{machines(1000), machines(1000)}
+	sets := [2][]hostVM{machines(1000), machines(1000)}
 	for i := range sets[1] {
 		sets[1][i].CPUPercent = f64(float64(i%89) + 0.5)
 		sets[1][i].DiskReadBps = f64(float64(i * 3))

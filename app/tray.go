@@ -20,16 +20,19 @@ type tray struct {
 	toggle  *fyne.MenuItem
 	vms     *fyne.MenuItem
 	onQuit  func()
-	onVM    func(uuid string)
+	onVM    func(host int, uuid string)
 	current []trayVM
 }
 
 // trayVM is one running machine in the tray's submenu.
-type trayVM struct{ uuid, name string }
+type trayVM struct {
+	host       int
+	uuid, name string
+}
 
 // newTray installs the tray menu when the app can show one and a session
 // bus answers; it returns nil otherwise.
-func newTray(a fyne.App, w fyne.Window, onVM func(uuid string), onQuit func()) *tray {
+func newTray(a fyne.App, w fyne.Window, onVM func(host int, uuid string), onQuit func()) *tray {
 	desk, ok := a.(desktop.App)
 	if !ok {
 		return nil
@@ -90,7 +93,7 @@ func (t *tray) rebuild() {
 	t.toggle.Label = map[bool]string{true: "Hide", false: "Show"}[t.shown]
 	items := make([]*fyne.MenuItem, 0, len(t.current))
 	for _, vm := range t.current {
-		items = append(items, fyne.NewMenuItem(vm.name, func() { t.onVM(vm.uuid) }))
+		items = append(items, fyne.NewMenuItem(vm.name, func() { t.onVM(vm.host, vm.uuid) }))
 	}
 	if len(items) == 0 {
 		none := fyne.NewMenuItem("No running machines", nil)
@@ -103,12 +106,14 @@ func (t *tray) rebuild() {
 	t.app.SetSystemTrayMenu(fyne.NewMenu("Horcrux", t.toggle, t.vms, fyne.NewMenuItemSeparator(), quit))
 }
 
-// runningVMs lists the running machines for the tray, in the section's order.
-func runningVMs(s *vm.Section) []trayVM {
+// runningVMs lists the running machines of every host for the tray.
+func runningVMs(secs []vm.Section) []trayVM {
 	var out []trayVM
-	for _, m := range s.Items {
-		if m.State == vm.StateRunning {
-			out = append(out, trayVM{uuid: m.UUID, name: m.Name})
+	for i := range secs {
+		for _, m := range secs[i].Items {
+			if m.State == vm.StateRunning {
+				out = append(out, trayVM{host: i, uuid: m.UUID, name: m.Name})
+			}
 		}
 	}
 	return out

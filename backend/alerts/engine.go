@@ -130,8 +130,12 @@ func (e *Engine) Observe(s *collector.Snapshot) (raised, resolved []Alert) {
 	o := observation{e: e, now: now, resolved: e.queued}
 	e.queued = nil
 	o.host(s)
-	o.vms(&s.VMs)
-	o.containers(&s.Containers)
+	for i := range s.VMs {
+		o.vms(&s.VMs[i])
+	}
+	for i := range s.Containers {
+		o.containers(&s.Containers[i])
+	}
 	return o.raised, o.resolved
 }
 

@@ -55,18 +55,18 @@ func vmsAt(sec int, states ...vm.State) *collector.Snapshot {
 		id := string(rune('1' + i))
 		items[i] = vm.Machine{Name: "vm" + id, UUID: "u" + id, State: st}
 	}
-	return &collector.Snapshot{Time: at(sec), VMs: vm.Section{URI: "qemu:///system", Available: true, Items: items}}
+	return &collector.Snapshot{Time: at(sec), VMs: []vm.Section{{URI: "qemu:///system", Available: true, Items: items}}}
 }
 
 func vmsDown(sec int) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), VMs: vm.Section{URI: "qemu:///system", Error: "cannot connect to libvirt"}}
+	return &collector.Snapshot{Time: at(sec), VMs: []vm.Section{{URI: "qemu:///system", Error: "cannot connect to libvirt"}}}
 }
 
 // vmsSilent keeps the old list, as vm.Source does when libvirt hangs, here
 // with every VM looking shut off.
 func vmsSilent(sec int) *collector.Snapshot {
 	s := vmsAt(sec, vm.StateShutoff, vm.StateShutoff)
-	s.VMs.Error = "libvirt has not answered for 12s; the VM list may be out of date"
+	s.VMs[0].Error = "libvirt has not answered for 12s; the VM list may be out of date"
 	return s
 }
 
@@ -78,18 +78,18 @@ type ct struct {
 }
 
 func ctAt(sec int, c ct) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), Containers: container.Section{
+	return &collector.Snapshot{Time: at(sec), Containers: []container.Section{{
 		Host: "unix:///var/run/docker.sock", Available: true,
 		Items: []container.Container{{ID: "c1", Name: "web", State: c.state, ExitCode: c.code, RestartCount: c.restarts}},
-	}}
+	}}}
 }
 
 func ctsGone(sec int) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), Containers: container.Section{Host: "unix:///var/run/docker.sock", Available: true, Items: []container.Container{}}}
+	return &collector.Snapshot{Time: at(sec), Containers: []container.Section{{Host: "unix:///var/run/docker.sock", Available: true, Items: []container.Container{}}}}
 }
 
 func ctsDown(sec int) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), Containers: container.Section{Host: "unix:///var/run/docker.sock", Error: "Docker is not running"}}
+	return &collector.Snapshot{Time: at(sec), Containers: []container.Section{{Host: "unix:///var/run/docker.sock", Error: "Docker is not running"}}}
 }
 
 // step is one Observe: what to do first, the snapshot, and the episode keys

@@ -5,6 +5,9 @@ package collector
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,8 +40,10 @@ type Snapshot struct {
 	HostStale string
 	Charts    *HostCharts
 
-	VMs        vm.Section
-	Containers container.Section
+	// VMs and Containers hold one section per configured host, in the
+	// order of Config.VMs and Config.Containers.
+	VMs        []vm.Section
+	Containers []container.Section
 	// VMCharts and ContainerCharts hold the history of the selected VM and
 	// container (see SelectVM, SelectContainer); nil when none is selected.
 	VMCharts        *ItemCharts
@@ -51,10 +56,11 @@ type Config struct {
 	Keep     time.Duration // host history kept; default 1 h
 	Window   time.Duration // initial chart window; default 1 min
 	Host     host.Reader   // default host.SystemReader{}
-	// VMs and Containers are polled every Interval and whenever they say
-	// something changed. Nil leaves the section unavailable.
-	VMs        VMSource
-	Containers ContainerSource
+	// VMs and Containers are the hosts, each polled on its own goroutine
+	// every Interval and whenever it says something changed, so a host that
+	// is down or slow never delays the others.
+	VMs        []VMSource
+	Containers []ContainerSource
 	// OnUpdate receives every new Snapshot on the collector goroutine. It
 	// must not block: hand the snapshot off and return.
 	OnUpdate func(*Snapshot)
@@ -101,16 +107,21 @@ func (c *Collector) SetWindow(d time.Duration) {
 	c.nudge()
 }
 
-// SelectVM chooses the VM (by UUID) whose history snapshots carry; "" for none.
-func (c *Collector) SelectVM(uuid string) {
-	c.vmSel.Store(&uuid)
+// ItemKey names one VM or container across hosts: the host's index in
+// Config.VMs or Config.Containers, and the UUID or ID.
+func ItemKey(host int, id string) string { return strconv.Itoa(host) + "/" + id }
+
+// SelectVM chooses the VM (by ItemKey) whose history snapshots carry; ""
+// for none.
+func (c *Collector) SelectVM(key string) {
+	c.vmSel.Store(&key)
 	c.nudge()
 }
 
-// SelectContainer chooses the container (by ID) whose history snapshots
-// carry; "" for none.
-func (c *Collector) SelectContainer(id string) {
-	c.ctSel.Store(&id)
+// SelectContainer chooses the container (by ItemKey) whose history
+// snapshots carry; "" for none.
+func (c *Collector) SelectContainer(key string) {
+	c.ctSel.Store(&key)
 	c.nudge()
 }
 
@@ -142,21 +153,23 @@ func (c *Collector) Run(ctx context.Context) {
 	hostC := make(chan host.Stats, 1)
 	wg.Go(func() { c.sampleHost(ctx, hostC) })
 
-	vmC := make(chan vm.Section, 1)
-	ctC := make(chan container.Section, 1)
+	vmC := make(chan hostSection[vm.Section], len(c.cfg.VMs))
+	ctC := make(chan hostSection[container.Section], len(c.cfg.Containers))
 	cur := Snapshot{
 		Time:       time.Now(),
-		VMs:        vm.Section{Error: "VM list disabled"},
-		Containers: container.Section{Error: "container list disabled"},
+		VMs:        make([]vm.Section, len(c.cfg.VMs)),
+		Containers: make([]container.Section, len(c.cfg.Containers)),
 	}
-	if src := c.cfg.VMs; src != nil {
-		cur.VMs.Error = "connecting to libvirt…"
-		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, src.Poll, src.Changed(), vmC) })
+	for i, src := range c.cfg.VMs {
+		cur.VMs[i].Error = "connecting to libvirt…"
+		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, i, src.Poll, src.Changed(), vmC) })
 	}
-	if src := c.cfg.Containers; src != nil {
-		cur.Containers.Error = "connecting to the container engine…"
-		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, src.Poll, src.Changed(), ctC) })
+	for i, src := range c.cfg.Containers {
+		cur.Containers[i].Error = "connecting to the container engine…"
+		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, i, src.Poll, src.Changed(), ctC) })
 	}
+	vmFig := make([]map[string][seriesCount]float64, len(c.cfg.VMs))
+	ctFig := make([]map[string][seriesCount]float64, len(c.cfg.Containers))
 
 	hist := newHostHistory(c.cfg.Interval, c.cfg.Keep)
 	vmHist := newItemHistory(c.cfg.Interval, false)
@@ -168,6 +181,8 @@ func (c *Collector) Run(ctx context.Context) {
 	defer stale.Stop()
 	publish := func() {
 		s := cur
+		// The sections slices are replaced, never written in place, so a
+		// published snapshot stays as it was.
 		s.Time = time.Now()
 		w := time.Duration(c.window.Load())
 		s.Charts = hist.charts(w)
@@ -187,13 +202,15 @@ func (c *Collector) Run(ctx context.Context) {
 			hist.add(&st)
 			cur.Host, cur.HostStale, lastHost = st, "", time.Now()
 			publish()
-		case sec := <-vmC:
-			vmHist.record(vmFigures(&sec))
-			cur.VMs = sec
+		case hs := <-vmC:
+			vmFig[hs.host] = vmFigures(hs.host, &hs.sec)
+			vmHist.record(merged(vmFig))
+			cur.VMs = replaced(cur.VMs, hs.host, hs.sec)
 			publish()
-		case sec := <-ctC:
-			ctHist.record(containerFigures(&sec))
-			cur.Containers = sec
+		case hs := <-ctC:
+			ctFig[hs.host] = containerFigures(hs.host, &hs.sec)
+			ctHist.record(merged(ctFig))
+			cur.Containers = replaced(cur.Containers, hs.host, hs.sec)
 			publish()
 		case <-c.redraw:
 			publish()
@@ -231,15 +248,42 @@ func (c *Collector) sampleHost(ctx context.Context, out chan<- host.Stats) {
 	}
 }
 
+// hostSection is one host's refresh.
+type hostSection[S any] struct {
+	host int
+	sec  S
+}
+
+// replaced returns a copy of secs with secs[i] = s: snapshots already handed
+// out keep their slice.
+func replaced[S any](secs []S, i int, s S) []S {
+	out := slices.Clone(secs)
+	out[i] = s
+	return out
+}
+
+// merged joins the hosts' figures, keyed by ItemKey.
+func merged(hosts []map[string][seriesCount]float64) map[string][seriesCount]float64 {
+	n := 0
+	for _, h := range hosts {
+		n += len(h)
+	}
+	out := make(map[string][seriesCount]float64, n)
+	for _, h := range hosts {
+		maps.Copy(out, h)
+	}
+	return out
+}
+
 // pollLoop polls a source every interval, and at once when it says it
 // changed, on its own goroutine: a slow source delays only its own section.
-func pollLoop[S any](ctx context.Context, interval time.Duration, poll func(context.Context) S, changed <-chan struct{}, out chan<- S) {
+func pollLoop[S any](ctx context.Context, interval time.Duration, host int, poll func(context.Context) S, changed <-chan struct{}, out chan<- hostSection[S]) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		sec := poll(ctx)
 		select {
-		case out <- sec:
+		case out <- hostSection[S]{host, sec}:
 		case <-ctx.Done():
 			return
 		}

@@ -23,7 +23,7 @@ const (
 // ItemCharts is the recent history of one VM or container, oldest first,
 // NaN where nothing was measured. Series a kind does not have are nil.
 type ItemCharts struct {
-	ID     string // VM UUID or container ID
+	ID     string // ItemKey of the VM or container
 	Window time.Duration
 	Step   time.Duration
 
@@ -117,12 +117,12 @@ func orNaN[T float64 | uint64](p *T) float64 {
 	return float64(*p)
 }
 
-// vmFigures picks the charted figures of each machine.
-func vmFigures(s *vm.Section) map[string][seriesCount]float64 {
+// vmFigures picks the charted figures of each machine of one host.
+func vmFigures(host int, s *vm.Section) map[string][seriesCount]float64 {
 	m := make(map[string][seriesCount]float64, len(s.Items))
 	for i := range s.Items {
 		it := &s.Items[i]
-		m[it.UUID] = [seriesCount]float64{
+		m[ItemKey(host, it.UUID)] = [seriesCount]float64{
 			seriesCPU: orNaN(it.CPUPercent), seriesMem: math.NaN(),
 			seriesDiskRead: orNaN(it.DiskReadBps), seriesDiskWrite: orNaN(it.DiskWriteBps),
 			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),
@@ -131,12 +131,12 @@ func vmFigures(s *vm.Section) map[string][seriesCount]float64 {
 	return m
 }
 
-// containerFigures picks the charted figures of each container.
-func containerFigures(s *container.Section) map[string][seriesCount]float64 {
+// containerFigures picks the charted figures of each container of one host.
+func containerFigures(host int, s *container.Section) map[string][seriesCount]float64 {
 	m := make(map[string][seriesCount]float64, len(s.Items))
 	for i := range s.Items {
 		it := &s.Items[i]
-		m[it.ID] = [seriesCount]float64{
+		m[ItemKey(host, it.ID)] = [seriesCount]float64{
 			seriesCPU: orNaN(it.CPUPercent), seriesMem: orNaN(it.MemUsageBytes),
 			seriesDiskRead: orNaN(it.BlockReadBps), seriesDiskWrite: orNaN(it.BlockWriteBps),
 			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),

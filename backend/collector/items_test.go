@@ -21,29 +21,29 @@ func TestItemHistory(t *testing.T) {
 		{ID: "b"}, // not running: no figures
 	}}
 	for range 3 {
-		h.record(containerFigures(&sec))
+		h.record(containerFigures(0, &sec))
 	}
-	a := h.charts("a", time.Minute)
+	a := h.charts("0/a", time.Minute)
 	if a == nil || len(a.CPU) != 60 || a.CPU[59] != 150 || a.Mem[59] != 4096 || !math.IsNaN(a.CPU[0]) {
 		t.Fatalf("history of a: %+v", a)
 	}
-	if b := h.charts("b", time.Minute); !math.IsNaN(b.CPU[59]) || !math.IsNaN(b.NetRx[59]) {
+	if b := h.charts("0/b", time.Minute); !math.IsNaN(b.CPU[59]) || !math.IsNaN(b.NetRx[59]) {
 		t.Fatalf("a stopped container got figures: %+v", b)
 	}
 	// One that disappears loses its history; one never seen has none.
 	sec.Items = sec.Items[:1]
-	h.record(containerFigures(&sec))
-	if h.charts("b", time.Minute) != nil || h.charts("zz", time.Minute) != nil {
+	h.record(containerFigures(0, &sec))
+	if h.charts("0/b", time.Minute) != nil || h.charts("0/zz", time.Minute) != nil {
 		t.Fatal("history kept for a container that is gone")
 	}
 	// Windows longer than ItemKeep show what is kept.
-	if c := h.charts("a", time.Hour); c.Window != ItemKeep {
+	if c := h.charts("0/a", time.Hour); c.Window != ItemKeep {
 		t.Fatalf("1 h window on item history = %v", c.Window)
 	}
 	vh := newItemHistory(time.Second, false)
 	vs := vm.Section{Items: []vm.Machine{{UUID: "u", CPUPercent: ptr(12.5)}}}
-	vh.record(vmFigures(&vs))
-	if c := vh.charts("u", time.Minute); c.Mem != nil || c.CPU[59] != 12.5 {
+	vh.record(vmFigures(0, &vs))
+	if c := vh.charts("0/u", time.Minute); c.Mem != nil || c.CPU[59] != 12.5 {
 		t.Fatalf("VM history: %+v", c)
 	}
 }
@@ -67,7 +67,7 @@ func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
 	c := New(Config{
 		Interval: time.Hour, // only events and the first poll drive it
 		Host:     &scriptedReader{},
-		VMs:      src,
+		VMs:      []VMSource{src},
 		OnUpdate: func(s *Snapshot) {
 			select {
 			case updates <- s:
@@ -92,18 +92,18 @@ func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
 			}
 		}
 	}
-	wait("the first poll", func(s *Snapshot) bool { return s.VMs.Available && len(s.VMs.Items) == 1 })
+	wait("the first poll", func(s *Snapshot) bool { return s.VMs[0].Available && len(s.VMs[0].Items) == 1 })
 	src.changed <- struct{}{}
 	wait("a poll on change", func(s *Snapshot) bool {
-		return src.polls.Load() >= 2 && s.VMs.Items[0].CPUPercent != nil && *s.VMs.Items[0].CPUPercent >= 2
+		return src.polls.Load() >= 2 && s.VMs[0].Items[0].CPUPercent != nil && *s.VMs[0].Items[0].CPUPercent >= 2
 	})
-	c.SelectVM("u1")
+	c.SelectVM(ItemKey(0, "u1"))
 	s := wait("the selected VM's charts", func(s *Snapshot) bool { return s.VMCharts != nil })
-	if s.VMCharts.ID != "u1" || s.ContainerCharts != nil {
+	if s.VMCharts.ID != "0/u1" || s.ContainerCharts != nil {
 		t.Fatalf("charts for %q, containers %v", s.VMCharts.ID, s.ContainerCharts)
 	}
-	if s.Containers.Available || s.Containers.Error == "" {
-		t.Fatalf("no container source, yet section %+v", s.Containers)
+	if len(s.Containers) != 0 {
+		t.Fatalf("no container source, yet sections %+v", s.Containers)
 	}
 }
 
@@ -113,7 +113,7 @@ func TestItemHistoryBudget(t *testing.T) {
 	for i := range sec.Items {
 		sec.Items[i].UUID = string(rune('a'+i%26)) + strconv.Itoa(i)
 	}
-	h.record(vmFigures(&sec))
+	h.record(vmFigures(0, &sec))
 	total := 0
 	for _, rs := range h.items {
 		for _, r := range rs {
@@ -125,14 +125,64 @@ func TestItemHistoryBudget(t *testing.T) {
 	if total > itemBudget {
 		t.Fatalf("1000 VMs hold %d values, budget %d", total, itemBudget)
 	}
-	c := h.charts(sec.Items[0].UUID, time.Hour)
+	c := h.charts(ItemKey(0, sec.Items[0].UUID), time.Hour)
 	if c.Window < time.Duration(minItemPoints)*time.Second || c.Window >= ItemKeep {
 		t.Fatalf("1000 VMs keep %v each", c.Window)
 	}
 	// A handful of VMs get the full ItemKeep.
 	few := newItemHistory(time.Second, false)
-	few.record(vmFigures(&vm.Section{Items: sec.Items[:10]}))
-	if c := few.charts(sec.Items[0].UUID, time.Hour); c.Window != ItemKeep {
+	few.record(vmFigures(0, &vm.Section{Items: sec.Items[:10]}))
+	if c := few.charts(ItemKey(0, sec.Items[0].UUID), time.Hour); c.Window != ItemKeep {
 		t.Fatalf("10 VMs keep %v each", c.Window)
+	}
+}
+
+// stuckVMs is a host whose libvirt never answers.
+type stuckVMs struct{ release chan struct{} }
+
+func (s *stuckVMs) Poll(ctx context.Context) vm.Section {
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+	}
+	return vm.Section{URI: "qemu+ssh://down/system", Error: "no answer"}
+}
+func (s *stuckVMs) Changed() <-chan struct{} { return nil }
+
+func TestHostThatHangsNeverSlowsTheOthers(t *testing.T) {
+	stuck := &stuckVMs{release: make(chan struct{})}
+	defer close(stuck.release)
+	live := &countingVMs{changed: make(chan struct{}, 1)}
+	updates := make(chan *Snapshot, 1000)
+	c := New(Config{
+		Interval: 5 * time.Millisecond,
+		Host:     &scriptedReader{},
+		VMs:      []VMSource{stuck, live},
+		OnUpdate: func(s *Snapshot) {
+			select {
+			case updates <- s:
+			default:
+			}
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-updates:
+			if len(s.VMs) != 2 {
+				t.Fatalf("%d sections for 2 hosts", len(s.VMs))
+			}
+			if s.VMs[0].Available || s.VMs[0].Error == "" {
+				t.Fatalf("the hung host looks fine: %+v", s.VMs[0])
+			}
+			if live.polls.Load() >= 5 && s.VMs[1].Available {
+				return // the live host refreshed again and again meanwhile
+			}
+		case <-deadline:
+			t.Fatalf("the live host stalled behind the hung one (%d polls)", live.polls.Load())
+		}
 	}
 }

@@ -46,19 +46,19 @@ func snapshot() *collector.Snapshot {
 			UptimeSeconds: 3600,
 			Missing:       map[host.Part]string{host.PartSwap: "cannot read /proc/swaps"},
 		},
-		VMs: vm.Section{URI: "qemu:///system", Available: true, Items: []vm.Machine{
+		VMs: []vm.Section{{URI: "qemu:///system", Available: true, Items: []vm.Machine{
 			{Name: "alpha", UUID: "uuid-a", State: vm.StateRunning, VCPUs: 2, MemoryBytes: 2 << 30,
 				CPUPercent: ptr(150.0), DiskReadBps: ptr(10.0), DiskWriteBps: ptr(20.0),
 				NetRxBps: ptr(30.0), NetTxBps: ptr(40.0), UptimeSeconds: ptr(600.0)},
 			{Name: "beta", UUID: "uuid-b", State: vm.StateShutoff, VCPUs: 1, MemoryBytes: 1 << 30},
-		}},
-		Containers: container.Section{Host: "unix:///var/run/docker.sock", Available: true, Items: []container.Container{
+		}}},
+		Containers: []container.Section{{Host: "unix:///var/run/docker.sock", Available: true, Items: []container.Container{
 			{ID: "c0ffee", Name: "web", Image: "nginx:1.27", State: "running",
 				CPUPercent: ptr(5.0), MemUsageBytes: ptr(uint64(50 << 20)), MemLimitBytes: ptr(uint64(1 << 30)),
 				NetRxBps: ptr(1.0), NetTxBps: ptr(2.0), BlockReadBps: ptr(3.0), BlockWriteBps: ptr(4.0),
 				PIDs: ptr(uint64(7)), RestartCount: 2},
 			{ID: "dead01", Name: "job", Image: "busybox", State: "exited", ExitCode: 3},
-		}},
+		}}},
 	}
 }
 
@@ -253,7 +253,7 @@ func TestScrapeFollowsLatestSnapshot(t *testing.T) {
 
 	// beta is undefined: the next scrape must not carry any series of it.
 	next := snapshot()
-	next.VMs.Items = next.VMs.Items[:1]
+	next.VMs[0].Items = next.VMs[0].Items[:1]
 	e.Update(next)
 	fams := scrapeHandler(t, e)
 	for name, f := range fams {
@@ -289,13 +289,13 @@ func TestUnavailableSources(t *testing.T) {
 		gone string // a per-item metric that must be absent
 	}{
 		{"libvirt down", func(s *collector.Snapshot) {
-			s.VMs = vm.Section{URI: "qemu:///system", Error: "cannot connect to libvirt"}
+			s.VMs = []vm.Section{{URI: "qemu:///system", Error: "cannot connect to libvirt"}}
 		}, "horcrux_vms_up", "horcrux_vm_info"},
 		{"libvirt silent keeps an old list", func(s *collector.Snapshot) {
-			s.VMs.Error = "libvirt has not answered for 12s; the VM list may be out of date"
+			s.VMs[0].Error = "libvirt has not answered for 12s; the VM list may be out of date"
 		}, "horcrux_vms_up", "horcrux_vm_info"},
 		{"engine down", func(s *collector.Snapshot) {
-			s.Containers = container.Section{Host: "unix:///var/run/docker.sock", Error: "Docker is not running"}
+			s.Containers = []container.Section{{Host: "unix:///var/run/docker.sock", Error: "Docker is not running"}}
 		}, "horcrux_containers_up", "horcrux_container_info"},
 	}
 	for _, c := range cases {
@@ -332,7 +332,7 @@ func TestHostBeforeFirstSample(t *testing.T) {
 
 func TestBadLabelValueSkipsOnlyItsSeries(t *testing.T) {
 	s := snapshot()
-	s.Containers.Items = append(s.Containers.Items, container.Container{ID: "bad", Name: "bad\xff", State: "running"})
+	s.Containers[0].Items = append(s.Containers[0].Items, container.Container{ID: "bad", Name: "bad\xff", State: "running"})
 	e := New()
 	e.Update(s)
 	fams := scrapeHandler(t, e)
@@ -439,6 +439,27 @@ func TestReachableFromOutside(t *testing.T) {
 		a := &net.TCPAddr{IP: net.ParseIP(c.ip), Port: 9977}
 		if got := reachableFromOutside(a); got != c.want {
 			t.Errorf("reachableFromOutside(%s) = %v, want %v", c.ip, got, c.want)
+		}
+	}
+}
+
+// Two hosts may each run a VM of the same name: their series differ by uri
+// and the scrape must not fail on duplicates.
+func TestSameNameOnTwoHosts(t *testing.T) {
+	s := snapshot()
+	other := s.VMs[0]
+	other.URI = "qemu+ssh://far/system"
+	s.VMs = append(s.VMs, other)
+	e := New()
+	e.Update(s)
+	fams := scrapeHandler(t, e)
+	name := s.VMs[0].Items[0].Name
+	for _, uri := range []string{s.VMs[0].URI, other.URI} {
+		if _, ok := find(fams, "horcrux_vm_running", l("name", name, "uri", uri)); !ok {
+			t.Errorf("no horcrux_vm_running for %s on %s", name, uri)
+		}
+		if v, ok := find(fams, "horcrux_vms_up", l("uri", uri)); !ok || v != 1 {
+			t.Errorf("horcrux_vms_up{uri=%q} = %v, %v", uri, v, ok)
 		}
 	}
 }

@@ -58,30 +58,30 @@ func newDescs() *descs {
 	d.hostUptime = mk("host_uptime_seconds", "Time since the host booted, in seconds.")
 
 	d.vmsUp = mk("vms_up", "1 when libvirt answered the last VM refresh, 0 when the VM list is unavailable or out of date (no VM series then).", "uri")
-	d.vmInfo = mk("vm_info", "Always 1; labels name the VM, its UUID and its libvirt state (running, paused, shutoff, crashed, ...).", "name", "uuid", "state")
-	d.vmRunning = mk("vm_running", "1 when the VM is running (libvirt state running or blocked), else 0.", "name")
-	d.vmVCPUs = mk("vm_vcpus", "Virtual CPUs of the VM.", "name")
-	d.vmMem = mk("vm_memory_bytes", "Memory of the VM (balloon size when known), in bytes.", "name")
-	d.vmCPU = mk("vm_cpu_percent", "VM CPU use over the last interval, in percent of one host core (200 = two cores).", "name")
-	d.vmDiskRead = mk("vm_disk_read_bytes_per_second", "Bytes read by the VM from all its disks per second.", "name")
-	d.vmDiskWrite = mk("vm_disk_write_bytes_per_second", "Bytes written by the VM to all its disks per second.", "name")
-	d.vmNetRx = mk("vm_network_receive_bytes_per_second", "Bytes received by the VM on all its interfaces per second.", "name")
-	d.vmNetTx = mk("vm_network_transmit_bytes_per_second", "Bytes sent by the VM on all its interfaces per second.", "name")
-	d.vmUptime = mk("vm_uptime_seconds", "Time since the VM's QEMU process started, in seconds.", "name")
+	d.vmInfo = mk("vm_info", "Always 1; labels name the VM, its UUID and its libvirt state (running, paused, shutoff, crashed, ...).", "name", "uuid", "state", "uri")
+	d.vmRunning = mk("vm_running", "1 when the VM is running (libvirt state running or blocked), else 0.", "name", "uri")
+	d.vmVCPUs = mk("vm_vcpus", "Virtual CPUs of the VM.", "name", "uri")
+	d.vmMem = mk("vm_memory_bytes", "Memory of the VM (balloon size when known), in bytes.", "name", "uri")
+	d.vmCPU = mk("vm_cpu_percent", "VM CPU use over the last interval, in percent of one host core (200 = two cores).", "name", "uri")
+	d.vmDiskRead = mk("vm_disk_read_bytes_per_second", "Bytes read by the VM from all its disks per second.", "name", "uri")
+	d.vmDiskWrite = mk("vm_disk_write_bytes_per_second", "Bytes written by the VM to all its disks per second.", "name", "uri")
+	d.vmNetRx = mk("vm_network_receive_bytes_per_second", "Bytes received by the VM on all its interfaces per second.", "name", "uri")
+	d.vmNetTx = mk("vm_network_transmit_bytes_per_second", "Bytes sent by the VM on all its interfaces per second.", "name", "uri")
+	d.vmUptime = mk("vm_uptime_seconds", "Time since the VM's QEMU process started, in seconds.", "name", "uri")
 
 	d.ctsUp = mk("containers_up", "1 when the container engine answered the last refresh, 0 when the container list is unavailable (no container series then).", "host")
-	d.ctInfo = mk("container_info", "Always 1; labels name the container, its full ID, its image and its engine state (running, exited, ...).", "name", "id", "image", "state")
-	d.ctRunning = mk("container_running", "1 when the container is running, else 0.", "name")
-	d.ctCPU = mk("container_cpu_percent", "Container CPU use, in percent of one core (200 = two cores), as docker stats.", "name")
-	d.ctMemUsage = mk("container_memory_usage_bytes", "Container memory use without inactive page cache, in bytes, as docker stats.", "name")
-	d.ctMemLimit = mk("container_memory_limit_bytes", "Container memory limit (the host's memory when unlimited), in bytes.", "name")
-	d.ctNetRx = mk("container_network_receive_bytes_per_second", "Bytes received by the container on all its interfaces per second.", "name")
-	d.ctNetTx = mk("container_network_transmit_bytes_per_second", "Bytes sent by the container on all its interfaces per second.", "name")
-	d.ctBlockRead = mk("container_block_read_bytes_per_second", "Bytes read by the container from block devices per second.", "name")
-	d.ctBlockWrite = mk("container_block_write_bytes_per_second", "Bytes written by the container to block devices per second.", "name")
-	d.ctPIDs = mk("container_pids", "Processes and threads in the container.", "name")
-	d.ctRestarts = mk("container_restarts_total", "Restarts of the container by its restart policy, as the engine counts them.", "name")
-	d.ctExitCode = mk("container_exit_code", "Exit code of the container's last run; only for exited or dead containers.", "name")
+	d.ctInfo = mk("container_info", "Always 1; labels name the container, its full ID, its image and its engine state (running, exited, ...).", "name", "id", "image", "state", "host")
+	d.ctRunning = mk("container_running", "1 when the container is running, else 0.", "name", "host")
+	d.ctCPU = mk("container_cpu_percent", "Container CPU use, in percent of one core (200 = two cores), as docker stats.", "name", "host")
+	d.ctMemUsage = mk("container_memory_usage_bytes", "Container memory use without inactive page cache, in bytes, as docker stats.", "name", "host")
+	d.ctMemLimit = mk("container_memory_limit_bytes", "Container memory limit (the host's memory when unlimited), in bytes.", "name", "host")
+	d.ctNetRx = mk("container_network_receive_bytes_per_second", "Bytes received by the container on all its interfaces per second.", "name", "host")
+	d.ctNetTx = mk("container_network_transmit_bytes_per_second", "Bytes sent by the container on all its interfaces per second.", "name", "host")
+	d.ctBlockRead = mk("container_block_read_bytes_per_second", "Bytes read by the container from block devices per second.", "name", "host")
+	d.ctBlockWrite = mk("container_block_write_bytes_per_second", "Bytes written by the container to block devices per second.", "name", "host")
+	d.ctPIDs = mk("container_pids", "Processes and threads in the container.", "name", "host")
+	d.ctRestarts = mk("container_restarts_total", "Restarts of the container by its restart policy, as the engine counts them.", "name", "host")
+	d.ctExitCode = mk("container_exit_code", "Exit code of the container's last run; only for exited or dead containers.", "name", "host")
 	return d
 }
 
@@ -121,8 +121,12 @@ func boolValue(b bool) float64 {
 func collectSnapshot(d *descs, s *collector.Snapshot, ch chan<- prometheus.Metric) {
 	m := emitter{ch}
 	collectHost(d, m, &s.Host)
-	collectVMs(d, m, &s.VMs)
-	collectContainers(d, m, &s.Containers)
+	for i := range s.VMs {
+		collectVMs(d, m, &s.VMs[i])
+	}
+	for i := range s.Containers {
+		collectContainers(d, m, &s.Containers[i])
+	}
 }
 
 // collectHost emits the parts of h that were measured. A Stats without a
@@ -176,22 +180,22 @@ func collectVMs(d *descs, m emitter, sec *vm.Section) {
 	}
 	for i := range sec.Items {
 		v := &sec.Items[i]
-		m.gauge(d.vmInfo, 1, v.Name, v.UUID, string(v.State))
-		m.gauge(d.vmRunning, boolValue(v.State == vm.StateRunning || v.State == vm.StateBlocked), v.Name)
+		m.gauge(d.vmInfo, 1, v.Name, v.UUID, string(v.State), sec.URI)
+		m.gauge(d.vmRunning, boolValue(v.State == vm.StateRunning || v.State == vm.StateBlocked), v.Name, sec.URI)
 		// Zero vCPUs or memory means the domain XML did not say, not a
 		// VM without any.
 		if v.VCPUs > 0 {
-			m.gauge(d.vmVCPUs, float64(v.VCPUs), v.Name)
+			m.gauge(d.vmVCPUs, float64(v.VCPUs), v.Name, sec.URI)
 		}
 		if v.MemoryBytes > 0 {
-			m.gauge(d.vmMem, float64(v.MemoryBytes), v.Name)
+			m.gauge(d.vmMem, float64(v.MemoryBytes), v.Name, sec.URI)
 		}
-		optional(m, d.vmCPU, v.CPUPercent, v.Name)
-		optional(m, d.vmDiskRead, v.DiskReadBps, v.Name)
-		optional(m, d.vmDiskWrite, v.DiskWriteBps, v.Name)
-		optional(m, d.vmNetRx, v.NetRxBps, v.Name)
-		optional(m, d.vmNetTx, v.NetTxBps, v.Name)
-		optional(m, d.vmUptime, v.UptimeSeconds, v.Name)
+		optional(m, d.vmCPU, v.CPUPercent, v.Name, sec.URI)
+		optional(m, d.vmDiskRead, v.DiskReadBps, v.Name, sec.URI)
+		optional(m, d.vmDiskWrite, v.DiskWriteBps, v.Name, sec.URI)
+		optional(m, d.vmNetRx, v.NetRxBps, v.Name, sec.URI)
+		optional(m, d.vmNetTx, v.NetTxBps, v.Name, sec.URI)
+		optional(m, d.vmUptime, v.UptimeSeconds, v.Name, sec.URI)
 	}
 }
 
@@ -204,19 +208,19 @@ func collectContainers(d *descs, m emitter, sec *container.Section) {
 	}
 	for i := range sec.Items {
 		c := &sec.Items[i]
-		m.gauge(d.ctInfo, 1, c.Name, c.ID, c.Image, c.State)
-		m.gauge(d.ctRunning, boolValue(c.State == "running"), c.Name)
-		optional(m, d.ctCPU, c.CPUPercent, c.Name)
-		optional(m, d.ctMemUsage, c.MemUsageBytes, c.Name)
-		optional(m, d.ctMemLimit, c.MemLimitBytes, c.Name)
-		optional(m, d.ctNetRx, c.NetRxBps, c.Name)
-		optional(m, d.ctNetTx, c.NetTxBps, c.Name)
-		optional(m, d.ctBlockRead, c.BlockReadBps, c.Name)
-		optional(m, d.ctBlockWrite, c.BlockWriteBps, c.Name)
-		optional(m, d.ctPIDs, c.PIDs, c.Name)
-		m.metric(d.ctRestarts, prometheus.CounterValue, float64(c.RestartCount), c.Name)
+		m.gauge(d.ctInfo, 1, c.Name, c.ID, c.Image, c.State, sec.Host)
+		m.gauge(d.ctRunning, boolValue(c.State == "running"), c.Name, sec.Host)
+		optional(m, d.ctCPU, c.CPUPercent, c.Name, sec.Host)
+		optional(m, d.ctMemUsage, c.MemUsageBytes, c.Name, sec.Host)
+		optional(m, d.ctMemLimit, c.MemLimitBytes, c.Name, sec.Host)
+		optional(m, d.ctNetRx, c.NetRxBps, c.Name, sec.Host)
+		optional(m, d.ctNetTx, c.NetTxBps, c.Name, sec.Host)
+		optional(m, d.ctBlockRead, c.BlockReadBps, c.Name, sec.Host)
+		optional(m, d.ctBlockWrite, c.BlockWriteBps, c.Name, sec.Host)
+		optional(m, d.ctPIDs, c.PIDs, c.Name, sec.Host)
+		m.metric(d.ctRestarts, prometheus.CounterValue, float64(c.RestartCount), c.Name, sec.Host)
 		if c.State == "exited" || c.State == "dead" {
-			m.gauge(d.ctExitCode, float64(c.ExitCode), c.Name)
+			m.gauge(d.ctExitCode, float64(c.ExitCode), c.Name, sec.Host)
 		}
 	}
 }
