@@ -72,7 +72,7 @@ screenshot: deps-test novnc
 # which adds the .desktop file, the icon and an install Makefile.
 VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 package: deps novnc
-	$(GO) build -tags $(TAGS),migrated_fynedo -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
+	$(GO) build -tags $(TAGS),migrated_fynedo -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
 	$(FYNE) package -os linux --release --exe $(BIN) --tags $(TAGS),migrated_fynedo
 	mv -f Horcrux.tar.xz $(BIN)-$(VERSION)-linux-amd64.tar.xz
 	@echo "packaged $(BIN)-$(VERSION)-linux-amd64.tar.xz"
