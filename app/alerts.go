@@ -92,7 +92,7 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply f
 	uris.SetMinRowsVisible(2)
 	engines := widget.NewMultiLineEntry()
 	engines.SetText(prefs.String(prefMoreDocker))
-	engines.SetPlaceHolder("tcp://host:2376 or unix:///path/to/docker.sock")
+	engines.SetPlaceHolder("ssh://user@host, tcp://host:2376 or unix:///path/docker.sock")
 	engines.SetMinRowsVisible(2)
 	items := []*widget.FormItem{
 		widget.NewFormItem("Host CPU above (%)", cpu),

@@ -10,7 +10,7 @@ command -v npm >/dev/null 2>&1 || build="$build npm"
 test="$build xvfb xauth x11-utils xdotool imagemagick
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   docker.io containerd runc iptables
-  tigervnc-standalone-server x11vnc chromium"
+  tigervnc-standalone-server x11vnc chromium openssh-server openssh-client"
 bench="$test websockify"
 
 case "${1:-}" in

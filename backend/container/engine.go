@@ -1,10 +1,13 @@
 package container
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
+	"strings"
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
@@ -42,13 +45,22 @@ func dockerDialer(host string) func() (engine, error) {
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
 	}
+	if addr := cmp.Or(host, os.Getenv("DOCKER_HOST")); strings.HasPrefix(addr, "ssh://") {
+		// Through ssh, as the docker CLI does: the host name only fills the
+		// HTTP requests; every connection is `ssh host docker system dial-stdio`.
+		args, err := sshArgs(addr)
+		if err != nil {
+			return func() (engine, error) { return nil, err }
+		}
+		opts = []client.Opt{client.WithHost("http://docker.invalid"), client.WithDialContext(sshDial(args)),
+			client.WithAPIVersionNegotiation()}
+	}
 	return func() (engine, error) {
 		cli, err := client.NewClientWithOpts(opts...)
 		if err != nil {
 			return nil, err
 		}
-		// The client would treat any other scheme as a TCP host name
-		// (ssh:// needs the docker CLI's connection helpers).
+		// The client would treat any other scheme as a TCP host name.
 		u, err := client.ParseHostURL(cli.DaemonHost())
 		if err == nil && !slices.Contains([]string{"unix", "tcp", "http", "https", "npipe"}, u.Scheme) {
 			err = fmt.Errorf("%s:// addresses are not supported", u.Scheme)

@@ -189,6 +189,9 @@ func (s *Source) Poll(ctx context.Context) Section {
 		return s.failed(err)
 	}
 	addr := cli.DaemonHost()
+	if strings.HasPrefix(s.host, "ssh://") {
+		addr = s.host // the client only knows the placeholder it sends in requests
+	}
 
 	s.mu.Lock()
 	if !s.up && time.Now().Before(s.nextTry) {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http/httptest"
+	"os/exec"
 	"runtime/pprof"
 	"strings"
 	"testing"
@@ -43,12 +44,45 @@ func TestDeadEngine(t *testing.T) {
 }
 
 func TestUnusableHost(t *testing.T) {
-	for _, host := range []string{"ssh://me@example", "tcp://", "nonsense"} {
+	for _, host := range []string{"ssh://me@127.0.0.1/some/path", "tcp://", "nonsense"} {
 		s := NewSource(Config{Host: host})
 		sec := s.Poll(context.Background())
 		s.Close()
 		if sec.Available || !strings.Contains(sec.Error, `cannot use Docker host "`+host+`"`) {
 			t.Errorf("Poll with host %q = %+v; want it refused in words", host, sec)
+		}
+	}
+}
+
+func TestSSHHostThatRefuses(t *testing.T) {
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client")
+	}
+	// Port 1 on loopback: nothing listens, ssh says so at once.
+	s := NewSource(Config{Host: "ssh://me@127.0.0.1:1"})
+	defer s.Close()
+	sec := s.Poll(context.Background())
+	if sec.Available || sec.Host != "ssh://me@127.0.0.1:1" || !strings.Contains(sec.Error, "ssh://me@127.0.0.1:1") ||
+		!strings.Contains(sec.Error, "refused") {
+		t.Fatalf("an ssh host nobody serves: %+v", sec)
+	}
+}
+
+func TestSSHArgs(t *testing.T) {
+	tests := []struct {
+		addr string
+		want string
+	}{
+		{"ssh://host", "-o BatchMode=yes -o ConnectTimeout=10 -- host docker system dial-stdio"},
+		{"ssh://me@host:2222", "-o BatchMode=yes -o ConnectTimeout=10 -l me -p 2222 -- host docker system dial-stdio"},
+		{"ssh://-oProxyCommand=x", ""}, // not a host name
+		{"ssh://host/path", ""},
+		{"tcp://host", ""},
+	}
+	for _, tt := range tests {
+		args, err := sshArgs(tt.addr)
+		if got := strings.Join(args, " "); got != tt.want || (err == nil) != (tt.want != "") {
+			t.Errorf("sshArgs(%q) = %q, %v; want %q", tt.addr, got, err, tt.want)
 		}
 	}
 }

@@ -1,0 +1,159 @@
+package container
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sshArgs turns ssh://[user@]host[:port] into the arguments that run
+// `docker system dial-stdio` on that host, as the docker CLI does: the
+// user's ssh configuration, keys and agent apply; nothing is asked for.
+func sshArgs(addr string) ([]string, error) {
+	u, err := url.Parse(addr)
+	if err != nil || u.Scheme != "ssh" || u.Hostname() == "" || strings.HasPrefix(u.Hostname(), "-") {
+		return nil, fmt.Errorf("%q is not an ssh://[user@]host[:port] address", addr)
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		return nil, fmt.Errorf("%q: an ssh:// address takes no path or query", addr)
+	}
+	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=10"}
+	if u.User != nil {
+		args = append(args, "-l", u.User.Username())
+	}
+	if p := u.Port(); p != "" {
+		args = append(args, "-p", p)
+	}
+	// "--" keeps a host name from being read as an option.
+	return append(args, "--", u.Hostname(), "docker", "system", "dial-stdio"), nil
+}
+
+// sshDial returns a dialer that reaches the engine through ssh; every
+// connection is one ssh process, ended when the connection closes.
+func sshDial(args []string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		// Our own pipes, not StdoutPipe: Wait closes those as soon as ssh
+		// exits, and its last words would be lost to "file already closed".
+		inR, inW, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		outR, outW, err := os.Pipe()
+		if err != nil {
+			inR.Close()
+			inW.Close()
+			return nil, err
+		}
+		cmd := exec.Command("ssh", args...)
+		cmd.Stdin, cmd.Stdout = inR, outW
+		c := &cmdConn{cmd: cmd, in: inW, out: outR, exited: make(chan struct{})}
+		cmd.Stderr = &c.stderr
+		err = cmd.Start()
+		inR.Close()
+		outW.Close()
+		if err != nil {
+			inW.Close()
+			outR.Close()
+			return nil, fmt.Errorf("cannot run ssh (install openssh-client): %w", err)
+		}
+		go func() { cmd.Wait(); close(c.exited) }()
+		return c, nil
+	}
+}
+
+// cmdConn is a command's stdin and stdout as a net.Conn.
+type cmdConn struct {
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    io.ReadCloser
+	stderr limitedBuffer
+	exited chan struct{}
+	close  sync.Once
+}
+
+func (c *cmdConn) Read(p []byte) (int, error) {
+	n, err := c.out.Read(p)
+	return n, c.explain(err)
+}
+
+func (c *cmdConn) Write(p []byte) (int, error) {
+	n, err := c.in.Write(p)
+	return n, c.explain(err)
+}
+
+// explain replaces a broken pipe or an early EOF with what ssh said, once
+// it has exited: "Connection refused", "Permission denied (publickey)".
+func (c *cmdConn) explain(err error) error {
+	if err == nil {
+		return nil
+	}
+	select {
+	case <-c.exited:
+	case <-time.After(time.Second):
+		return err
+	}
+	msg := strings.TrimSpace(c.stderr.String())
+	if msg == "" {
+		return err
+	}
+	if !strings.HasPrefix(msg, "ssh:") {
+		msg = "ssh: " + msg
+	}
+	return errors.New(msg)
+}
+
+// Close ends the ssh process.
+func (c *cmdConn) Close() error {
+	c.close.Do(func() {
+		c.in.Close()
+		c.cmd.Process.Kill()
+		<-c.exited
+		c.out.Close()
+	})
+	return nil
+}
+
+func (c *cmdConn) LocalAddr() net.Addr  { return sshAddr{} }
+func (c *cmdConn) RemoteAddr() net.Addr { return sshAddr{} }
+
+// Deadlines are not supported on pipes to a process; the HTTP client's own
+// timeouts and contexts still apply.
+func (c *cmdConn) SetDeadline(time.Time) error      { return nil }
+func (c *cmdConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *cmdConn) SetWriteDeadline(time.Time) error { return nil }
+
+type sshAddr struct{}
+
+func (sshAddr) Network() string { return "ssh" }
+func (sshAddr) String() string  { return "ssh" }
+
+// limitedBuffer keeps the first 4 KiB written to it: enough for ssh's
+// error, never a log that grows.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := 4096 - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (b *limitedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
