@@ -150,20 +150,10 @@ func TestCollectorPublishesAndStops(t *testing.T) {
 func TestCollectorReportsStuckHostSample(t *testing.T) {
 	gate := make(chan struct{})
 	defer close(gate)
-	updates := make(chan *Snapshot, 100)
-	c := New(Config{
+	_, updates := run(t, Config{
 		Interval: 5 * time.Millisecond,
 		Host:     &scriptedReader{gate: gate},
-		OnUpdate: func(s *Snapshot) {
-			select {
-			case updates <- s:
-			default:
-			}
-		},
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
@@ -175,4 +165,24 @@ func TestCollectorReportsStuckHostSample(t *testing.T) {
 			t.Fatal("a stuck host sample was never reported")
 		}
 	}
+}
+
+// run starts a collector for cfg and returns it with the stream of its
+// snapshots (the newest are kept when the test falls behind); it is stopped,
+// and waited for, when the test ends.
+func run(t *testing.T, cfg Config) (*Collector, <-chan *Snapshot) {
+	t.Helper()
+	updates := make(chan *Snapshot, 1000)
+	cfg.OnUpdate = func(s *Snapshot) {
+		select {
+		case updates <- s:
+		default:
+		}
+	}
+	c := New(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return c, updates
 }

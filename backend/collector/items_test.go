@@ -63,21 +63,11 @@ func (s *countingVMs) Changed() <-chan struct{} { return s.changed }
 
 func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
 	src := &countingVMs{changed: make(chan struct{}, 1)}
-	updates := make(chan *Snapshot, 1000)
-	c := New(Config{
+	c, updates := run(t, Config{
 		Interval: time.Hour, // only events and the first poll drive it
 		Host:     &scriptedReader{},
 		VMs:      []VMSource{src},
-		OnUpdate: func(s *Snapshot) {
-			select {
-			case updates <- s:
-			default:
-			}
-		},
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
 	wait := func(what string, ok func(*Snapshot) bool) *Snapshot {
 		t.Helper()
 		deadline := time.After(10 * time.Second)
@@ -153,21 +143,11 @@ func TestHostThatHangsNeverSlowsTheOthers(t *testing.T) {
 	stuck := &stuckVMs{release: make(chan struct{})}
 	defer close(stuck.release)
 	live := &countingVMs{changed: make(chan struct{}, 1)}
-	updates := make(chan *Snapshot, 1000)
-	c := New(Config{
+	_, updates := run(t, Config{
 		Interval: 5 * time.Millisecond,
 		Host:     &scriptedReader{},
 		VMs:      []VMSource{stuck, live},
-		OnUpdate: func(s *Snapshot) {
-			select {
-			case updates <- s:
-			default:
-			}
-		},
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go c.Run(ctx)
 	deadline := time.After(10 * time.Second)
 	for {
 		select {
