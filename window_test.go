@@ -147,7 +147,6 @@ func TestWindowShowsLiveCharts(t *testing.T) {
 	if len(ids) == 0 {
 		t.Fatalf("no Horcrux window; app said:\n%s", logs)
 	}
-	win := ids[0]
 
 	// The charts fill in as samples arrive: wait for the CPU line inside the
 	// plot area (below the title row, whose current value is blue text too).
@@ -173,9 +172,34 @@ func TestWindowShowsLiveCharts(t *testing.T) {
 		f.Close()
 	}
 
-	// Ctrl+Q quits cleanly and remembers the window size.
-	x(t, ctx, display, "xdotool", "windowfocus", "--sync", win)
-	x(t, ctx, display, "xdotool", "key", "--window", win, "ctrl+q")
+	// Ctrl+Q quits cleanly and remembers the window size. The window is
+	// looked up again for each try: GLFW may replace the X window it first
+	// mapped (seen once as BadWindow).
+	sendQuit := func() error {
+		ids := strings.Fields(string(x(t, ctx, display, "xdotool", "search", "--name", "^Horcrux$")))
+		if len(ids) == 0 {
+			return errors.New("no Horcrux window")
+		}
+		w := ids[len(ids)-1]
+		for _, args := range [][]string{{"windowfocus", "--sync", w}, {"key", "--window", w, "ctrl+q"}} {
+			cmd := exec.CommandContext(ctx, "xdotool", args...)
+			cmd.Env = append(os.Environ(), "DISPLAY="+display)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("xdotool %v: %v: %s", args, err, out)
+			}
+		}
+		return nil
+	}
+	var quitErr error
+	for try := 0; try < 5; try++ {
+		if quitErr = sendQuit(); quitErr == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if quitErr != nil {
+		t.Fatalf("%v; app said:\n%s", quitErr, logs)
+	}
 	done := make(chan error, 1)
 	go func() { done <- app.Wait() }()
 	select {

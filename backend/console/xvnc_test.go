@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -130,16 +131,19 @@ func startXvnc(t *testing.T, password string) *xvnc {
 		}
 		security = []string{"-SecurityTypes", "VncAuth", "-PasswordFile", pwFile}
 	}
-	for attempt := 0; attempt < 20; attempt++ {
-		display := 40 + (os.Getpid()+attempt*7)%50
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", display)); err == nil {
-			continue
+	for attempt := 0; attempt < 5; attempt++ {
+		// -displayfd: the server takes a free display itself and says which,
+		// so stale lock files and parallel X servers never collide with it.
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
 		}
 		port := freePort(t)
-		args := append([]string{fmt.Sprintf(":%d", display), "-geometry", "1024x768", "-depth", "24"}, security...)
+		args := append([]string{"-displayfd", "3", "-geometry", "1024x768", "-depth", "24"}, security...)
 		args = append(args, "-localhost", "-interface", "127.0.0.1", "-rfbport", fmt.Sprint(port),
 			"-UseBlacklist=0", "-nolisten", "tcp", "-retro")
 		cmd := exec.Command("Xvnc", args...)
+		cmd.ExtraFiles = []*os.File{w}
 		logFile, err := os.Create(filepath.Join(dir, fmt.Sprintf("xvnc-%d.log", attempt)))
 		if err != nil {
 			t.Fatal(err)
@@ -148,21 +152,36 @@ func startXvnc(t *testing.T, password string) *xvnc {
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("starting Xvnc: %v", err)
 		}
-		x := &xvnc{display: display, addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, exited: make(chan struct{})}
+		w.Close()
+		x := &xvnc{addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, exited: make(chan struct{})}
 		go func() {
 			_ = cmd.Wait()
 			logFile.Close()
 			close(x.exited)
 		}()
-		if x.waitBanner(5 * time.Second) {
+		num := make(chan int, 1)
+		go func() {
+			defer r.Close()
+			var n int
+			if _, err := fmt.Fscan(r, &n); err != nil {
+				n = -1
+			}
+			num <- n
+		}()
+		select {
+		case x.display = <-num:
+		case <-time.After(10 * time.Second):
+			x.display = -1
+		}
+		if x.display >= 0 && x.waitBanner(5*time.Second) {
 			t.Cleanup(x.kill)
 			return x
 		}
 		x.kill()
 		log, _ := os.ReadFile(logFile.Name())
-		t.Logf("Xvnc on :%d port %d did not come up; retrying\n%s", display, port, log)
+		t.Logf("Xvnc with port %d did not come up; retrying\n%s", port, log)
 	}
-	t.Fatal("could not start Xvnc on a free display")
+	t.Fatal("could not start Xvnc")
 	return nil
 }
 
@@ -203,12 +222,18 @@ func (x *xvnc) paint(t *testing.T) bool {
 	return true
 }
 
-// kill stops Xvnc and waits for it.
+// kill stops Xvnc and waits for it. SIGTERM lets it remove its lock file;
+// one that does not go within 5 s is killed.
 func (x *xvnc) kill() {
 	if x.cmd.Process != nil {
-		_ = x.cmd.Process.Kill()
+		_ = x.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	<-x.exited
+	select {
+	case <-x.exited:
+	case <-time.After(5 * time.Second):
+		_ = x.cmd.Process.Kill()
+		<-x.exited
+	}
 }
 
 // freePort asks the kernel for a free loopback port.

@@ -119,9 +119,7 @@ func TestIntegration(t *testing.T) {
 	s := NewSource(Config{Host: d.host})
 	t.Cleanup(func() {
 		s.Close()
-		if g := ourGoroutines(); len(g) != 0 {
-			t.Errorf("goroutines outlive Close:\n%s", strings.Join(g, "\n\n"))
-		}
+		noneOutlive(t)
 	})
 	all := func(names ...string) func(Section) bool {
 		return func(sec Section) bool {
