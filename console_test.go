@@ -15,6 +15,8 @@ import (
 
 	bt "github.com/horcrux-desktop/horcrux/internal/browsertest"
 	"github.com/horcrux-desktop/horcrux/novncassets"
+
+	"github.com/horcrux-desktop/horcrux/internal/testlock"
 )
 
 // e2eGuest is a diskless QEMU guest: SeaBIOS says "No bootable device" on
@@ -37,6 +39,8 @@ func virsh(t *testing.T, args ...string) string {
 // if it was not running before.
 func startLibvirtd(t *testing.T) {
 	t.Helper()
+	// Other packages start, stop and kill the same system libvirtd.
+	testlock.Hold(t, "libvirtd")
 	if os.Geteuid() != 0 {
 		t.Fatal("the console end-to-end test starts libvirtd and needs root")
 	}

@@ -210,6 +210,15 @@ func (s *Server) proxy(ss *session) {
 	ss.end(s.browserToVM(ss))
 	<-toBrowser
 	ss.stopPings()
+	// Drop what the browser still sends until it answers the close frame
+	// (or closeGrace passes): closing with unread data makes the kernel
+	// reset the connection, and the browser would lose the reason (1006).
+	_ = ss.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	for {
+		if _, _, err := ss.ws.NextReader(); err != nil {
+			break
+		}
+	}
 	_ = ss.ws.Close()
 }
 

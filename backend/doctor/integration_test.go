@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/internal/testlock"
 )
 
 // Integration tests need real daemons and root; the Makefile runs them with
@@ -71,6 +73,8 @@ func removeGuest(name string) {
 
 func TestIntegrationLibvirt(t *testing.T) {
 	needIntegration(t)
+	// Other packages start, stop and kill the same system libvirtd.
+	testlock.Hold(t, "libvirtd")
 	if _, err := exec.LookPath("virsh"); err != nil {
 		t.Skip("needs virsh (libvirt-clients)")
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/internal/testlock"
 )
 
 // libvirtdRunning reports whether the system libvirtd runs, as
@@ -31,6 +33,8 @@ func libvirtdRunning() bool {
 const startFix = "sudo systemctl start libvirtd"
 
 func TestLibvirtDaemonStopped(t *testing.T) {
+	// Other packages start, stop and kill the same system libvirtd.
+	testlock.Hold(t, "libvirtd")
 	c := newChecker(Config{})
 	if _, ok := c.libvirtLibrary(context.Background()); !ok {
 		t.Skip("libvirt is not installed here; TestLibvirtNotInstalled covers that")

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/internal/testlock"
 )
 
 // The integration test drives a real libvirtd and real QEMU guests. It needs
@@ -108,6 +110,8 @@ func TestIntegration(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("the integration test starts the system libvirtd: run it as root")
 	}
+	// Other packages start, stop and kill the same system libvirtd.
+	testlock.Hold(t, "libvirtd")
 	t.Setenv("LIBVIRT_DEFAULT_URI", "") // exercise the default choice: qemu:///system for root
 
 	wasRunning := libvirtdPid() != 0
