@@ -2,7 +2,6 @@ package doctor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -15,8 +14,7 @@ import (
 
 const checkLibvirtLib = "libvirt library"
 
-// libvirtProblem is what a libvirt failure means for the user; the rules
-// follow backend/vm's, so the doctor and the VM list agree.
+// libvirtProblem is what a libvirt failure means for the user.
 type libvirtProblem int
 
 const (
@@ -28,31 +26,23 @@ const (
 	lvNoDriver
 )
 
+// classifyLibvirt is vm.Classify, so the doctor and the VM list agree,
+// plus the one case only the doctor tells apart: polkit cannot be asked.
 func classifyLibvirt(err error) libvirtProblem {
-	var le libvirt.Error
-	msg := err.Error()
-	if errors.As(err, &le) {
-		msg = le.Message
-	}
-	low := strings.ToLower(msg)
-	// The dlopen build says "Failed to open libvirt.so.0" (with dlerror's text).
-	if strings.Contains(low, "libvirt.so.0") {
+	p := vm.Classify(err)
+	if p == vm.ProblemNotInstalled {
 		return lvNotInstalled
 	}
+	low := strings.ToLower(vm.Message(err))
 	if strings.Contains(low, "system bus connection") || strings.Contains(low, "polkit") && strings.Contains(low, "not running") {
 		return lvPolkitDown
 	}
-	switch le.Code {
-	case libvirt.ERR_AUTH_FAILED, libvirt.ERR_AUTH_CANCELLED, libvirt.ERR_AUTH_UNAVAILABLE,
-		libvirt.ERR_ACCESS_DENIED, libvirt.ERR_OPERATION_DENIED:
+	switch p {
+	case vm.ProblemPermission:
 		return lvPermission
-	}
-	switch {
-	case strings.Contains(low, "permission denied"):
-		return lvPermission
-	case strings.Contains(low, "failed to connect socket"), strings.Contains(low, "connection refused"):
+	case vm.ProblemDaemonDown:
 		return lvDaemonDown
-	case strings.Contains(low, "no connection driver available"):
+	case vm.ProblemNoDriver:
 		return lvNoDriver
 	}
 	return lvOther

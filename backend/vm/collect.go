@@ -71,7 +71,7 @@ func (c *collector) down() Section {
 		sec.Error = c.lost + "; reconnecting"
 		return sec
 	}
-	if classify(c.connErr) == problemNotInstalled {
+	if Classify(c.connErr) == ProblemNotInstalled {
 		sec.Error = notInstalled
 		return sec
 	}

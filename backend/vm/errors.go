@@ -7,25 +7,26 @@ import (
 	"libvirt.org/go/libvirt"
 )
 
-// problem is what a libvirt failure means for the user.
-type problem int
+// Problem is what a libvirt failure means for the user.
+type Problem int
 
+// The kinds of libvirt failure, by what the user can do about them.
 const (
-	problemOther problem = iota
-	problemNotInstalled
-	problemPermission
-	problemDaemonDown
-	problemNoDriver
-	problemConnLost
+	ProblemOther Problem = iota
+	ProblemNotInstalled
+	ProblemPermission
+	ProblemDaemonDown
+	ProblemNoDriver
+	ProblemConnLost
 )
 
 // notInstalled is shown as is: there is nothing to retry until the user acts.
 const notInstalled = "libvirt is not installed: VM list disabled; install libvirt-daemon-system"
 
-// classify sorts a libvirt error by what the user can do about it.
-func classify(err error) problem {
+// Classify sorts a libvirt error by what the user can do about it.
+func Classify(err error) Problem {
 	if err == nil {
-		return problemOther
+		return ProblemOther
 	}
 	var le libvirt.Error
 	msg := err.Error()
@@ -35,28 +36,28 @@ func classify(err error) problem {
 	low := strings.ToLower(msg)
 	// The dlopen build says so on the first call (dlerror text) and later ones.
 	if strings.Contains(low, "libvirt.so.0") || strings.Contains(low, "libvirt-admin.so.0") {
-		return problemNotInstalled
+		return ProblemNotInstalled
 	}
 	switch le.Code {
 	case libvirt.ERR_AUTH_FAILED, libvirt.ERR_AUTH_CANCELLED, libvirt.ERR_AUTH_UNAVAILABLE,
 		libvirt.ERR_ACCESS_DENIED, libvirt.ERR_OPERATION_DENIED:
-		return problemPermission
+		return ProblemPermission
 	case libvirt.ERR_INVALID_CONN:
-		return problemConnLost
+		return ProblemConnLost
 	}
 	switch {
 	case strings.Contains(low, "permission denied"):
-		return problemPermission
+		return ProblemPermission
 	case strings.Contains(low, "failed to connect socket"), strings.Contains(low, "connection refused"):
-		return problemDaemonDown
+		return ProblemDaemonDown
 	case strings.Contains(low, "no connection driver available"):
-		return problemNoDriver
+		return ProblemNoDriver
 	case strings.Contains(low, "end of file while reading"), strings.Contains(low, "socket is closed"),
 		strings.Contains(low, "broken pipe"), strings.Contains(low, "connection reset"),
 		strings.Contains(low, "keepalive timeout"):
-		return problemConnLost
+		return ProblemConnLost
 	}
-	return problemOther
+	return ProblemOther
 }
 
 // Message is libvirt's own text of err, without the Go binding's wrapper.
@@ -72,16 +73,16 @@ func Message(err error) string {
 // means and what to do, keeping libvirt's text for whoever debugs it.
 func connectWords(uri string, err error) string {
 	m := Message(err)
-	switch classify(err) {
-	case problemNotInstalled:
+	switch Classify(err) {
+	case ProblemNotInstalled:
 		return notInstalled
-	case problemPermission:
+	case ProblemPermission:
 		return "cannot connect to " + uri + ": permission denied (" + m + "); add your user to the libvirt group and log in again"
-	case problemDaemonDown:
+	case ProblemDaemonDown:
 		return "cannot connect to " + uri + ": the libvirt daemon is not running (" + m + "); start libvirtd"
-	case problemNoDriver:
+	case ProblemNoDriver:
 		return "cannot connect to " + uri + ": this libvirt has no driver for it (" + m + "); install libvirt-daemon-driver-qemu"
-	case problemConnLost:
+	case ProblemConnLost:
 		return "lost the connection to " + uri + " (" + m + ")"
 	}
 	return "cannot connect to " + uri + ": " + m
@@ -89,7 +90,7 @@ func connectWords(uri string, err error) string {
 
 // actionWords explains a failed lifecycle action on a named domain.
 func actionWords(a Action, name string, err error) string {
-	if classify(err) == problemNotInstalled {
+	if Classify(err) == ProblemNotInstalled {
 		return "cannot " + a.String() + " " + name + ": " + notInstalled
 	}
 	return "cannot " + a.String() + " " + name + ": " + Message(err)
@@ -98,10 +99,10 @@ func actionWords(a Action, name string, err error) string {
 // connectionBroken reports whether err means the connection itself is gone,
 // so the source should drop it and reconnect.
 func connectionBroken(err error) bool {
-	switch classify(err) {
-	case problemConnLost, problemDaemonDown:
+	switch Classify(err) {
+	case ProblemConnLost, ProblemDaemonDown:
 		return true
-	case problemPermission, problemNotInstalled:
+	case ProblemPermission, ProblemNotInstalled:
 		return false
 	}
 	var le libvirt.Error

@@ -13,46 +13,46 @@ func TestClassifyAndWords(t *testing.T) {
 	tests := []struct {
 		name   string
 		err    error
-		want   problem
+		want   Problem
 		words  []string // substrings of connectWords
 		broken bool
 	}{
 		{"dlopen first call", libvirt.Error{Code: libvirt.ERR_INTERNAL_ERROR,
 			Message: "libvirt.so.0: cannot open shared object file: No such file or directory"},
-			problemNotInstalled, []string{"libvirt is not installed", "install libvirt-daemon-system"}, false},
+			ProblemNotInstalled, []string{"libvirt is not installed", "install libvirt-daemon-system"}, false},
 		{"dlopen later calls", libvirt.Error{Code: libvirt.ERR_INTERNAL_ERROR, Message: "Failed to open libvirt.so.0"},
-			problemNotInstalled, []string{"libvirt is not installed"}, false},
+			ProblemNotInstalled, []string{"libvirt is not installed"}, false},
 		{"admin lib missing", libvirt.Error{Message: "libvirt-admin.so.0: cannot open shared object file"},
-			problemNotInstalled, []string{"libvirt is not installed"}, false},
+			ProblemNotInstalled, []string{"libvirt is not installed"}, false},
 		{"socket permission", libvirt.Error{Code: libvirt.ERR_SYSTEM_ERROR, Domain: libvirt.FROM_RPC,
 			Message: "Failed to connect socket to '/var/run/libvirt/libvirt-sock': Permission denied"},
-			problemPermission, []string{"cannot connect to qemu:///system: permission denied", "libvirt group"}, false},
+			ProblemPermission, []string{"cannot connect to qemu:///system: permission denied", "libvirt group"}, false},
 		{"polkit", libvirt.Error{Code: libvirt.ERR_AUTH_UNAVAILABLE,
 			Message: "authentication unavailable: no polkit agent available to authenticate action 'org.libvirt.unix.manage'"},
-			problemPermission, []string{"permission denied", "no polkit agent"}, false},
+			ProblemPermission, []string{"permission denied", "no polkit agent"}, false},
 		{"access denied", libvirt.Error{Code: libvirt.ERR_ACCESS_DENIED, Message: "access denied"},
-			problemPermission, []string{"permission denied"}, false},
+			ProblemPermission, []string{"permission denied"}, false},
 		{"daemon down", libvirt.Error{Code: libvirt.ERR_SYSTEM_ERROR, Domain: libvirt.FROM_RPC,
 			Message: "Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory"},
-			problemDaemonDown, []string{"the libvirt daemon is not running", "start libvirtd", "No such file"}, true},
+			ProblemDaemonDown, []string{"the libvirt daemon is not running", "start libvirtd", "No such file"}, true},
 		{"daemon refused", libvirt.Error{Code: libvirt.ERR_SYSTEM_ERROR,
 			Message: "Failed to connect socket to '/run/libvirt/libvirt-sock': Connection refused"},
-			problemDaemonDown, []string{"not running"}, true},
+			ProblemDaemonDown, []string{"not running"}, true},
 		{"no driver", libvirt.Error{Code: libvirt.ERR_NO_CONNECT, Message: "no connection driver available for bhyve:///system"},
-			problemNoDriver, []string{"no driver", "libvirt-daemon-driver-qemu"}, true},
+			ProblemNoDriver, []string{"no driver", "libvirt-daemon-driver-qemu"}, true},
 		{"eof", libvirt.Error{Code: libvirt.ERR_SYSTEM_ERROR, Message: "End of file while reading data: Input/output error"},
-			problemConnLost, []string{"lost the connection to qemu:///system"}, true},
+			ProblemConnLost, []string{"lost the connection to qemu:///system"}, true},
 		{"closed socket", libvirt.Error{Code: libvirt.ERR_INTERNAL_ERROR, Message: "internal error: client socket is closed"},
-			problemConnLost, []string{"lost the connection"}, true},
+			ProblemConnLost, []string{"lost the connection"}, true},
 		{"invalid conn", libvirt.Error{Code: libvirt.ERR_INVALID_CONN, Message: "invalid connection pointer in virConnectGetAllDomainStats"},
-			problemConnLost, []string{"lost the connection"}, true},
+			ProblemConnLost, []string{"lost the connection"}, true},
 		{"other", libvirt.Error{Code: libvirt.ERR_OPERATION_INVALID, Message: "Requested operation is not valid: domain is not running"},
-			problemOther, []string{"cannot connect to qemu:///system: Requested operation is not valid"}, false},
-		{"plain go error", errors.New("boom"), problemOther, []string{"boom"}, false},
+			ProblemOther, []string{"cannot connect to qemu:///system: Requested operation is not valid"}, false},
+		{"plain go error", errors.New("boom"), ProblemOther, []string{"boom"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := classify(tt.err); got != tt.want {
+			if got := Classify(tt.err); got != tt.want {
 				t.Errorf("classify = %d, want %d", got, tt.want)
 			}
 			w := connectWords(uri, tt.err)
