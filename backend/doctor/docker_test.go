@@ -90,31 +90,7 @@ func TestDockerNotDocker(t *testing.T) {
 
 func TestDockerHung(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "hung.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
+	hungSocket(t, sock)
 	c := newChecker(Config{DockerHost: "unix://" + sock, Timeout: 500 * time.Millisecond})
 	expect(t, c.docker(context.Background()), StatusFailed, []string{"did not answer within 500ms"}, []string{"restart docker"})
 }
@@ -179,4 +155,35 @@ func TestDockerPermissionDenied(t *testing.T) {
 	if r := newChecker(Config{DockerHost: "unix://" + sock, Timeout: time.Second}).docker(context.Background()); strings.Contains(r.Detail, "permission denied") {
 		t.Errorf("root was denied too: %+v", r)
 	}
+}
+
+// hungSocket listens on a unix socket at path, accepts and never answers;
+// hanging up at the end lets abandoned calls return.
+func hungSocket(t *testing.T, path string) {
+	t.Helper()
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,32 +124,7 @@ func TestLibvirtStatusRules(t *testing.T) {
 // the doctor; the call is abandoned at the timeout.
 func TestLibvirtHung(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "hung-sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	// Hanging up lets the abandoned libvirt call return and close its side.
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	})
+	hungSocket(t, sock)
 	uri := "qemu+unix:///system?socket=" + sock
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // upper bound only
 	defer cancel()
