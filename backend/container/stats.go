@@ -117,13 +117,8 @@ func figuresOf(f *container.StatsResponse, prev counters) (figures, counters) {
 	cur.blkRd, cur.blkWr = blkioBytes(f.BlkioStats)
 	if prev.valid {
 		elapsed := f.Read.Sub(prev.read)
-		var okRx, okTx, okRd, okWr bool
-		fig.netRx, okRx = rate.PerSecond(prev.netRx, cur.netRx, elapsed)
-		fig.netTx, okTx = rate.PerSecond(prev.netTx, cur.netTx, elapsed)
-		fig.blkRd, okRd = rate.PerSecond(prev.blkRd, cur.blkRd, elapsed)
-		fig.blkWr, okWr = rate.PerSecond(prev.blkWr, cur.blkWr, elapsed)
-		fig.netOK = okRx && okTx
-		fig.blkOK = okRd && okWr
+		fig.netRx, fig.netTx, fig.netOK = rate.Pair(prev.netRx, cur.netRx, prev.netTx, cur.netTx, elapsed)
+		fig.blkRd, fig.blkWr, fig.blkOK = rate.Pair(prev.blkRd, cur.blkRd, prev.blkWr, cur.blkWr, elapsed)
 	}
 	return fig, cur
 }

@@ -69,8 +69,6 @@ func Compute(prev, cur *Reading) Stats {
 		}
 		return true
 	}
-	elapsed := func() (d float64) { return cur.Time.Sub(prev.Time).Seconds() }
-
 	if rateReady(PartCPU) {
 		if pct, ok := cpuPercents(prev, cur); ok {
 			st.CPUPercent, st.CPUPerCorePercent = pct[0], pct[1:]
@@ -80,22 +78,18 @@ func Compute(prev, cur *Reading) Stats {
 	}
 	if rateReady(PartDisk) {
 		dt := cur.Time.Sub(prev.Time)
-		r, okR := rate.PerSecond(prev.DiskReadBytes, cur.DiskReadBytes, dt)
-		w, okW := rate.PerSecond(prev.DiskWriteBytes, cur.DiskWriteBytes, dt)
-		if okR && okW {
+		if r, w, ok := rate.Pair(prev.DiskReadBytes, cur.DiskReadBytes, prev.DiskWriteBytes, cur.DiskWriteBytes, dt); ok {
 			st.DiskReadBps, st.DiskWriteBps = r, w
 		} else {
-			miss(PartDisk, fmt.Sprintf("disk counters reset over %.1fs; measuring again", elapsed()))
+			miss(PartDisk, fmt.Sprintf("disk counters reset over %.1fs; measuring again", dt.Seconds()))
 		}
 	}
 	if rateReady(PartNet) {
 		dt := cur.Time.Sub(prev.Time)
-		rx, okR := rate.PerSecond(prev.NetRxBytes, cur.NetRxBytes, dt)
-		tx, okT := rate.PerSecond(prev.NetTxBytes, cur.NetTxBytes, dt)
-		if okR && okT {
+		if rx, tx, ok := rate.Pair(prev.NetRxBytes, cur.NetRxBytes, prev.NetTxBytes, cur.NetTxBytes, dt); ok {
 			st.NetRxBps, st.NetTxBps = rx, tx
 		} else {
-			miss(PartNet, fmt.Sprintf("network counters reset over %.1fs (an interface went away?); measuring again", elapsed()))
+			miss(PartNet, fmt.Sprintf("network counters reset over %.1fs (an interface went away?); measuring again", dt.Seconds()))
 		}
 	}
 	return st

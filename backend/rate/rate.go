@@ -16,6 +16,15 @@ func PerSecond(prev, cur uint64, elapsed time.Duration) (float64, bool) {
 	return float64(cur-prev) / elapsed.Seconds(), true
 }
 
+// Pair is PerSecond for two counters read together (read and write, rx
+// and tx): false when either has no honest rate, since half a pair is no
+// figure.
+func Pair(prevA, curA, prevB, curB uint64, elapsed time.Duration) (a, b float64, ok bool) {
+	a, okA := PerSecond(prevA, curA, elapsed)
+	b, okB := PerSecond(prevB, curB, elapsed)
+	return a, b, okA && okB
+}
+
 // Percent returns 100 * Δpart / Δwhole between two readings of a part and the
 // whole it belongs to (busy CPU time against total CPU time, say). It reports
 // false when the whole did not grow or either reading went backwards.

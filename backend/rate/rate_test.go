@@ -79,3 +79,12 @@ func TestCoreTime(t *testing.T) {
 		})
 	}
 }
+
+func TestPair(t *testing.T) {
+	if a, b, ok := Pair(0, 2048, 100, 612, 2*time.Second); !ok || a != 1024 || b != 256 {
+		t.Fatalf("Pair = %v, %v, %v", a, b, ok)
+	}
+	if _, _, ok := Pair(0, 10, 50, 5, time.Second); ok {
+		t.Fatal("a pair with one counter reset has a rate")
+	}
+}
