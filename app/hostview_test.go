@@ -111,14 +111,20 @@ func TestHostViewRenders(t *testing.T) {
 	}
 }
 
-// BenchmarkHostViewUpdate is the UI-thread cost of one snapshot: texts,
-// layout and chart data, without GL painting.
-func BenchmarkHostViewUpdate(b *testing.B) {
+// benchHostView is a Host tab in a window of the default size, and a
+// snapshot to show in it.
+func benchHostView(b *testing.B) (*hostView, fyne.Window, *collector.Snapshot) {
 	test.NewTempApp(b)
 	v := newHostView(time.Minute, func(time.Duration) {})
 	w := test.NewTempWindow(b, v.root)
 	w.Resize(fyne.NewSize(1100, 720))
-	s := fakeSnapshot(2, nil)
+	return v, w, fakeSnapshot(2, nil)
+}
+
+// BenchmarkHostViewUpdate is the UI-thread cost of one snapshot: texts,
+// layout and chart data, without GL painting.
+func BenchmarkHostViewUpdate(b *testing.B) {
+	v, _, s := benchHostView(b)
 	for b.Loop() {
 		v.show(s)
 	}
@@ -127,11 +133,7 @@ func BenchmarkHostViewUpdate(b *testing.B) {
 // BenchmarkHostViewPaint adds a full software render of the window, an upper
 // bound of the painting a GL driver does per update.
 func BenchmarkHostViewPaint(b *testing.B) {
-	test.NewTempApp(b)
-	v := newHostView(time.Minute, func(time.Duration) {})
-	w := test.NewTempWindow(b, v.root)
-	w.Resize(fyne.NewSize(1100, 720))
-	s := fakeSnapshot(2, nil)
+	v, w, s := benchHostView(b)
 	for b.Loop() {
 		v.show(s)
 		w.Canvas().Capture()
