@@ -179,13 +179,19 @@ func (c *Collector) Run(ctx context.Context) {
 		stale    = time.NewTicker(c.cfg.Interval)
 	)
 	defer stale.Stop()
+	// The host charts change only with a host sample or the window; VM and
+	// container refreshes publish the same (immutable) charts again.
+	var hostCharts *HostCharts
 	publish := func() {
 		s := cur
 		// The sections slices are replaced, never written in place, so a
 		// published snapshot stays as it was.
 		s.Time = time.Now()
 		w := time.Duration(c.window.Load())
-		s.Charts = hist.charts(w)
+		if hostCharts == nil || hostCharts.Window != w {
+			hostCharts = hist.charts(w)
+		}
+		s.Charts = hostCharts
 		if id := selected(&c.vmSel); id != "" {
 			s.VMCharts = vmHist.charts(id, w)
 		}
@@ -200,6 +206,7 @@ func (c *Collector) Run(ctx context.Context) {
 			return
 		case st := <-hostC:
 			hist.add(&st)
+			hostCharts = nil
 			cur.Host, cur.HostStale, lastHost = st, "", time.Now()
 			publish()
 		case hs := <-vmC:
