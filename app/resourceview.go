@@ -91,7 +91,8 @@ func newResourceView[T any](win fyne.Window, cols []column[T], key, name func(*T
 }
 
 // show renders one refresh of the source; ok says whether it is connected
-// and fresh. It runs on the UI goroutine.
+// and fresh. The view keeps items (see itemTable.set). It runs on the UI
+// goroutine.
 func (v *resourceView[T]) show(ok bool, state string, items []T, charts []widgets.ChartData) {
 	if v.state.Text != state {
 		v.state.SetText(state)

@@ -107,22 +107,23 @@ func (t *itemTable[T]) sortBy(col int) {
 	t.table.Refresh()
 }
 
-// set shows items, sorted, and keeps the selection on the same key. The
-// caller refreshes the table widget.
+// set shows items, sorted, and keeps the selection on the same key. It
+// sorts items in place and keeps them: callers hand over a slice of their
+// own (vmRows and containerRows build one per refresh). The caller
+// refreshes the table widget.
 func (t *itemTable[T]) set(items []T) {
-	rows := slices.Clone(items)
-	sortItems(rows, t.cols[t.sortCol], t.desc)
-	t.rows = rows
-	if cap(t.cells) < len(rows) {
-		t.cells = make([][]string, len(rows))
+	sortItems(items, t.cols[t.sortCol], t.desc)
+	t.rows = items
+	if cap(t.cells) < len(items) {
+		t.cells = make([][]string, len(items))
 	}
-	t.cells = t.cells[:len(rows)]
-	for i := range rows {
+	t.cells = t.cells[:len(items)]
+	for i := range items {
 		if len(t.cells[i]) != len(t.cols) {
 			t.cells[i] = make([]string, len(t.cols))
 		}
 		for j, c := range t.cols {
-			t.cells[i][j] = c.text(&rows[i])
+			t.cells[i][j] = c.text(&items[i])
 		}
 	}
 	t.reselect()
