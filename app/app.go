@@ -97,7 +97,7 @@ func Run(opts Options) error {
 		hv   *hostView
 		last *collector.Snapshot
 	)
-	hv = newHostViewWithExport(window, func(d time.Duration) {
+	hv = newHostView(window, func(d time.Duration) {
 		prefs.SetInt(prefRange, int(d/time.Second))
 		coll.SetWindow(d)
 	}, func() { exportCSV(w, last) }, func() { exportPNG(w, hv.root) })

@@ -58,13 +58,8 @@ type hostView struct {
 }
 
 // newHostView builds the Host tab; onWindow is told when the user picks
-// another time window.
-func newHostView(window time.Duration, onWindow func(time.Duration)) *hostView {
-	return newHostViewWithExport(window, onWindow, nil, nil)
-}
-
-// newHostViewWithExport also offers CSV and PNG exports of the charts.
-func newHostViewWithExport(window time.Duration, onWindow func(time.Duration), onCSV, onPNG func()) *hostView {
+// another time window, and onCSV and onPNG (when set) export the charts.
+func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPNG func()) *hostView {
 	v := &hostView{
 		header: widget.NewLabel("Measuring the host…"),
 		status: widget.NewLabel(""),

@@ -97,7 +97,7 @@ func TestHostProblems(t *testing.T) {
 func TestHostViewRenders(t *testing.T) {
 	test.NewTempApp(t)
 	var picked time.Duration
-	v := newHostView(time.Minute, func(d time.Duration) { picked = d })
+	v := newHostView(time.Minute, func(d time.Duration) { picked = d }, nil, nil)
 	w := test.NewTempWindow(t, v.root)
 	w.Resize(fyne.NewSize(1000, 700))
 	v.show(fakeSnapshot(2, map[host.Part]string{host.PartSwap: "no /proc/swaps"}))
@@ -115,7 +115,7 @@ func TestHostViewRenders(t *testing.T) {
 // snapshot to show in it.
 func benchHostView(b *testing.B) (*hostView, fyne.Window, *collector.Snapshot) {
 	test.NewTempApp(b)
-	v := newHostView(time.Minute, func(time.Duration) {})
+	v := newHostView(time.Minute, func(time.Duration) {}, nil, nil)
 	w := test.NewTempWindow(b, v.root)
 	w.Resize(fyne.NewSize(1100, 720))
 	return v, w, fakeSnapshot(2, nil)
