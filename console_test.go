@@ -20,11 +20,26 @@ import (
 )
 
 // e2eGuest is a diskless QEMU guest: SeaBIOS says "No bootable device" on
-// a real VNC display.
+// a real VNC display. Both test guests take the same fixed port, so the
+// second one starts where the first one's console was.
 const e2eGuest = `<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
-  <graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video></devices></domain>`
+  <graphics type='vnc' port='5987' autoport='no' listen='127.0.0.1'/><video><model type='vga'/></video></devices></domain>`
+
+// defineGuest defines a test guest and removes it when the test ends.
+func defineGuest(t *testing.T, name string) {
+	t.Helper()
+	xml := filepath.Join(t.TempDir(), name+".xml")
+	if err := os.WriteFile(xml, []byte(fmt.Sprintf(e2eGuest, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	virsh(t, "define", xml)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run()
+		exec.Command("virsh", "-c", "qemu:///system", "undefine", name).Run()
+	})
+}
 
 func virsh(t *testing.T, args ...string) string {
 	t.Helper()
@@ -64,15 +79,9 @@ func TestConsoleOfARealGuest(t *testing.T) {
 	}
 	startLibvirtd(t)
 	name := fmt.Sprintf("horcrux-e2e-console-%d", os.Getpid())
-	xml := filepath.Join(t.TempDir(), "guest.xml")
-	if err := os.WriteFile(xml, []byte(fmt.Sprintf(e2eGuest, name)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	virsh(t, "define", xml)
-	t.Cleanup(func() {
-		exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run()
-		exec.Command("virsh", "-c", "qemu:///system", "undefine", name).Run()
-	})
+	other := name + "-other"
+	defineGuest(t, name)
+	defineGuest(t, other)
 	virsh(t, "start", name)
 
 	bin := buildBinary(t)
@@ -143,6 +152,18 @@ func TestConsoleOfARealGuest(t *testing.T) {
 	case err := <-exited:
 		t.Fatalf("horcrux console exited when the guest stopped: %v\n%s", err, stderr.String())
 	default:
+	}
+
+	// Another guest takes the stopped guest's VNC port. Reconnect must not
+	// reach it: the console belongs to the first guest, which is not running.
+	virsh(t, "start", other)
+	page.Do(t, chromedp.Click(chromedp.ID("btn-reconnect")))
+	page.WaitFor(t, 20*time.Second, bt.JSState+` === 'disconnected' && `+bt.JSStatus+`.includes('not running')`)
+	if bt.Eval[bool](t, page, bt.JSConnected) {
+		t.Fatalf("Reconnect reached the other guest's display")
+	}
+	if status := bt.Eval[string](t, page, bt.JSStatus); !strings.Contains(status, name) {
+		t.Errorf("the page does not name the stopped guest: %q", status)
 	}
 	for _, tb := range []*bt.Tab{page, second} {
 		if p := tb.Problems(); len(p) > 0 {

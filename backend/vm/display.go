@@ -6,22 +6,22 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-
 	"strconv"
 
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 )
 
-// Display is how to reach one running domain's VNC server, resolved from
-// its live XML when asked for. Dial reaches that display and nothing else.
+// Display is one domain's VNC console. Dial resolves the display anew
+// through libvirt every time it is called, for that domain only: an
+// address seen earlier is never reused, so a Reconnect after the domain
+// stopped cannot reach whatever took its port since.
 type Display struct {
 	Name, UUID string
-	// Addr is the display's TCP address on this machine ("" when it has
-	// none, as with a unix socket listener).
+	// Addr is the display's TCP address when it was resolved ("" without
+	// a TCP port); for information only, Dial looks it up again.
 	Addr string
-	// Via says how Dial connects, for logs: "libvirt graphics fd, falling
-	// back to 127.0.0.1:5900", say.
+	// Via says how Dial connects, for logs.
 	Via  string
 	Dial func(ctx context.Context) (net.Conn, error)
 }
@@ -94,71 +94,135 @@ func localURI(uri string) bool {
 // ErrNoDisplay is returned for a domain without a VNC display.
 var ErrNoDisplay = errors.New("no VNC display")
 
-// Display resolves the VNC display of the running domain uuid. For a local
-// libvirt it dials through OpenGraphicsFD, so displays on a unix socket or
-// without a TCP port work too, and falls back to the TCP port.
+// ErrNotRunning is returned for a console of a domain that is not running.
+var ErrNotRunning = errors.New("it is not running")
+
+// liveVNC is a running domain's VNC display at one moment: id names the
+// QEMU process, which changes whenever the domain is started again.
+type liveVNC struct {
+	name string
+	id   uint
+	vnc  vncDisplay
+}
+
+// sameRun reports whether a and b describe the same run of the same
+// domain with the same display.
+func (a liveVNC) sameRun(b liveVNC) bool {
+	return a.id == b.id && a.vnc == b.vnc
+}
+
+// usable says why a live display cannot serve a console, or nil.
+func (r liveVNC) usable(uri string) error {
+	switch {
+	case r.vnc.index < 0 && r.vnc.spice:
+		return fmt.Errorf("it has a SPICE display only, and the console needs VNC: %w", ErrNoDisplay)
+	case r.vnc.index < 0:
+		return fmt.Errorf("it has no graphics device: %w", ErrNoDisplay)
+	case !localURI(uri) && r.vnc.addr != "":
+		// OpenGraphicsFD passes a descriptor, which cannot cross hosts, and
+		// the address in a remote domain's XML is the remote host's.
+		return fmt.Errorf("its libvirt (%s) is on another machine; open its console there or through an SSH tunnel", uri)
+	case !localURI(uri):
+		return errors.New("its display has no TCP port")
+	}
+	return nil
+}
+
+// Display checks that the running domain uuid has a VNC display this
+// machine can reach and returns a Display whose Dial reaches it.
 func (s *Source) Display(ctx context.Context, uuid string) (Display, error) {
-	name := s.nameOf(uuid)
-	fail := func(format string, a ...any) (Display, error) {
-		return Display{}, fmt.Errorf("no console for %s: "+format, append([]any{name}, a...)...)
+	uri := s.URI()
+	r, err := s.liveVNC(ctx, uuid)
+	if err == nil {
+		err = r.usable(uri)
 	}
-	type found struct {
-		name string
-		vnc  vncDisplay
+	name := r.name
+	if name == "" {
+		name = s.nameOf(uuid)
 	}
-	r, err := onDomain(ctx, s, uuid, nil, func(d *libvirt.Domain) (found, error) {
+	if err != nil {
+		return Display{}, fmt.Errorf("no console for %s: %w", name, err)
+	}
+	via := "libvirt graphics fd"
+	if r.vnc.addr != "" {
+		via += ", or its current TCP port checked against the domain"
+	}
+	return Display{
+		Name: name, UUID: uuid, Addr: r.vnc.addr, Via: via,
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			c, err := dialVNC(ctx, uri, uuid, s.liveVNC, s.graphicsFD, tcpDial)
+			if err != nil {
+				return nil, fmt.Errorf("no console for %s: %w", name, err)
+			}
+			return c, nil
+		},
+	}, nil
+}
+
+func tcpDial(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// dialVNC connects to the display of domain uuid as it is now. It asks
+// libvirt for a socket bound to that domain (OpenGraphicsFD); where libvirt
+// cannot hand one over it dials the domain's current TCP port and keeps the
+// connection only if the same run of the same domain still holds that port
+// afterwards. A port is held by one process at a time, so a connection made
+// between two identical looks reached that domain and nothing else.
+func dialVNC(ctx context.Context, uri, uuid string,
+	look func(context.Context, string) (liveVNC, error),
+	graphicsFD func(context.Context, string, uint) (net.Conn, error),
+	dial func(context.Context, string) (net.Conn, error),
+) (net.Conn, error) {
+	before, err := look(ctx, uuid)
+	if err == nil {
+		err = before.usable(uri)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := graphicsFD(ctx, uuid, uint(before.vnc.index))
+	if err == nil || before.vnc.addr == "" {
+		return c, err
+	}
+	c, err = dial(ctx, before.vnc.addr)
+	if err != nil {
+		return nil, err
+	}
+	after, err := look(ctx, uuid)
+	if err != nil || !before.sameRun(after) {
+		c.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, errors.New("it was restarted or its display moved while connecting; try again")
+	}
+	return c, nil
+}
+
+// liveVNC reads the running domain's VNC display from its live XML.
+func (s *Source) liveVNC(ctx context.Context, uuid string) (liveVNC, error) {
+	return onDomain(ctx, s, uuid, nil, func(d *libvirt.Domain) (liveVNC, error) {
 		n, _ := d.GetName()
-		if active, err := d.IsActive(); err != nil || !active {
-			return found{name: n}, errors.New("it is not running")
+		r := liveVNC{name: n}
+		if active, err := d.IsActive(); err != nil {
+			return r, err
+		} else if !active {
+			return r, ErrNotRunning
+		}
+		id, err := d.GetID()
+		if err != nil {
+			return r, err
 		}
 		doc, err := d.GetXMLDesc(0)
 		if err != nil {
-			return found{name: n}, err
+			return r, err
 		}
-		v, err := parseVNC(doc)
-		return found{n, v}, err
+		r.id = id
+		r.vnc, err = parseVNC(doc)
+		return r, err
 	})
-	if r.name != "" {
-		name = r.name
-	}
-	if err != nil {
-		return fail("%v", err)
-	}
-
-	switch {
-	case r.vnc.index < 0 && r.vnc.spice:
-		return Display{}, fmt.Errorf("no console for %s: it has a SPICE display only, and the console needs VNC: %w", name, ErrNoDisplay)
-	case r.vnc.index < 0:
-		return Display{}, fmt.Errorf("no console for %s: it has no graphics device: %w", name, ErrNoDisplay)
-	}
-
-	disp := Display{Name: name, UUID: uuid, Addr: r.vnc.addr}
-	tcp := func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", r.vnc.addr)
-	}
-	uri := s.URI()
-	switch {
-	case localURI(uri):
-		disp.Via = "libvirt graphics fd"
-		if r.vnc.addr != "" {
-			disp.Via += ", falling back to " + r.vnc.addr
-		}
-		idx := uint(r.vnc.index)
-		disp.Dial = func(ctx context.Context) (net.Conn, error) {
-			c, err := s.graphicsFD(ctx, uuid, idx)
-			if err == nil || r.vnc.addr == "" {
-				return c, err
-			}
-			return tcp(ctx)
-		}
-	case r.vnc.addr != "":
-		// OpenGraphicsFD passes a descriptor, which cannot cross hosts.
-		return fail("its libvirt (%s) is on another machine; open its console there or through an SSH tunnel", uri)
-	default:
-		return fail("its display has no TCP port")
-	}
-	return disp, nil
 }
 
 // graphicsFD asks libvirt for a connected socket to the display.

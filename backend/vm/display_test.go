@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -140,4 +141,164 @@ func FuzzParseVNC(f *testing.F) {
 			t.Fatalf("address %q from %q: %v", v.addr, doc, err)
 		}
 	})
+}
+
+// vncStandIn accepts on a free loopback port, greets like a VNC server and
+// counts the connections it took.
+func vncStandIn(t *testing.T) (port int, accepted func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var mu sync.Mutex
+	n := 0
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			n++
+			mu.Unlock()
+			io.WriteString(c, "RFB 003.008\n")
+			c.Close()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port, func() int { mu.Lock(); defer mu.Unlock(); return n }
+}
+
+// TestReconnectNeverReachesAnotherDomain: a console resolved for vm-a, then
+// vm-a stops and vm-b starts on the same port. Dialling vm-a's console again
+// must fail and must not touch the port.
+func TestReconnectNeverReachesAnotherDomain(t *testing.T) {
+	port, accepted := vncStandIn(t)
+	const uuidA, uuidB = "00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b"
+	node := filepath.Join(t.TempDir(), "node.xml")
+	dom := func(name, uuid, state string) string {
+		return fmt.Sprintf(`<domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'><name>%s</name><uuid>%s</uuid>
+<memory unit='MiB'>64</memory><os><type>hvm</type></os>
+<devices><graphics type='vnc' port='%d' autoport='no' listen='127.0.0.1'/></devices>%s</domain>`, name, uuid, port, state)
+	}
+	doc := "<node>" + dom("vm-a", uuidA, "") + dom("vm-b", uuidB, "<test:runstate>5</test:runstate>") + "</node>"
+	if err := os.WriteFile(node, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newTestSource(t, "test://"+node)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if sec := s.Poll(ctx); !sec.Available {
+		t.Fatalf("test driver: %s", sec.Error)
+	}
+	d, err := s.Display(ctx, uuidA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.Dial(ctx)
+	if err != nil {
+		t.Fatalf("first connect to vm-a: %v", err)
+	}
+	c.Close()
+	if n := accepted(); n != 1 {
+		t.Fatalf("the display took %d connections, want 1", n)
+	}
+
+	if err := s.Act(ctx, uuidA, ForceOff); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Act(ctx, uuidB, Start); err != nil {
+		t.Fatal(err)
+	}
+	c, err = d.Dial(ctx)
+	if err == nil {
+		c.Close()
+		t.Fatal("Reconnect to vm-a's console reached vm-b's display")
+	}
+	if !errors.Is(err, ErrNotRunning) || !strings.Contains(err.Error(), "vm-a") {
+		t.Errorf("the error does not say vm-a is not running: %v", err)
+	}
+	if n := accepted(); n != 1 {
+		t.Fatalf("vm-b's display was dialled (%d connections)", n)
+	}
+
+	// vm-a started again (a new run, the same machine) is its console again.
+	if err := s.Act(ctx, uuidB, ForceOff); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Act(ctx, uuidA, Start); err != nil {
+		t.Fatal(err)
+	}
+	c, err = d.Dial(ctx)
+	if err != nil {
+		t.Fatalf("vm-a restarted: %v", err)
+	}
+	c.Close()
+}
+
+// TestDialVNCChecksTheRunAfterConnecting covers the moment between looking
+// up the port and connecting: a connection made while the domain restarted
+// or moved its display is dropped.
+func TestDialVNCChecksTheRunAfterConnecting(t *testing.T) {
+	run := func(id uint, addr string) liveVNC {
+		return liveVNC{name: "vm-a", id: id, vnc: vncDisplay{index: 0, addr: addr}}
+	}
+	noFD := func(context.Context, string, uint) (net.Conn, error) { return nil, errors.New("no fd here") }
+	tests := []struct {
+		name    string
+		looks   []liveVNC
+		lookErr []error
+		wantErr string
+		dials   int
+	}{
+		{"same run", []liveVNC{run(7, "127.0.0.1:5900"), run(7, "127.0.0.1:5900")}, nil, "", 1},
+		{"restarted meanwhile", []liveVNC{run(7, "127.0.0.1:5900"), run(8, "127.0.0.1:5900")}, nil, "restarted", 1},
+		{"display moved", []liveVNC{run(7, "127.0.0.1:5900"), run(7, "127.0.0.1:5901")}, nil, "moved", 1},
+		{"stopped meanwhile", []liveVNC{run(7, "127.0.0.1:5900"), {}}, []error{nil, ErrNotRunning}, "not running", 1},
+		{"not running", []liveVNC{{}}, []error{ErrNotRunning}, "not running", 0},
+		{"no tcp port", []liveVNC{run(7, "")}, nil, "no fd here", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i, dials := 0, 0
+			var conns []net.Conn
+			look := func(context.Context, string) (liveVNC, error) {
+				r := tt.looks[i]
+				var err error
+				if i < len(tt.lookErr) {
+					err = tt.lookErr[i]
+				}
+				i++
+				return r, err
+			}
+			dial := func(context.Context, string) (net.Conn, error) {
+				dials++
+				a, b := net.Pipe()
+				conns = append(conns, b)
+				return a, nil
+			}
+			c, err := dialVNC(context.Background(), "qemu:///system", "u", look, noFD, dial)
+			if dials != tt.dials {
+				t.Errorf("dialled %d times, want %d", dials, tt.dials)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err %v, want %q", err, tt.wantErr)
+			}
+			// A dropped connection is closed, not leaked.
+			for _, b := range conns {
+				b.SetReadDeadline(time.Now().Add(time.Second))
+				if _, err := b.Read(make([]byte, 1)); err != io.EOF {
+					t.Errorf("connection left open: %v", err)
+				}
+			}
+		})
+	}
 }
