@@ -1,6 +1,8 @@
 package app
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -63,8 +65,7 @@ func TestVMState(t *testing.T) {
 	down := vm.Section{URI: "qemu:///system", Error: "libvirt is not installed: VM list disabled; install libvirt-daemon-system"}
 	up := vm.Section{URI: "qemu:///system", Available: true, Items: plain(machines(3))}
 	demo := vm.Section{URI: "test:///default", Available: true, Items: plain(machines(1))}
-	stale := up
-	stale.Error = "libvirt has not answered for 12s"
+	stale := vm.NotAnswering("qemu:///system", time.Date(2026, 11, 30, 3, 12, 0, 0, time.UTC), time.Date(2026, 11, 30, 3, 12, 12, 0, time.UTC))
 	tests := []struct {
 		secs []vm.Section
 		want string
@@ -73,7 +74,7 @@ func TestVMState(t *testing.T) {
 		{[]vm.Section{down}, "qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 		{[]vm.Section{up}, "Connected to qemu:///system · 3 machines, 2 running", true},
 		{[]vm.Section{demo}, "Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones", true},
-		{[]vm.Section{stale}, "Connected to qemu:///system · 3 machines, 2 running · libvirt has not answered for 12s", false},
+		{[]vm.Section{stale}, "qemu:///system: libvirt at qemu:///system has not answered since 03:12:00 (12s); its VMs are hidden until it answers", false},
 		{[]vm.Section{up, down}, "Connected to qemu:///system · 3 machines, 2 running\nqemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 	}
 	for _, tt := range tests {

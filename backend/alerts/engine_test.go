@@ -62,12 +62,9 @@ func vmsDown(sec int) *collector.Snapshot {
 	return &collector.Snapshot{Time: at(sec), VMs: []vm.Section{{URI: "qemu:///system", Error: "cannot connect to libvirt"}}}
 }
 
-// vmsSilent keeps the old list, as vm.Source does when libvirt hangs, here
-// with every VM looking shut off.
+// vmsSilent is libvirt not answering, as vm.Source and the collector report it.
 func vmsSilent(sec int) *collector.Snapshot {
-	s := vmsAt(sec, vm.StateShutoff, vm.StateShutoff)
-	s.VMs[0].Error = "libvirt has not answered for 12s; the VM list may be out of date"
-	return s
+	return &collector.Snapshot{Time: at(sec), VMs: []vm.Section{vm.NotAnswering("qemu:///system", at(sec-12), at(sec))}}
 }
 
 // ct describes container c1 in one snapshot.

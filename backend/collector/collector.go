@@ -64,6 +64,10 @@ type Config struct {
 	// OnUpdate receives every new Snapshot on the collector goroutine. It
 	// must not block: hand the snapshot off and return.
 	OnUpdate func(*Snapshot)
+	// Silence is how long a VM or container host may go without answering
+	// before its section is shown as not answering (its list withheld);
+	// default 3 intervals, at least 10 s.
+	Silence time.Duration
 }
 
 // Collector samples the sources and publishes snapshots.
@@ -92,6 +96,9 @@ func New(cfg Config) *Collector {
 	}
 	if cfg.OnUpdate == nil {
 		cfg.OnUpdate = func(*Snapshot) {}
+	}
+	if cfg.Silence <= 0 {
+		cfg.Silence = max(3*cfg.Interval, 10*time.Second)
 	}
 	c := &Collector{cfg: cfg, redraw: make(chan struct{}, 1)}
 	c.window.Store(int64(cfg.Window))
@@ -170,6 +177,10 @@ func (c *Collector) Run(ctx context.Context) {
 	}
 	vmFig := make([]map[string][seriesCount]float64, len(c.cfg.VMs))
 	ctFig := make([]map[string][seriesCount]float64, len(c.cfg.Containers))
+	// When each host last answered: a host silent for Silence is shown as
+	// not answering instead of with its last, frozen figures.
+	vmHeard := slices.Repeat([]time.Time{cur.Time}, len(c.cfg.VMs))
+	ctHeard := slices.Repeat([]time.Time{cur.Time}, len(c.cfg.Containers))
 
 	hist := newHostHistory(c.cfg.Interval, c.cfg.Keep)
 	vmHist := newItemHistory(c.cfg.Interval, false)
@@ -210,11 +221,13 @@ func (c *Collector) Run(ctx context.Context) {
 			cur.Host, cur.HostStale, lastHost = st, "", time.Now()
 			publish()
 		case hs := <-vmC:
+			vmHeard[hs.host] = time.Now()
 			vmFig[hs.host] = vmFigures(hs.host, &hs.sec)
 			vmHist.record(merged(vmFig))
 			cur.VMs = replaced(cur.VMs, hs.host, hs.sec)
 			publish()
 		case hs := <-ctC:
+			ctHeard[hs.host] = time.Now()
 			ctFig[hs.host] = containerFigures(hs.host, &hs.sec)
 			ctHist.record(merged(ctFig))
 			cur.Containers = replaced(cur.Containers, hs.host, hs.sec)
@@ -229,6 +242,24 @@ func (c *Collector) Run(ctx context.Context) {
 					cur.HostStale = msg
 					publish()
 				}
+			}
+			silent := false
+			for i, heard := range vmHeard {
+				if now.Sub(heard) > c.cfg.Silence {
+					vmFig[i] = nil
+					cur.VMs = replaced(cur.VMs, i, vm.NotAnswering(cur.VMs[i].URI, heard, now))
+					silent = true
+				}
+			}
+			for i, heard := range ctHeard {
+				if now.Sub(heard) > c.cfg.Silence {
+					ctFig[i] = nil
+					cur.Containers = replaced(cur.Containers, i, container.NotAnswering(cur.Containers[i].Host, heard, now))
+					silent = true
+				}
+			}
+			if silent {
+				publish()
 			}
 		}
 	}

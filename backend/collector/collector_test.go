@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/host"
 	"github.com/horcrux-desktop/horcrux/backend/ring"
 )
@@ -185,4 +186,65 @@ func run(t *testing.T, cfg Config) (*Collector, <-chan *Snapshot) {
 	go func() { c.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return c, updates
+}
+
+// hangingEngine answers its first Poll, then hangs until released.
+type hangingEngine struct {
+	polls   atomic.Int32
+	release chan struct{}
+}
+
+func (h *hangingEngine) Poll(ctx context.Context) container.Section {
+	if h.polls.Add(1) > 1 {
+		select {
+		case <-h.release:
+		case <-ctx.Done():
+		}
+	}
+	return container.Section{Host: "unix:///frozen.sock", Available: true,
+		Items: []container.Container{{ID: "c1", Name: "web", State: "running"}}}
+}
+
+func (h *hangingEngine) Changed() <-chan struct{} { return nil }
+
+// TestSilentEngineShownAsNotAnswering: a frozen engine's last list must not
+// be shown as current; once it answers again the list returns.
+func TestSilentEngineShownAsNotAnswering(t *testing.T) {
+	eng := &hangingEngine{release: make(chan struct{})}
+	_, updates := run(t, Config{
+		Interval:   5 * time.Millisecond,
+		Host:       &scriptedReader{},
+		Containers: []ContainerSource{eng},
+		Silence:    100 * time.Millisecond,
+	})
+	wait := func(what string, ok func(container.Section) bool) container.Section {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case s := <-updates:
+				if sec := s.Containers[0]; ok(sec) {
+					return sec
+				}
+			case <-deadline:
+				t.Fatalf("no snapshot where %s", what)
+			}
+		}
+	}
+	first := wait("the engine answered", func(s container.Section) bool { return s.Available })
+	if len(first.Items) != 1 {
+		t.Fatalf("first list %+v", first)
+	}
+	silent := wait("the engine is not answering", func(s container.Section) bool { return !s.NotAnsweringSince.IsZero() })
+	if silent.Available || len(silent.Items) != 0 {
+		t.Errorf("a silent engine still shows its list: %+v", silent)
+	}
+	if !strings.Contains(silent.Error, "has not answered since") || !strings.Contains(silent.Error, "unix:///frozen.sock") {
+		t.Errorf("error %q", silent.Error)
+	}
+	close(eng.release)
+	back := wait("the engine answers again", func(s container.Section) bool { return s.Available })
+	if !back.NotAnsweringSince.IsZero() || len(back.Items) != 1 {
+		t.Errorf("after answering again: %+v", back)
+	}
 }

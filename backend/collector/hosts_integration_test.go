@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -85,7 +87,7 @@ func TestSeveralHosts(t *testing.T) {
 	hungURI := "qemu+unix:///system?socket=" + hung
 
 	// Engines: two private dockerds and a socket nobody serves.
-	var engines []string
+	var engines, engineDirs []string
 	for _, name := range []string{"d1", "d2"} {
 		d := filepath.Join("/tmp", fmt.Sprintf("horcrux-hosts-%s-%d", name, os.Getpid()))
 		env := []string{"HORCRUX_DOCKERD_DIR=" + d}
@@ -97,6 +99,7 @@ func TestSeveralHosts(t *testing.T) {
 			os.RemoveAll(d)
 		})
 		engines = append(engines, "unix://"+filepath.Join(d, "docker.sock"))
+		engineDirs = append(engineDirs, d)
 	}
 	engines = append(engines, "unix://"+filepath.Join(dir, "no-docker.sock"))
 
@@ -115,6 +118,7 @@ func TestSeveralHosts(t *testing.T) {
 	updates := make(chan *collector.Snapshot, 1000)
 	c := collector.New(collector.Config{
 		Interval: 500 * time.Millisecond,
+		Silence:  3 * time.Second,
 		VMs:      vms, Containers: cts,
 		OnUpdate: func(s *collector.Snapshot) {
 			select {
@@ -167,4 +171,53 @@ func TestSeveralHosts(t *testing.T) {
 		t.Errorf("the dead engine: %+v", last.Containers[2])
 	}
 	t.Logf("far host refreshed %d times while the hung one said: %s", farFresh, last.VMs[1].Error)
+
+	// A frozen dockerd (SIGSTOP) is shown as not answering, with since
+	// when, never with its last figures; it comes back when it thaws.
+	raw, err := os.ReadFile(filepath.Join(engineDirs[1], "docker.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	thaw := func() {
+		if !thawed {
+			thawed = true
+			syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	defer thaw()
+	frozenAt := time.Now()
+	waitFor := func(what string, ok func(container.Section) bool) container.Section {
+		t.Helper()
+		deadline := time.After(60 * time.Second)
+		for {
+			select {
+			case s := <-updates:
+				if ok(s.Containers[1]) {
+					if !s.Containers[0].Available {
+						t.Errorf("the other engine went down meanwhile: %s", s.Containers[0].Error)
+					}
+					return s.Containers[1]
+				}
+			case <-deadline:
+				t.Fatalf("no snapshot where %s", what)
+			}
+		}
+	}
+	silent := waitFor("the frozen engine is not answering", func(s container.Section) bool { return !s.NotAnsweringSince.IsZero() })
+	if silent.Available || len(silent.Items) != 0 || !strings.Contains(silent.Error, "has not answered since") {
+		t.Errorf("the frozen engine: %+v", silent)
+	}
+	if silent.NotAnsweringSince.After(frozenAt) {
+		t.Errorf("not answering since %s, but it was frozen at %s", silent.NotAnsweringSince, frozenAt)
+	}
+	thaw()
+	waitFor("the thawed engine answers", func(s container.Section) bool { return s.Available })
 }

@@ -7,7 +7,10 @@
 // container. Poll only lists and merges the latest figures of the streams.
 package container
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Container is one container as the UI shows it. Figures are nil when they
 // are unknown: the container is neither running nor paused, or its stats
@@ -45,6 +48,19 @@ type Section struct {
 	Error     string      `json:"error"`     // what failed and what to do, in words
 	Engine    string      `json:"engine"`    // "Docker 20.10.24 (API 1.41)", "Podman 4.3.1 (API 1.41)"
 	Items     []Container `json:"items"`     // sorted by name; never nil when Available
+	// NotAnsweringSince is when the engine last answered, set while it is
+	// silent; the list is withheld then rather than shown as current.
+	NotAnsweringSince time.Time `json:"not_answering_since,omitzero"`
+}
+
+// NotAnswering is the section of an engine that has been silent since
+// since: no list, so that old figures are never shown as current.
+func NotAnswering(host string, since, now time.Time) Section {
+	return Section{
+		Host:              host,
+		Error:             fmt.Sprintf("the container engine%s has not answered since %s (%s); its containers are hidden until it answers", at(host), since.Format(time.TimeOnly), now.Sub(since).Round(time.Second)),
+		NotAnsweringSince: since,
+	}
 }
 
 // Config says which engine to watch.
@@ -53,4 +69,12 @@ type Config struct {
 	// means DOCKER_HOST (with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH), else the
 	// default socket unix:///var/run/docker.sock.
 	Host string
+}
+
+// at names an address in a sentence when it is known.
+func at(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return " at " + addr
 }

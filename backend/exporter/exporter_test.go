@@ -291,8 +291,8 @@ func TestUnavailableSources(t *testing.T) {
 		{"libvirt down", func(s *collector.Snapshot) {
 			s.VMs = []vm.Section{{URI: "qemu:///system", Error: "cannot connect to libvirt"}}
 		}, "horcrux_vms_up", "horcrux_vm_info"},
-		{"libvirt silent keeps an old list", func(s *collector.Snapshot) {
-			s.VMs[0].Error = "libvirt has not answered for 12s; the VM list may be out of date"
+		{"libvirt silent", func(s *collector.Snapshot) {
+			s.VMs[0] = vm.NotAnswering(s.VMs[0].URI, s.Time.Add(-12*time.Second), s.Time)
 		}, "horcrux_vms_up", "horcrux_vm_info"},
 		{"engine down", func(s *collector.Snapshot) {
 			s.Containers = []container.Section{{Host: "unix:///var/run/docker.sock", Error: "Docker is not running"}}

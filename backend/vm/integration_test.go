@@ -311,7 +311,7 @@ func TestIntegration(t *testing.T) {
 		if took := time.Since(began); took > 4*time.Second {
 			t.Errorf("Poll took %s against a stopped libvirtd (CallTimeout 2s)", took)
 		}
-		if !strings.Contains(sec.Error, "libvirt has not answered for") {
+		if !strings.Contains(sec.Error, "has not answered since") {
 			t.Errorf("error %q", sec.Error)
 		}
 		began = time.Now()

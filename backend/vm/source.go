@@ -50,6 +50,9 @@ type Section struct {
 	Available bool      `json:"available"` // the list below is from libvirt
 	Error     string    `json:"error"`     // words for the user; "" when all is well
 	Items     []Machine `json:"items"`     // sorted by name; non-nil when Available
+	// NotAnsweringSince is when libvirt last answered, set while it is
+	// silent; the list is withheld then rather than shown as current.
+	NotAnsweringSince time.Time `json:"not_answering_since,omitzero"`
 }
 
 // Config says where to find libvirt and how long to wait for it.
@@ -178,14 +181,30 @@ func (s *Source) Poll(ctx context.Context) Section {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sec := s.last
 	select {
 	case <-done:
-		return sec
+		return s.last
 	default:
 	}
-	sec.Error = "libvirt has not answered for " + roundDuration(time.Since(since)) + "; the VM list may be out of date"
-	return sec
+	return NotAnswering(s.last.URI, since, time.Now())
+}
+
+// NotAnswering is the section of a libvirt that has been silent since
+// since: no list, so that old figures are never shown as current.
+func NotAnswering(uri string, since, now time.Time) Section {
+	return Section{
+		URI:               uri,
+		Error:             fmt.Sprintf("%s has not answered since %s (%s); its VMs are hidden until it answers", atWhere("libvirt", uri), since.Format(time.TimeOnly), roundDuration(now.Sub(since))),
+		NotAnsweringSince: since,
+	}
+}
+
+// atWhere names a daemon with its address when it is known.
+func atWhere(what, addr string) string {
+	if addr == "" {
+		return what
+	}
+	return what + " at " + addr
 }
 
 func roundDuration(d time.Duration) string {
