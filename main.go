@@ -291,7 +291,11 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if uuid == "" {
-		return fail(fmt.Errorf("no VM named %q at %s", want, sec.URI))
+		err := fmt.Errorf("no VM named %q at %s", want, sec.URI)
+		if sec.Notice != "" {
+			err = fmt.Errorf("%w; note: %s", err, sec.Notice)
+		}
+		return fail(err)
 	}
 	dispCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	d, err := vms.Display(dispCtx, uuid)

@@ -141,7 +141,7 @@ func vmState(secs []vm.Section) (text string, ok bool) {
 	ok = true
 	for i := range secs {
 		lines[i] = vmHostState(&secs[i])
-		ok = ok && secs[i].Available && secs[i].Error == ""
+		ok = ok && secs[i].Available && secs[i].Error == "" && secs[i].Notice == ""
 	}
 	return strings.Join(lines, "\n"), ok
 }
@@ -168,6 +168,9 @@ func vmHostState(s *vm.Section) string {
 	if s.Error != "" {
 		// Still connected, but the list is not fresh.
 		msg += " · " + s.Error
+	}
+	if s.Notice != "" {
+		msg += " · " + s.Notice
 	}
 	if strings.HasPrefix(s.URI, "test:") {
 		msg += " · libvirt's test driver: demo machines, not real ones"

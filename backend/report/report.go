@@ -183,6 +183,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, ": unavailable: %s\n", r.VMs.Error)
 	} else {
 		fmt.Fprintln(w)
+		if r.VMs.Notice != "" {
+			fmt.Fprintf(w, "note: %s\n", r.VMs.Notice)
+		}
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tSTATE\tVCPUS\tMEMORY\tCPU\tDISK R\tDISK W\tNET RX\tNET TX\tVNC")
 		for _, m := range r.VMs.Items {

@@ -111,3 +111,14 @@ func connectionBroken(err error) bool {
 	}
 	return false
 }
+
+// fallbackNotice says that the list comes from a fallback URI because the
+// first one refused, and how to reach the first one.
+func fallbackNotice(wanted string, err error, used string) string {
+	shown := "showing " + used + " (your user's own VMs) instead"
+	if Classify(err) == ProblemPermission {
+		return wanted + " refused your user (" + Message(err) + "); " + shown +
+			". To see the system's VMs: sudo usermod -aG libvirt $USER, then log out and in again; `horcrux doctor` says more"
+	}
+	return connectWords(wanted, err) + "; " + shown
+}

@@ -50,6 +50,9 @@ type Section struct {
 	Available bool      `json:"available"` // the list below is from libvirt
 	Error     string    `json:"error"`     // words for the user; "" when all is well
 	Items     []Machine `json:"items"`     // sorted by name; non-nil when Available
+	// Notice is something the user should know about a working list: that
+	// it is a fallback (qemu:///session) because the first URI refused.
+	Notice string `json:"notice,omitempty"`
 	// NotAnsweringSince is when libvirt last answered, set while it is
 	// silent; the list is withheld then rather than shown as current.
 	NotAnsweringSince time.Time `json:"not_answering_since,omitzero"`
@@ -90,6 +93,7 @@ type link struct {
 	conn        *libvirt.Connect
 	bulk        *bulkLib
 	uri         string
+	notice      string // Section.Notice while this link serves
 	pidDir      string
 	lifecycleID int
 	lifecycleOK bool
@@ -251,6 +255,7 @@ func (s *Source) refresh() Section {
 	defer s.release(l)
 	sec, err := c.collect(l, s.takeStale)
 	if err == nil {
+		sec.Notice = l.notice
 		return sec
 	}
 	if alive, aerr := l.conn.IsAlive(); connectionBroken(err) || aerr != nil || !alive || l.dead.Load() {
@@ -286,6 +291,9 @@ func (s *Source) connect() (*link, error) {
 		l := &link{conn: conn, bulk: bulk, uri: uri, gone: make(chan struct{})}
 		if canon, err := conn.GetURI(); err == nil {
 			l.uri = canon
+		}
+		if first != nil {
+			l.notice = fallbackNotice(s.candidates[0], first, l.uri)
 		}
 		s.col.uri = l.uri
 		l.pidDir = qemuPidDir(l.uri)

@@ -485,3 +485,31 @@ func BenchmarkBindingStats1000(b *testing.B) {
 		}
 	}
 }
+
+// TestFallbackIsSaid: when the first URI refuses and a fallback answers, the
+// section says so, with the fix, instead of looking like the whole story.
+func TestFallbackIsSaid(t *testing.T) {
+	s := newTestSource(t, "test:///default")
+	s.candidates = []string{"qemu+unix:///system?socket=" + filepath.Join(t.TempDir(), "none.sock"), "test:///default"}
+	sec := s.Poll(context.Background())
+	if !sec.Available || sec.URI != "test:///default" {
+		t.Fatalf("fallback not used: %+v", sec)
+	}
+	if !strings.Contains(sec.Notice, s.candidates[0]) || !strings.Contains(sec.Notice, "showing test:///default") ||
+		!strings.Contains(sec.Notice, "not running") {
+		t.Errorf("notice %q", sec.Notice)
+	}
+	if plain := newTestSource(t, "test:///default").Poll(context.Background()); plain.Notice != "" {
+		t.Errorf("a URI that answered first has a notice: %q", plain.Notice)
+	}
+}
+
+func TestFallbackNoticeForPermission(t *testing.T) {
+	err := libvirt.Error{Code: libvirt.ERR_AUTH_UNAVAILABLE, Message: "authentication unavailable: no polkit agent available to authenticate action 'org.libvirt.unix.manage'"}
+	n := fallbackNotice("qemu:///system", err, "qemu:///session")
+	for _, want := range []string{"qemu:///system refused your user", "polkit", "showing qemu:///session", "usermod -aG libvirt"} {
+		if !strings.Contains(n, want) {
+			t.Errorf("notice %q lacks %q", n, want)
+		}
+	}
+}
