@@ -60,6 +60,14 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.metricsListen, "metrics-listen", "", "also serve Prometheus metrics from the window at `ADDR` (e.g. 127.0.0.1:9810)")
 }
 
+// check refuses flag values no command can use, wherever they were placed.
+func (g *globals) check() error {
+	if g.interval <= 0 {
+		return fmt.Errorf("--interval must be positive, not %s", g.interval)
+	}
+	return nil
+}
+
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	var g globals
@@ -78,8 +86,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if g.interval <= 0 {
-		fmt.Fprintln(stderr, "horcrux: --interval must be positive")
+	if err := g.check(); err != nil {
+		fmt.Fprintln(stderr, "horcrux:", err)
 		return 2
 	}
 	rest := top.Args()
@@ -121,6 +129,10 @@ func subcommand(name string, g *globals, args []string, stderr io.Writer, define
 		if errors.Is(err, flag.ErrHelp) {
 			return fs, 0, false
 		}
+		return fs, 2, false
+	}
+	if err := g.check(); err != nil {
+		fmt.Fprintf(stderr, "horcrux %s: %v\n", name, err)
 		return fs, 2, false
 	}
 	return fs, 0, true
@@ -239,10 +251,16 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	exp := exporter.New()
 	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update,
 		VMs: []collector.VMSource{vms}, Containers: []collector.ContainerSource{cts}})
+	// Listen before saying so: a bad address is an error, never a "serving" line.
+	ln, err := exporter.Listen(*listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "horcrux exporter:", err)
+		return 1
+	}
 	done := make(chan struct{})
 	go func() { coll.Run(ctx); close(done) }()
-	fmt.Fprintf(stderr, "horcrux exporter: serving http://%s/metrics\n", *listen)
-	err := exporter.Serve(ctx, *listen, exp)
+	fmt.Fprintf(stderr, "horcrux exporter: serving http://%s/metrics\n", ln.Addr())
+	err = exporter.ServeListener(ctx, ln, exp)
 	stop()
 	<-done
 	if err != nil {
@@ -253,8 +271,9 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 }
 
 // consoleGrace is how long `horcrux console` keeps serving after the last
-// session ends, so that Reconnect in the page still works.
-const consoleGrace = 30 * time.Second
+// activity: as long as an unopened link lives, so the link works for its
+// whole documented life, and Reconnect in the page still works.
+const consoleGrace = console.DefaultTicketTTL
 
 func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 	var printURL *bool

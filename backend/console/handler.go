@@ -52,7 +52,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // refuse answers with status and a plain reason, and logs it: a browser's WebSocket only reports 1006.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
-	s.log.Warn("console: request refused", "status", status, "reason", reason,
+	s.refusals.warn("console: request refused", "status", status, "reason", reason,
 		"method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"), "remote", r.RemoteAddr)
 	http.Error(w, reason, status)
 }
@@ -183,7 +183,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) apiRefuse(w http.ResponseWriter, r *http.Request, status int, logReason, userText string) {
-	s.log.Warn("console: API call refused", "status", status, "reason", logReason, "path", r.URL.Path, "remote", r.RemoteAddr)
+	s.refusals.warn("console: API call refused", "status", status, "reason", logReason, "path", r.URL.Path, "remote", r.RemoteAddr)
 	s.writeJSON(w, status, apiError{Error: userText})
 }
 

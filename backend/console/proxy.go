@@ -310,11 +310,18 @@ func (s *Server) browserReadEnd(ss *session, err error) (int, string) {
 		return websocket.CloseMessageTooBig, fmt.Sprintf("a message from the browser was larger than %d bytes", s.cfg.ReadLimit)
 	case ss.ending.Load():
 		return websocket.CloseNormalClosure, ""
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return websocket.CloseGoingAway, "the browser stopped answering pings"
+	case isTimeout(err):
+		return websocket.CloseGoingAway, fmt.Sprintf("the browser stopped answering pings (nothing for %s)", s.cfg.PongWait)
 	default:
 		return websocket.CloseGoingAway, "reading from the browser failed: " + err.Error()
 	}
+}
+
+// isTimeout reports a read deadline passing. gorilla/websocket replaces a
+// timeout with its own net.Error that does not unwrap to os.ErrDeadlineExceeded.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // closeEarly closes a WebSocket that never got a session, giving the browser closeGrace to answer the close frame, so the page can show the reason.

@@ -30,13 +30,16 @@ import (
 	"github.com/horcrux-desktop/horcrux/novncassets"
 )
 
+// DefaultTicketTTL is how long a console link stays valid unless Config says otherwise.
+const DefaultTicketTTL = 60 * time.Second
+
 // ErrClosed is returned by a Server's methods after Close.
 var ErrClosed = errors.New("console server is closed")
 
 // Config tunes a Server; the zero value is ready to use.
 type Config struct {
 	Addr             string           // listen address; "" means 127.0.0.1:0 (a free port); anything but 127.0.0.1 is refused
-	TicketTTL        time.Duration    // how long a page link or WebSocket ticket stays valid; default 60 s
+	TicketTTL        time.Duration    // how long a page link or WebSocket ticket stays valid; default DefaultTicketTTL
 	PageTTL          time.Duration    // how long a page that stopped calling in keeps its Reconnect right; default 10 min
 	ReadLimit        int64            // largest WebSocket message accepted from the browser; default 256 KiB
 	PingPeriod       time.Duration    // WebSocket ping interval; default 20 s
@@ -45,6 +48,7 @@ type Config struct {
 	HandshakeTimeout time.Duration    // deadline for an HTTP request's headers and the WebSocket handshake; default 10 s
 	DialTimeout      time.Duration    // deadline for Target.Dial; default 10 s
 	Log              *slog.Logger     // refusals and session ends; nil means slog.Default()
+	RefusalLogEvery  time.Duration    // refused requests are logged at most once per this period, the rest counted; default 10 s
 	Now              func() time.Time // clock for ticket and page expiry; nil means time.Now
 
 	assets *assets // tests replace the embedded page and noVNC
@@ -60,13 +64,14 @@ func (c Config) withDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:0"
 	}
-	def(&c.TicketTTL, 60*time.Second)
+	def(&c.TicketTTL, DefaultTicketTTL)
 	def(&c.PageTTL, 10*time.Minute)
 	def(&c.PingPeriod, 20*time.Second)
 	def(&c.PongWait, 60*time.Second)
 	def(&c.WriteTimeout, 15*time.Second)
 	def(&c.HandshakeTimeout, 10*time.Second)
 	def(&c.DialTimeout, 10*time.Second)
+	def(&c.RefusalLogEvery, 10*time.Second)
 	if c.ReadLimit <= 0 {
 		c.ReadLimit = 256 << 10
 	}
@@ -108,6 +113,7 @@ type Server struct {
 	headers  http.Header
 	index    []byte // index.html with noVNC's modules preloaded
 	upgrader websocket.Upgrader
+	refusals *refusalLog
 	bufs     sync.Pool // *[]byte copy buffers, taken only while bytes move
 
 	ctx       context.Context // ends at Close, aborting dials in flight
@@ -163,6 +169,7 @@ func NewServer(cfg Config) (*Server, error) {
 		changed:   make(chan struct{}),
 	}
 	s.lastActivity = time.Now()
+	s.refusals = &refusalLog{log: cfg.Log, interval: cfg.RefusalLogEvery, now: time.Now}
 	s.headers = securityHeaders(host)
 	s.index = buildIndex(cfg.assets)
 	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
@@ -337,6 +344,7 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	<-s.serveDone
+	s.refusals.flush()
 	close(s.done)
 	if errors.Is(err, net.ErrClosed) {
 		err = nil

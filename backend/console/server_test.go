@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -85,6 +86,9 @@ func newTestServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
 	if cfg.Log == nil {
 		cfg.Log = testLog(t)
+	}
+	if cfg.RefusalLogEvery == 0 {
+		cfg.RefusalLogEvery = time.Nanosecond // most tests look for each refusal's reason
 	}
 	if cfg.assets == nil {
 		cfg.assets = &assets{page: fstest.MapFS{
@@ -706,7 +710,8 @@ func TestCloseEndsEverything(t *testing.T) {
 
 func TestPingKeepsSessionAndDeadPeerEnds(t *testing.T) {
 	vnc := startFakeVNC(t)
-	s := newTestServer(t, Config{PingPeriod: 20 * time.Millisecond, PongWait: 300 * time.Millisecond})
+	rec := &logRecorder{}
+	s := newTestServer(t, Config{PingPeriod: 20 * time.Millisecond, PongWait: 300 * time.Millisecond, Log: testLogTo(t, rec)})
 	ws := connect(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
 	pings := make(chan struct{}, 100)
 	ws.SetPingHandler(func(data string) error {
@@ -735,10 +740,17 @@ func TestPingKeepsSessionAndDeadPeerEnds(t *testing.T) {
 		t.Fatal("the session ended although pongs came back")
 	}
 
-	// A client that never reads never answers pings: the server ends the session.
+	// A client that never reads never answers pings: the server ends the
+	// session and says why in those words.
 	mute := connect(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
 	_ = mute
 	eventually(t, 10*time.Second, "the mute session to end", func() bool { return len(s.Sessions()) == 1 })
+	eventually(t, 10*time.Second, "the end logged as a ping timeout", func() bool {
+		return rec.contains("session ended", "stopped answering pings")
+	})
+	if rec.contains("session ended", "reading from the browser failed") {
+		t.Error("a ping timeout was logged as a read failure")
+	}
 }
 
 func TestAssetFor(t *testing.T) {
@@ -811,5 +823,27 @@ func TestIndexPreloadsNoVNC(t *testing.T) {
 	}
 	if strings.Contains(body, "LICENSE") || strings.Contains(body, preloadMarker) {
 		t.Errorf("index:\n%s", body)
+	}
+}
+
+// TestRepeatedRefusalsLoggedOncePerInterval: 1000 bad tickets give one line
+// and a count, not 1000 lines.
+func TestRepeatedRefusalsLoggedOncePerInterval(t *testing.T) {
+	rec := &logRecorder{}
+	s := newTestServer(t, Config{Log: slog.New(slog.NewTextHandler(rec, nil)), RefusalLogEvery: time.Hour})
+	for range 1000 {
+		if res, _ := post(t, s, apiOpen, s.Origin(), nil, fmt.Sprintf(`{"ticket":%q}`, newTicket().String())); res.StatusCode != http.StatusNotFound {
+			t.Fatalf("a bad ticket got %d", res.StatusCode)
+		}
+	}
+	s.Close()
+	rec.mu.Lock()
+	lines := append([]string(nil), rec.lines...)
+	rec.mu.Unlock()
+	if len(lines) != 2 {
+		t.Fatalf("%d log lines for 1000 refusals, want the first and a count:\n%s", len(lines), strings.Join(lines, ""))
+	}
+	if !strings.Contains(lines[1], "more_refused=999") {
+		t.Errorf("the count line: %s", lines[1])
 	}
 }

@@ -23,11 +23,20 @@ const indexPage = `<!DOCTYPE html>
 // "0.0.0.0:9100") is allowed for servers but logged, since the metrics name
 // every VM and container.
 func Serve(ctx context.Context, addr string, e *Exporter) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := Listen(addr)
 	if err != nil {
-		return fmt.Errorf("metrics exporter cannot listen on %s: %w; choose a free port, e.g. 127.0.0.1:9977", addr, err)
+		return err
 	}
 	return ServeListener(ctx, ln, e)
+}
+
+// Listen opens the exporter's TCP listener, with an error that says what to do.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics exporter cannot listen on %s: %w; give HOST:PORT with a free port, e.g. 127.0.0.1:9977", addr, err)
+	}
+	return ln, nil
 }
 
 // ServeListener is Serve on a listener the caller opened (tests pass
