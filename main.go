@@ -74,16 +74,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	top := flag.NewFlagSet("horcrux", flag.ContinueOnError)
 	top.SetOutput(stderr)
 	g.register(top)
-	top.Usage = func() {
-		fmt.Fprint(top.Output(), usage)
+	printUsage := func(w io.Writer) {
+		top.SetOutput(w)
+		fmt.Fprint(w, usage)
 		top.PrintDefaults()
 	}
+	// Parse would print the usage on stderr for --help too; it is printed
+	// below, on stdout when asked for and on stderr after a bad flag.
+	top.Usage = func() {}
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			top.SetOutput(stdout)
-			top.Usage()
+			printUsage(stdout)
 			return 0
 		}
+		printUsage(stderr)
 		return 2
 	}
 	if err := g.check(); err != nil {
@@ -107,8 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "horcrux", versionString())
 		return 0
 	case "help":
-		top.SetOutput(stdout)
-		top.Usage()
+		printUsage(stdout)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "horcrux: unknown command %q (try horcrux --help)\n", cmd)
