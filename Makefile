@@ -6,7 +6,7 @@ TAGS  := libvirt_dlopen
 FYNE  := $(GO) run fyne.io/tools/cmd/fyne@v1.7.4
 export GOFLAGS := -tags=$(TAGS)
 
-.PHONY: all deps deps-test novnc build run test vet fmt-check bench package screenshot clean
+.PHONY: all deps deps-test novnc build run test vet fmt-check tidy-check bench package screenshot clean
 
 all: build
 
@@ -46,9 +46,14 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# go.mod and go.sum are what `go mod tidy` makes of the imports (all build
+# tags at once): it prints the change and fails when they are not.
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
+
 # Unit tests, golden widget tests, the real window under Xvfb, and the
 # integration tests, which start their own daemons.
-test: deps-test novnc vet fmt-check
+test: deps-test novnc vet fmt-check tidy-check
 	HORCRUX_WINDOW_TEST=1 HORCRUX_INTEGRATION=1 $(GO) test -race -count=1 -timeout 25m ./...
 	$(MAKE) package
 	scripts/test-package.sh $(BIN)-$(VERSION)-linux-amd64.tar.xz
