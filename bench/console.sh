@@ -20,6 +20,6 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-go build -tags libvirt_dlopen -o "$out/consolebench" ./backend/console/consolebench
+go build -tags libvirt_dlopen -o "$out/consolebench" ./bench/consolebench
 
 "$out/consolebench" -firstframe "$@"
