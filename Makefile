@@ -74,11 +74,15 @@ screenshot: deps-test novnc
 	HORCRUX_WINDOW_TEST=1 HORCRUX_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(GO) test -count=1 -run TestWindowShowsLiveCharts .
 
 # The release binary is built once, stripped, and handed to fyne package,
-# which adds the .desktop file, the icon and an install Makefile.
+# which adds the .desktop file, the icon and an install Makefile. fyne
+# package also counts up Build in FyneApp.toml; the file is put back as it
+# was, so packaging leaves the clone unchanged.
 VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 package: deps novnc
 	$(GO) build -tags $(TAGS),migrated_fynedo -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) .
-	$(FYNE) package -os linux --release --exe $(BIN) --tags $(TAGS),migrated_fynedo
+	keep=$$(mktemp) && cp FyneApp.toml "$$keep" && \
+	{ $(FYNE) package -os linux --release --exe $(BIN) --tags $(TAGS),migrated_fynedo; st=$$?; \
+	  cp "$$keep" FyneApp.toml; rm -f "$$keep"; [ $$st = 0 ] || rm -f Horcrux.tar.xz; exit $$st; }
 	mv -f Horcrux.tar.xz $(BIN)-$(VERSION)-linux-amd64.tar.xz
 	@echo "packaged $(BIN)-$(VERSION)-linux-amd64.tar.xz"
 

@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh build|test|bench
 set -eu
 
-build="gcc pkg-config libgl1-mesa-dev xorg-dev libxxf86vm-dev"
+# xz-utils: fyne package compresses the release tarball with xz.
+build="gcc pkg-config libgl1-mesa-dev xorg-dev libxxf86vm-dev xz-utils"
 # npm installs the pinned noVNC; Debian's npm brings Node.js with it. A
 # Node.js from elsewhere that already has npm is left alone.
 command -v npm >/dev/null 2>&1 || build="$build npm"
@@ -26,14 +27,17 @@ for p in $want; do
 done
 [ -z "$missing" ] && exit 0
 
+# Root and the line printed for other users install the same set: these
+# packages without their recommended ones.
+install="apt-get install --no-install-recommends"
 if [ "$(id -u)" = 0 ]; then
 	echo "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $missing
+	$install -y -qq $missing
 else
 	echo "missing Debian packages; install them with:" >&2
-	echo "  sudo apt-get install$missing" >&2
+	echo "  sudo apt-get update && sudo $install$missing" >&2
 	exit 1
 fi
