@@ -302,8 +302,8 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 	pollCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	sec := vms.Poll(pollCtx)
 	cancel()
-	if !sec.Available {
-		return fail(errors.New(sec.Error))
+	if !sec.IsUp() {
+		return fail(errors.New(sec.Reason))
 	}
 	want := fs.Arg(0)
 	var uuid string

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
-	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // prefAlerts stores the alert thresholds (alerts.Thresholds.Encode).
@@ -41,7 +41,7 @@ func newAlerting(t alerts.Thresholds, notify func(title, body string)) *alerting
 
 // observe feeds one snapshot: each new episode is notified once, and the
 // banner lists what is still going on.
-func (a *alerting) observe(s *collector.Snapshot) {
+func (a *alerting) observe(s *model.Snapshot) {
 	raised, resolved := a.engine.Observe(s)
 	for _, al := range raised {
 		a.notify(al.Title, al.Body)

@@ -25,6 +25,7 @@ import (
 	ct "github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
@@ -95,7 +96,7 @@ func Run(opts Options) error {
 	var (
 		coll *collector.Collector
 		hv   *hostView
-		last *collector.Snapshot
+		last *model.Snapshot
 	)
 	hv = newHostView(window, func(d time.Duration) {
 		prefs.SetInt(prefRange, int(d/time.Second))
@@ -148,7 +149,7 @@ func Run(opts Options) error {
 		}
 	}
 	var tr *tray
-	ui := &handoff[collector.Snapshot]{do: fyne.Do, apply: func(s *collector.Snapshot) {
+	ui := &handoff[model.Snapshot]{do: fyne.Do, apply: func(s *model.Snapshot) {
 		last = s
 		render()
 		al.observe(s)
@@ -160,7 +161,7 @@ func Run(opts Options) error {
 	var exp *exporter.Exporter
 	if opts.MetricsListen != "" {
 		exp = exporter.New()
-		onUpdate = func(s *collector.Snapshot) { exp.Update(s); ui.Offer(s) }
+		onUpdate = func(s *model.Snapshot) { exp.Update(s); ui.Offer(s) }
 	}
 	coll = collector.New(collector.Config{
 		Interval: opts.Interval, Window: window, OnUpdate: onUpdate,

@@ -15,26 +15,25 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	ct "github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
 // containerEngine runs actions and reads logs; *container.Source is one.
 type containerEngine interface {
-	Act(ctx context.Context, id string, a ct.Action) error
+	Act(ctx context.Context, id string, a model.ContainerAction) error
 	Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error)
 }
 
 // hostContainer is one container with the engine it runs on.
 type hostContainer struct {
-	ct.Container
+	model.Container
 	host int    // index in the list of engines
 	addr string // that engine's address
 }
 
 // containerRows lists the containers of every engine.
-func containerRows(secs []ct.Section) []hostContainer {
+func containerRows(secs []model.ContainerSection) []hostContainer {
 	n := 0
 	for i := range secs {
 		n += len(secs[i].Items)
@@ -89,31 +88,31 @@ func containerColumns(hosts int) []column[hostContainer] {
 }
 
 func containerActions(srcs []containerEngine, expect func(id string)) []action[hostContainer] {
-	mk := func(label string, icon fyne.Resource, a ct.Action, confirm string) action[hostContainer] {
+	mk := func(label string, icon fyne.Resource, a model.ContainerAction, confirm string) action[hostContainer] {
 		act := action[hostContainer]{
 			label: label, icon: icon, confirm: confirm,
 			applies: func(c *hostContainer) bool { return a.AppliesTo(c.State) },
 			run:     func(ctx context.Context, c *hostContainer) error { return srcs[c.host].Act(ctx, c.ID, a) },
 		}
-		if a == ct.Stop || a == ct.Remove || a == ct.Restart {
+		if a == model.StopContainer || a == model.RemoveContainer || a == model.RestartContainer {
 			act.before = func(c *hostContainer) { expect(c.ID) }
 		}
 		return act
 	}
 	return []action[hostContainer]{
-		mk("Start", theme.MediaPlayIcon(), ct.Start, ""),
-		mk("Stop", theme.MediaStopIcon(), ct.Stop, ""),
-		mk("Restart", theme.ViewRefreshIcon(), ct.Restart, ""),
-		mk("Pause", theme.MediaPauseIcon(), ct.Pause, ""),
-		mk("Unpause", theme.MediaReplayIcon(), ct.Unpause, ""),
-		mk("Remove", theme.DeleteIcon(), ct.Remove, "Remove %s? The container and its writable layer are deleted."),
+		mk("Start", theme.MediaPlayIcon(), model.StartContainer, ""),
+		mk("Stop", theme.MediaStopIcon(), model.StopContainer, ""),
+		mk("Restart", theme.ViewRefreshIcon(), model.RestartContainer, ""),
+		mk("Pause", theme.MediaPauseIcon(), model.PauseContainer, ""),
+		mk("Unpause", theme.MediaReplayIcon(), model.UnpauseContainer, ""),
+		mk("Remove", theme.DeleteIcon(), model.RemoveContainer, "Remove %s? The container and its writable layer are deleted."),
 	}
 }
 
 // newContainersView builds the Containers tab, with a Logs button.
 func newContainersView(win fyne.Window, a fyne.App, srcs []containerEngine, expect func(string), onSelect func(string)) *resourceView[hostContainer] {
 	v := newResourceView(win, containerColumns(len(srcs)),
-		func(c *hostContainer) string { return collector.ItemKey(c.host, c.ID) },
+		func(c *hostContainer) string { return model.ItemKey(c.host, c.ID) },
 		func(c *hostContainer) string { return c.Name },
 		append(containerActions(srcs, expect), action[hostContainer]{
 			label: "Logs", icon: theme.DocumentIcon(),
@@ -134,23 +133,23 @@ func newContainersView(win fyne.Window, a fyne.App, srcs []containerEngine, expe
 
 // containerState is the text above the Containers table, one line per
 // engine; ok is false when any engine is unavailable.
-func containerState(secs []ct.Section) (text string, ok bool) {
+func containerState(secs []model.ContainerSection) (text string, ok bool) {
 	lines := make([]string, len(secs))
 	ok = true
 	for i := range secs {
 		lines[i] = engineState(&secs[i])
-		ok = ok && secs[i].Available && secs[i].Error == ""
+		ok = ok && secs[i].IsUp()
 	}
 	return strings.Join(lines, "\n"), ok
 }
 
 // engineState is the state of one engine.
-func engineState(s *ct.Section) string {
-	if !s.Available {
-		if s.Error == "" {
+func engineState(s *model.ContainerSection) string {
+	if !s.IsUp() {
+		if s.Reason == "" {
 			return "not connected"
 		}
-		return s.Error
+		return s.Reason
 	}
 	running := 0
 	for _, c := range s.Items {
@@ -161,7 +160,7 @@ func engineState(s *ct.Section) string {
 	return fmt.Sprintf("%s at %s · %d containers, %d running", s.Engine, s.Host, len(s.Items), running)
 }
 
-func containerCharts(c *collector.ItemCharts) []widgets.ChartData {
+func containerCharts(c *model.ItemCharts) []widgets.ChartData {
 	if c == nil {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 
 	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // saveAs asks for a file name and hands the opened file to write; errors
@@ -44,13 +45,13 @@ func exportName(ext string) string {
 }
 
 // exportCSV saves the charted window of s as CSV.
-func exportCSV(w fyne.Window, s *collector.Snapshot) {
+func exportCSV(w fyne.Window, s *model.Snapshot) {
 	if s == nil || s.Charts == nil {
 		dialog.ShowInformation("Export", "No figures yet: wait for the first samples.", w)
 		return
 	}
 	saveAs(w, exportName(".csv"), ".csv", func(out io.Writer) error {
-		return s.Charts.WriteCSV(out, s.Host.Time)
+		return collector.WriteCSV(out, s.Charts, s.Host.Time)
 	})
 }
 

@@ -12,8 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
@@ -120,7 +119,7 @@ func windowLabel(d time.Duration) string {
 }
 
 // show renders one snapshot. It runs on the UI goroutine.
-func (v *hostView) show(s *collector.Snapshot) {
+func (v *hostView) show(s *model.Snapshot) {
 	v.header.SetText(hostHeader(&s.Host))
 	msg := hostProblems(s)
 	if msg != v.status.Text || (msg != "") != v.status.Visible() {
@@ -143,19 +142,19 @@ func (v *hostView) show(s *collector.Snapshot) {
 }
 
 // hostHeader is the one-line summary above the charts.
-func hostHeader(h *host.Stats) string {
+func hostHeader(h *model.HostStats) string {
 	var parts []string
 	if h.Hostname != "" {
 		parts = append(parts, h.Hostname)
 	}
-	if h.Has(host.PartCPU) && len(h.CPUPerCorePercent) > 0 {
+	if h.Has(model.PartCPU) && len(h.CPUPerCorePercent) > 0 {
 		n := len(h.CPUPerCorePercent)
 		parts = append(parts, fmt.Sprintf("%d CPU%s", n, map[bool]string{true: "s"}[n != 1]))
 	}
-	if h.Has(host.PartMemory) && h.MemTotal > 0 {
+	if h.Has(model.PartMemory) && h.MemTotal > 0 {
 		parts = append(parts, widgets.FormatBytes(float64(h.MemTotal))+" memory")
 	}
-	if h.Has(host.PartUptime) && h.UptimeSeconds > 0 {
+	if h.Has(model.PartUptime) && h.UptimeSeconds > 0 {
 		parts = append(parts, "up "+formatUptime(time.Duration(h.UptimeSeconds)*time.Second))
 	}
 	if len(parts) == 0 {
@@ -166,16 +165,15 @@ func hostHeader(h *host.Stats) string {
 
 // hostProblems lists, in words, what the host figures lack and why. Parts
 // waiting for their second sample are not problems.
-func hostProblems(s *collector.Snapshot) string {
+func hostProblems(s *model.Snapshot) string {
 	var msgs []string
-	if s.HostStale != "" {
-		msgs = append(msgs, s.HostStale)
+	if s.HostIsLate() {
+		msgs = append(msgs, s.HostLate.Reason)
 	}
-	parts := make([]string, 0, len(s.Host.Missing))
-	for p, why := range s.Host.Missing {
-		if !strings.HasPrefix(why, "measuring") {
-			parts = append(parts, fmt.Sprintf("%s unavailable: %s", p, why))
-		}
+	failed := s.Host.Failed()
+	parts := make([]string, 0, len(failed))
+	for p, why := range failed {
+		parts = append(parts, fmt.Sprintf("%s unavailable: %s", p, why))
 	}
 	sort.Strings(parts)
 	return strings.Join(append(msgs, parts...), "\n")
@@ -200,10 +198,10 @@ type hostCharts struct {
 }
 
 // hostChartData turns a snapshot into chart data; a pure function of it.
-func hostChartData(s *collector.Snapshot) hostCharts {
+func hostChartData(s *model.Snapshot) hostCharts {
 	c := s.Charts
-	note := func(p host.Part) string {
-		if why, ok := s.Host.Missing[p]; ok && !strings.HasPrefix(why, "measuring") {
+	note := func(p model.Part) string {
+		if gap, ok := s.Host.Missing[p]; ok && !gap.Settling {
 			return "unavailable"
 		}
 		return ""
@@ -216,14 +214,14 @@ func hostChartData(s *collector.Snapshot) hostCharts {
 		return out
 	}
 	var d hostCharts
-	d.cpu = widgets.ChartData{Window: c.Window, Note: note(host.PartCPU),
+	d.cpu = widgets.ChartData{Window: c.Window, Note: note(model.PartCPU),
 		Series: series([]string{"total"}, c.CPU)}
 
 	cores := make([]widgets.Series, len(c.PerCore))
 	for i, v := range c.PerCore {
 		cores[i] = widgets.Series{Name: fmt.Sprintf("cpu%d", i), Values: v, Color: colorOf(i)}
 	}
-	d.cores = widgets.ChartData{Window: c.Window, Series: cores, Note: note(host.PartCPU)}
+	d.cores = widgets.ChartData{Window: c.Window, Series: cores, Note: note(model.PartCPU)}
 	if len(cores) > 4 && d.cores.Note == "" {
 		// Too many cores to label each: name the busiest instead.
 		busiest, at := -1, 0.0
@@ -238,13 +236,13 @@ func hostChartData(s *collector.Snapshot) hostCharts {
 		}
 	}
 
-	d.mem = widgets.ChartData{Window: c.Window, Max: max(c.MemTotal, c.SwapTotal), Note: note(host.PartMemory),
+	d.mem = widgets.ChartData{Window: c.Window, Max: max(c.MemTotal, c.SwapTotal), Note: note(model.PartMemory),
 		Series: series([]string{"used", "swap"}, c.MemUsed, c.SwapUsed)}
-	d.load = widgets.ChartData{Window: c.Window, Note: note(host.PartLoad),
+	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad),
 		Series: series([]string{"1m", "5m", "15m"}, c.Load1, c.Load5, c.Load15)}
-	d.disk = widgets.ChartData{Window: c.Window, Note: note(host.PartDisk),
+	d.disk = widgets.ChartData{Window: c.Window, Note: note(model.PartDisk),
 		Series: series([]string{"read", "write"}, c.DiskRead, c.DiskWrite)}
-	d.net = widgets.ChartData{Window: c.Window, Note: note(host.PartNet),
+	d.net = widgets.ChartData{Window: c.Window, Note: note(model.PartNet),
 		Series: series([]string{"rx", "tx"}, c.NetRx, c.NetTx)}
 	return d
 }

@@ -9,13 +9,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // fakeSnapshot is a snapshot of a host with the given cores, a minute of
 // history, and the listed parts missing.
-func fakeSnapshot(cores int, missing map[host.Part]string) *collector.Snapshot {
+func fakeSnapshot(cores int, missing map[model.Part]model.Gap) *model.Snapshot {
 	series := func(f func(i int) float64) []float64 {
 		v := make([]float64, 60)
 		for i := range v {
@@ -29,13 +28,13 @@ func fakeSnapshot(cores int, missing map[host.Part]string) *collector.Snapshot {
 		per[c] = series(func(i int) float64 { return float64((i*7 + c*13) % 100) })
 		pct[c] = per[c][59]
 	}
-	return &collector.Snapshot{
+	return &model.Snapshot{
 		Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC),
-		Host: host.Stats{
+		Host: model.HostStats{
 			Hostname: "box", CPUPercent: 42, CPUPerCorePercent: pct,
 			MemTotal: 16 << 30, MemUsed: 4 << 30, UptimeSeconds: 90061, Missing: missing,
 		},
-		Charts: &collector.HostCharts{
+		Charts: &model.HostCharts{
 			Window: time.Minute, Step: time.Second,
 			CPU:      series(func(i int) float64 { return 40 + 20*math.Sin(float64(i)/5) }),
 			PerCore:  per,
@@ -51,9 +50,9 @@ func fakeSnapshot(cores int, missing map[host.Part]string) *collector.Snapshot {
 }
 
 func TestHostChartData(t *testing.T) {
-	d := hostChartData(fakeSnapshot(2, map[host.Part]string{
-		host.PartDisk: "open /proc/diskstats: permission denied",
-		host.PartNet:  "measuring: rates need a second sample",
+	d := hostChartData(fakeSnapshot(2, map[model.Part]model.Gap{
+		model.PartDisk: {Reason: "open /proc/diskstats: permission denied"},
+		model.PartNet:  {Reason: "measuring: rates need a second sample", Settling: true},
 	}))
 	if d.disk.Note != "unavailable" {
 		t.Errorf("a failed disk part is not flagged: %q", d.disk.Note)
@@ -75,11 +74,13 @@ func TestHostChartData(t *testing.T) {
 }
 
 func TestHostProblems(t *testing.T) {
-	s := fakeSnapshot(1, map[host.Part]string{
-		host.PartLoad: "no /proc/loadavg",
-		host.PartCPU:  "measuring: rates need a second sample",
+	s := fakeSnapshot(1, map[model.Part]model.Gap{
+		model.PartLoad: {Reason: "no /proc/loadavg"},
+		model.PartCPU:  {Reason: "measuring: rates need a second sample", Settling: true},
+		// A counter reset is settling too, whatever its words.
+		model.PartDisk: {Reason: "disk counters reset over 1.0s", Settling: true},
 	})
-	s.HostStale = "host figures are 5s old: the last sample has not returned"
+	s.HostLate = model.Availability{State: model.NotAnswering, Reason: "host figures are 5s old: the last sample has not returned"}
 	got := hostProblems(s)
 	want := "host figures are 5s old: the last sample has not returned\nload unavailable: no /proc/loadavg"
 	if got != want {
@@ -100,7 +101,7 @@ func TestHostViewRenders(t *testing.T) {
 	v := newHostView(time.Minute, func(d time.Duration) { picked = d }, nil, nil)
 	w := test.NewTempWindow(t, v.root)
 	w.Resize(fyne.NewSize(1000, 700))
-	v.show(fakeSnapshot(2, map[host.Part]string{host.PartSwap: "no /proc/swaps"}))
+	v.show(fakeSnapshot(2, map[model.Part]model.Gap{model.PartSwap: {Reason: "no /proc/swaps"}}))
 	test.AssertImageMatches(t, "hostview.png", w.Canvas().Capture())
 	if !v.status.Visible() || !strings.Contains(v.status.Text, "swap unavailable") {
 		t.Errorf("missing swap not shown: %q", v.status.Text)
@@ -113,7 +114,7 @@ func TestHostViewRenders(t *testing.T) {
 
 // benchHostView is a Host tab in a window of the default size, and a
 // snapshot to show in it.
-func benchHostView(b *testing.B) (*hostView, fyne.Window, *collector.Snapshot) {
+func benchHostView(b *testing.B) (*hostView, fyne.Window, *model.Snapshot) {
 	test.NewTempApp(b)
 	v := newHostView(time.Minute, func(time.Duration) {}, nil, nil)
 	w := test.NewTempWindow(b, v.root)

@@ -11,14 +11,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
 // vmActor runs lifecycle actions; *vm.Source is one.
 type vmActor interface {
-	Act(ctx context.Context, uuid string, a vm.Action) error
+	Act(ctx context.Context, uuid string, a model.VMAction) error
 }
 
 func optText[N float64 | uint64](p *N, f func(float64) string) string {
@@ -35,13 +34,13 @@ func size(v float64) string { return widgets.FormatBytes(v) }
 // vmColumns are the Machines table's columns.
 // hostVM is one machine with the host it runs on.
 type hostVM struct {
-	vm.Machine
+	model.Machine
 	host int    // index in the list of libvirt hosts
 	uri  string // that host's URI
 }
 
 // vmRows lists the machines of every host.
-func vmRows(secs []vm.Section) []hostVM {
+func vmRows(secs []model.VMSection) []hostVM {
 	n := 0
 	for i := range secs {
 		n += len(secs[i].Items)
@@ -90,29 +89,29 @@ func vmColumns(hosts int) []column[hostVM] {
 // UUID of a machine the user is about to stop; openConsole opens a console
 // (nil: no Console button).
 func vmActions(srcs []vmActor, expect func(uuid string), openConsole func(ctx context.Context, host int, uuid string) error) []action[hostVM] {
-	mk := func(label string, icon fyne.Resource, a vm.Action, confirm string) action[hostVM] {
+	mk := func(label string, icon fyne.Resource, a model.VMAction, confirm string) action[hostVM] {
 		act := action[hostVM]{
 			label: label, icon: icon, confirm: confirm,
 			applies: func(m *hostVM) bool { return a.AppliesTo(m.State) },
 			run:     func(ctx context.Context, m *hostVM) error { return srcs[m.host].Act(ctx, m.UUID, a) },
 		}
-		if a == vm.Shutdown || a == vm.ForceOff {
+		if a == model.ShutDownVM || a == model.ForceOffVM {
 			act.before = func(m *hostVM) { expect(m.UUID) }
 		}
 		return act
 	}
 	acts := []action[hostVM]{
-		mk("Start", theme.MediaPlayIcon(), vm.Start, ""),
-		mk("Shut down", theme.LogoutIcon(), vm.Shutdown, ""),
-		mk("Reboot", theme.ViewRefreshIcon(), vm.Reboot, ""),
-		mk("Force off", theme.CancelIcon(), vm.ForceOff, "Force off %s? Like pulling the plug: unsaved data in the guest is lost."),
-		mk("Pause", theme.MediaPauseIcon(), vm.Pause, ""),
-		mk("Resume", theme.MediaReplayIcon(), vm.Resume, ""),
+		mk("Start", theme.MediaPlayIcon(), model.StartVM, ""),
+		mk("Shut down", theme.LogoutIcon(), model.ShutDownVM, ""),
+		mk("Reboot", theme.ViewRefreshIcon(), model.RebootVM, ""),
+		mk("Force off", theme.CancelIcon(), model.ForceOffVM, "Force off %s? Like pulling the plug: unsaved data in the guest is lost."),
+		mk("Pause", theme.MediaPauseIcon(), model.PauseVM, ""),
+		mk("Resume", theme.MediaReplayIcon(), model.ResumeVM, ""),
 	}
 	if openConsole != nil {
 		acts = append(acts, action[hostVM]{
 			label: "Console", icon: theme.ComputerIcon(),
-			applies: func(m *hostVM) bool { return m.State == vm.StateRunning && m.VNC },
+			applies: func(m *hostVM) bool { return m.State == model.VMRunning && m.VNC },
 			run:     func(ctx context.Context, m *hostVM) error { return openConsole(ctx, m.host, m.UUID) },
 		})
 	}
@@ -123,7 +122,7 @@ func vmActions(srcs []vmActor, expect func(uuid string), openConsole func(ctx co
 func newMachinesView(win fyne.Window, srcs []vmActor, expect func(string), openConsole func(context.Context, int, string) error,
 	onSelect func(string)) *resourceView[hostVM] {
 	return newResourceView(win, vmColumns(len(srcs)),
-		func(m *hostVM) string { return collector.ItemKey(m.host, m.UUID) },
+		func(m *hostVM) string { return model.ItemKey(m.host, m.UUID) },
 		func(m *hostVM) string { return m.Name },
 		vmActions(srcs, expect, openConsole),
 		[]*widgets.Chart{
@@ -136,20 +135,20 @@ func newMachinesView(win fyne.Window, srcs []vmActor, expect func(string), openC
 // vmState is the text above the Machines table, one line per host: where
 // the list comes from and whether it is live. ok is false when any host is
 // unavailable or stale.
-func vmState(secs []vm.Section) (text string, ok bool) {
+func vmState(secs []model.VMSection) (text string, ok bool) {
 	lines := make([]string, len(secs))
 	ok = true
 	for i := range secs {
 		lines[i] = vmHostState(&secs[i])
-		ok = ok && secs[i].Available && secs[i].Error == "" && secs[i].Notice == ""
+		ok = ok && secs[i].IsUp() && secs[i].Notice == ""
 	}
 	return strings.Join(lines, "\n"), ok
 }
 
 // vmHostState is the state of one host.
-func vmHostState(s *vm.Section) string {
-	if !s.Available {
-		msg := s.Error
+func vmHostState(s *model.VMSection) string {
+	if !s.IsUp() {
+		msg := s.Reason
 		if msg == "" {
 			msg = "not connected"
 		}
@@ -160,15 +159,11 @@ func vmHostState(s *vm.Section) string {
 	}
 	running := 0
 	for _, m := range s.Items {
-		if m.State == vm.StateRunning {
+		if m.State == model.VMRunning {
 			running++
 		}
 	}
 	msg := fmt.Sprintf("Connected to %s · %d machines, %d running", s.URI, len(s.Items), running)
-	if s.Error != "" {
-		// Still connected, but the list is not fresh.
-		msg += " · " + s.Error
-	}
 	if s.Notice != "" {
 		msg += " · " + s.Notice
 	}
@@ -179,7 +174,7 @@ func vmHostState(s *vm.Section) string {
 }
 
 // vmCharts is the chart data of the selected VM, or nil without one.
-func vmCharts(c *collector.ItemCharts) []widgets.ChartData {
+func vmCharts(c *model.ItemCharts) []widgets.ChartData {
 	if c == nil {
 		return nil
 	}

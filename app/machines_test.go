@@ -13,8 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -23,13 +22,13 @@ func machines(n int) []hostVM {
 	out := make([]hostVM, n)
 	for i := range out {
 		out[i].uri = "qemu:///system"
-		out[i].Machine = vm.Machine{
+		out[i].Machine = model.Machine{
 			Name: fmt.Sprintf("vm-%04d", i), UUID: fmt.Sprintf("uuid-%04d", i),
-			State: vm.StateRunning, VCPUs: 1 + i%4, MemoryBytes: uint64(i%8+1) << 30,
+			State: model.VMRunning, VCPUs: 1 + i%4, MemoryBytes: uint64(i%8+1) << 30,
 			CPUPercent: f64(float64(i % 97)), DiskReadBps: f64(float64(i)),
 		}
 		if i%3 == 0 {
-			out[i].State, out[i].CPUPercent = vm.StateShutoff, nil
+			out[i].State, out[i].CPUPercent = model.VMShutoff, nil
 		}
 	}
 	return out
@@ -53,8 +52,8 @@ func TestSortItems(t *testing.T) {
 	}
 }
 
-func plain(ms []hostVM) []vm.Machine {
-	out := make([]vm.Machine, len(ms))
+func plain(ms []hostVM) []model.Machine {
+	out := make([]model.Machine, len(ms))
 	for i := range ms {
 		out[i] = ms[i].Machine
 	}
@@ -62,20 +61,20 @@ func plain(ms []hostVM) []vm.Machine {
 }
 
 func TestVMState(t *testing.T) {
-	down := vm.Section{URI: "qemu:///system", Error: "libvirt is not installed: VM list disabled; install libvirt-daemon-system"}
-	up := vm.Section{URI: "qemu:///system", Available: true, Items: plain(machines(3))}
-	demo := vm.Section{URI: "test:///default", Available: true, Items: plain(machines(1))}
-	stale := vm.NotAnswering("qemu:///system", time.Date(2026, 11, 30, 3, 12, 0, 0, time.UTC), time.Date(2026, 11, 30, 3, 12, 12, 0, time.UTC))
+	down := model.VMSection{URI: "qemu:///system", Availability: model.Unavailable("libvirt is not installed: VM list disabled; install libvirt-daemon-system")}
+	up := model.VMSection{URI: "qemu:///system", Availability: model.Available(), Items: plain(machines(3))}
+	demo := model.VMSection{URI: "test:///default", Availability: model.Available(), Items: plain(machines(1))}
+	stale := model.VMsNotAnswering("qemu:///system", time.Date(2026, 11, 30, 3, 12, 0, 0, time.UTC), time.Date(2026, 11, 30, 3, 12, 12, 0, time.UTC))
 	tests := []struct {
-		secs []vm.Section
+		secs []model.VMSection
 		want string
 		ok   bool
 	}{
-		{[]vm.Section{down}, "qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
-		{[]vm.Section{up}, "Connected to qemu:///system · 3 machines, 2 running", true},
-		{[]vm.Section{demo}, "Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones", true},
-		{[]vm.Section{stale}, "qemu:///system: libvirt at qemu:///system has not answered since 03:12:00 (12s); its VMs are hidden until it answers", false},
-		{[]vm.Section{up, down}, "Connected to qemu:///system · 3 machines, 2 running\nqemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
+		{[]model.VMSection{down}, "qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
+		{[]model.VMSection{up}, "Connected to qemu:///system · 3 machines, 2 running", true},
+		{[]model.VMSection{demo}, "Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones", true},
+		{[]model.VMSection{stale}, "libvirt at qemu:///system has not answered since 03:12:00 (12s); its VMs are hidden until it answers", false},
+		{[]model.VMSection{up, down}, "Connected to qemu:///system · 3 machines, 2 running\nqemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 	}
 	for _, tt := range tests {
 		if got, ok := vmState(tt.secs); got != tt.want || ok != tt.ok {
@@ -85,9 +84,9 @@ func TestVMState(t *testing.T) {
 }
 
 func TestRowsOfSeveralHosts(t *testing.T) {
-	a := vm.Section{URI: "qemu:///system", Available: true, Items: []vm.Machine{{Name: "web", UUID: "u1"}}}
-	b := vm.Section{URI: "qemu+ssh://far/system", Available: true, Items: []vm.Machine{{Name: "web", UUID: "u1"}}}
-	rows := vmRows([]vm.Section{a, b})
+	a := model.VMSection{URI: "qemu:///system", Availability: model.Available(), Items: []model.Machine{{Name: "web", UUID: "u1"}}}
+	b := model.VMSection{URI: "qemu+ssh://far/system", Availability: model.Available(), Items: []model.Machine{{Name: "web", UUID: "u1"}}}
+	rows := vmRows([]model.VMSection{a, b})
 	if len(rows) != 2 || rows[1].host != 1 || rows[1].uri != b.URI {
 		t.Fatalf("rows %+v", rows)
 	}
@@ -96,7 +95,7 @@ func TestRowsOfSeveralHosts(t *testing.T) {
 		t.Fatalf("several hosts need a Host column: %q", cols[0].title)
 	}
 	// The same UUID on two hosts is two rows with two keys.
-	if k0, k1 := collector.ItemKey(rows[0].host, rows[0].UUID), collector.ItemKey(rows[1].host, rows[1].UUID); k0 == k1 {
+	if k0, k1 := model.ItemKey(rows[0].host, rows[0].UUID), model.ItemKey(rows[1].host, rows[1].UUID); k0 == k1 {
 		t.Fatalf("one key %q for two machines", k0)
 	}
 	if got := hostList(" qemu+ssh://a/system\n\nqemu+ssh://a/system\ntest:///default \n"); len(got) != 2 || got[1] != "test:///default" {
@@ -110,7 +109,7 @@ type recordingActor struct {
 	fail error
 }
 
-func (r *recordingActor) Act(_ context.Context, uuid string, a vm.Action) error {
+func (r *recordingActor) Act(_ context.Context, uuid string, a model.VMAction) error {
 	r.done <- uuid + " " + a.String()
 	return r.fail
 }

@@ -9,7 +9,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // tray is the system tray menu: Show/Hide, the running machines, Quit.
@@ -107,11 +107,11 @@ func (t *tray) rebuild() {
 }
 
 // runningVMs lists the running machines of every host for the tray.
-func runningVMs(secs []vm.Section) []trayVM {
+func runningVMs(secs []model.VMSection) []trayVM {
 	var out []trayVM
 	for i := range secs {
 		for _, m := range secs[i].Items {
-			if m.State == vm.StateRunning {
+			if m.State == model.VMRunning {
 				out = append(out, trayVM{host: i, uuid: m.UUID, name: m.Name})
 			}
 		}

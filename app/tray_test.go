@@ -6,13 +6,13 @@ import (
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func TestRunningVMsForTheTray(t *testing.T) {
-	secs := []vm.Section{
-		{Items: []vm.Machine{{Name: "a", UUID: "1", State: vm.StateRunning}, {Name: "b", UUID: "2", State: vm.StateShutoff}}},
-		{Items: []vm.Machine{{Name: "c", UUID: "3", State: vm.StateRunning}}},
+	secs := []model.VMSection{
+		{Items: []model.Machine{{Name: "a", UUID: "1", State: model.VMRunning}, {Name: "b", UUID: "2", State: model.VMShutoff}}},
+		{Items: []model.Machine{{Name: "c", UUID: "3", State: model.VMRunning}}},
 	}
 	got := runningVMs(secs)
 	want := []trayVM{{host: 0, uuid: "1", name: "a"}, {host: 1, uuid: "3", name: "c"}}

@@ -12,7 +12,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // Kinds of things the app can Expect to stop.
@@ -120,7 +120,7 @@ func (e *Engine) expected(kind, id string, now time.Time) bool {
 // that began and those that ended with it; an open episode is not raised
 // again until it has ended. Figures that are missing, stale or from an
 // unavailable source change nothing: unknown is not a reason.
-func (e *Engine) Observe(s *collector.Snapshot) (raised, resolved []Alert) {
+func (e *Engine) Observe(s *model.Snapshot) (raised, resolved []Alert) {
 	now := s.Time
 	for k, until := range e.expect {
 		if now.After(until) {

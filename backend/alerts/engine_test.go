@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/container"
-	"github.com/horcrux-desktop/horcrux/backend/host"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -18,10 +15,10 @@ func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
 
 // hostAt is a snapshot at second sec of a 4-core host with the given CPU %,
 // memory % and load1, every part measured.
-func hostAt(sec int, cpu, mem, load1 float64) *collector.Snapshot {
-	return &collector.Snapshot{
+func hostAt(sec int, cpu, mem, load1 float64) *model.Snapshot {
+	return &model.Snapshot{
 		Time: at(sec),
-		Host: host.Stats{
+		Host: model.HostStats{
 			Time:              at(sec),
 			CPUPercent:        cpu,
 			CPUPerCorePercent: []float64{cpu, cpu, cpu, cpu},
@@ -31,40 +28,40 @@ func hostAt(sec int, cpu, mem, load1 float64) *collector.Snapshot {
 	}
 }
 
-func cpuAt(sec int, cpu float64) *collector.Snapshot { return hostAt(sec, cpu, 10, 0) }
+func cpuAt(sec int, cpu float64) *model.Snapshot { return hostAt(sec, cpu, 10, 0) }
 
 // without marks host parts as not measured.
-func without(s *collector.Snapshot, parts ...host.Part) *collector.Snapshot {
-	s.Host.Missing = map[host.Part]string{}
+func without(s *model.Snapshot, parts ...model.Part) *model.Snapshot {
+	s.Host.Missing = map[model.Part]model.Gap{}
 	for _, p := range parts {
-		s.Host.Missing[p] = "cannot read"
+		s.Host.Missing[p] = model.Gap{Reason: "cannot read"}
 	}
 	return s
 }
 
-func stale(s *collector.Snapshot) *collector.Snapshot {
-	s.HostStale = "host figures are 5s old: the last sample has not returned"
+func stale(s *model.Snapshot) *model.Snapshot {
+	s.HostLate = model.Availability{State: model.NotAnswering, Reason: "host figures are 5s old: the last sample has not returned"}
 	return s
 }
 
 // vmsAt is a snapshot at second sec whose VM list libvirt just gave; each
 // state belongs to the VM named vm<i> with UUID u<i>.
-func vmsAt(sec int, states ...vm.State) *collector.Snapshot {
-	items := make([]vm.Machine, len(states))
+func vmsAt(sec int, states ...model.VMState) *model.Snapshot {
+	items := make([]model.Machine, len(states))
 	for i, st := range states {
 		id := string(rune('1' + i))
-		items[i] = vm.Machine{Name: "vm" + id, UUID: "u" + id, State: st}
+		items[i] = model.Machine{Name: "vm" + id, UUID: "u" + id, State: st}
 	}
-	return &collector.Snapshot{Time: at(sec), VMs: []vm.Section{{URI: "qemu:///system", Available: true, Items: items}}}
+	return &model.Snapshot{Time: at(sec), VMs: []model.VMSection{{URI: "qemu:///system", Availability: model.Available(), Items: items}}}
 }
 
-func vmsDown(sec int) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), VMs: []vm.Section{{URI: "qemu:///system", Error: "cannot connect to libvirt"}}}
+func vmsDown(sec int) *model.Snapshot {
+	return &model.Snapshot{Time: at(sec), VMs: []model.VMSection{{URI: "qemu:///system", Availability: model.Unavailable("cannot connect to libvirt")}}}
 }
 
 // vmsSilent is libvirt not answering, as vm.Source and the collector report it.
-func vmsSilent(sec int) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), VMs: []vm.Section{vm.NotAnswering("qemu:///system", at(sec-12), at(sec))}}
+func vmsSilent(sec int) *model.Snapshot {
+	return &model.Snapshot{Time: at(sec), VMs: []model.VMSection{model.VMsNotAnswering("qemu:///system", at(sec-12), at(sec))}}
 }
 
 // ct describes container c1 in one snapshot.
@@ -74,33 +71,33 @@ type ct struct {
 	restarts int
 }
 
-func ctAt(sec int, c ct) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), Containers: []container.Section{{
-		Host: "unix:///var/run/docker.sock", Available: true,
-		Items: []container.Container{{ID: "c1", Name: "web", State: c.state, ExitCode: c.code, RestartCount: c.restarts}},
+func ctAt(sec int, c ct) *model.Snapshot {
+	return &model.Snapshot{Time: at(sec), Containers: []model.ContainerSection{{
+		Host: "unix:///var/run/docker.sock", Availability: model.Available(),
+		Items: []model.Container{{ID: "c1", Name: "web", State: c.state, ExitCode: c.code, RestartCount: c.restarts}},
 	}}}
 }
 
-func ctsGone(sec int) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), Containers: []container.Section{{Host: "unix:///var/run/docker.sock", Available: true, Items: []container.Container{}}}}
+func ctsGone(sec int) *model.Snapshot {
+	return &model.Snapshot{Time: at(sec), Containers: []model.ContainerSection{{Host: "unix:///var/run/docker.sock", Availability: model.Available(), Items: []model.Container{}}}}
 }
 
-func ctsDown(sec int) *collector.Snapshot {
-	return &collector.Snapshot{Time: at(sec), Containers: []container.Section{{Host: "unix:///var/run/docker.sock", Error: "Docker is not running"}}}
+func ctsDown(sec int) *model.Snapshot {
+	return &model.Snapshot{Time: at(sec), Containers: []model.ContainerSection{{Host: "unix:///var/run/docker.sock", Availability: model.Unavailable("Docker is not running")}}}
 }
 
 // step is one Observe: what to do first, the snapshot, and the episode keys
 // expected to be raised and resolved by it.
 type step struct {
 	before   func(*Engine)
-	snap     *collector.Snapshot
+	snap     *model.Snapshot
 	raised   []string
 	resolved []string
 	check    func(t *testing.T, e *Engine, raised, resolved []Alert)
 }
 
 // quiet makes steps that must change nothing.
-func quiet(snaps ...*collector.Snapshot) []step {
+func quiet(snaps ...*model.Snapshot) []step {
 	out := make([]step, len(snaps))
 	for i, s := range snaps {
 		out[i] = step{snap: s}
@@ -109,7 +106,7 @@ func quiet(snaps ...*collector.Snapshot) []step {
 }
 
 // over makes quiet steps for seconds from..to inclusive.
-func over(from, to int, mk func(sec int) *collector.Snapshot) []step {
+func over(from, to int, mk func(sec int) *model.Snapshot) []step {
 	var out []step
 	for sec := from; sec <= to; sec++ {
 		out = append(out, step{snap: mk(sec)})
@@ -121,11 +118,11 @@ func seq(parts ...[]step) []step { return slices.Concat(parts...) }
 
 func one(s step) []step { return []step{s} }
 
-func raises(s *collector.Snapshot, keys ...string) []step {
+func raises(s *model.Snapshot, keys ...string) []step {
 	return one(step{snap: s, raised: keys})
 }
 
-func resolves(s *collector.Snapshot, keys ...string) []step {
+func resolves(s *model.Snapshot, keys ...string) []step {
 	return one(step{snap: s, resolved: keys})
 }
 
@@ -158,8 +155,8 @@ func TestEngine(t *testing.T) {
 	vmOn := only(func(t *Thresholds) { t.VMStopped = true })
 	ctExitOn := only(func(t *Thresholds) { t.ContainerExit = true })
 	restarts3 := only(func(t *Thresholds) { t.ContainerRestarts = 3 })
-	cpu := func(v float64) func(int) *collector.Snapshot {
-		return func(sec int) *collector.Snapshot { return cpuAt(sec, v) }
+	cpu := func(v float64) func(int) *model.Snapshot {
+		return func(sec int) *model.Snapshot { return cpuAt(sec, v) }
 	}
 
 	cases := []struct {
@@ -225,14 +222,14 @@ func TestEngine(t *testing.T) {
 			t:    only(func(t *Thresholds) { t.CPUPercent = 90; t.MemPercent = 90; t.Load1PerCore = 2; t.For = 0 }),
 			steps: seq(
 				quiet(
-					without(hostAt(0, 100, 100, 100), host.PartCPU, host.PartMemory, host.PartLoad),
-					&collector.Snapshot{Time: at(1), Host: host.Stats{CPUPercent: 100}}, // never measured
+					without(hostAt(0, 100, 100, 100), model.PartCPU, model.PartMemory, model.PartLoad),
+					&model.Snapshot{Time: at(1), Host: model.HostStats{CPUPercent: 100}}, // never measured
 					stale(hostAt(2, 100, 100, 100)),
-					without(hostAt(3, 10, 10, 100), host.PartCPU), // load needs the core count
+					without(hostAt(3, 10, 10, 100), model.PartCPU), // load needs the core count
 				),
 				raises(hostAt(4, 100, 10, 0), cpuKey),
 				quiet(
-					without(cpuAt(5, 0), host.PartCPU),
+					without(cpuAt(5, 0), model.PartCPU),
 					stale(cpuAt(6, 0)),
 				),
 				resolves(cpuAt(7, 0), cpuKey),
@@ -262,23 +259,23 @@ func TestEngine(t *testing.T) {
 			name: "VM stops unexpectedly, then runs again",
 			t:    vmOn,
 			steps: seq(
-				quiet(vmsAt(0, vm.StateRunning, vm.StateRunning), vmsAt(1, vm.StateRunning, vm.StateRunning)),
-				one(step{snap: vmsAt(2, vm.StateShutoff, vm.StateRunning), raised: []string{vm1Stopped},
+				quiet(vmsAt(0, model.VMRunning, model.VMRunning), vmsAt(1, model.VMRunning, model.VMRunning)),
+				one(step{snap: vmsAt(2, model.VMShutoff, model.VMRunning), raised: []string{vm1Stopped},
 					check: func(t *testing.T, _ *Engine, r, _ []Alert) {
 						if !strings.Contains(r[0].Title, "vm1") || !strings.Contains(r[0].Body, "shut off") {
 							t.Errorf("VM alert words: %+v", r[0])
 						}
 					}}),
-				quiet(vmsAt(3, vm.StateShutoff, vm.StateRunning)),
-				resolves(vmsAt(4, vm.StateRunning, vm.StateRunning), vm1Stopped),
+				quiet(vmsAt(3, model.VMShutoff, model.VMRunning)),
+				resolves(vmsAt(4, model.VMRunning, model.VMRunning), vm1Stopped),
 			),
 		},
 		{
 			name: "VM crash alerts",
 			t:    vmOn,
 			steps: seq(
-				quiet(vmsAt(0, vm.StatePaused)),
-				raises(vmsAt(1, vm.StateCrashed), vm1Stopped),
+				quiet(vmsAt(0, model.VMPaused)),
+				raises(vmsAt(1, model.VMCrashed), vm1Stopped),
 			),
 			active: []string{vm1Stopped},
 		},
@@ -286,10 +283,10 @@ func TestEngine(t *testing.T) {
 			name: "VM stop Horcrux asked for does not alert, and uses the expectation up",
 			t:    vmOn,
 			steps: seq(
-				quiet(vmsAt(0, vm.StateRunning)),
-				one(step{before: func(e *Engine) { e.Expect(KindVM, "u1", at(60)) }, snap: vmsAt(1, vm.StateShutdown)}),
-				quiet(vmsAt(10, vm.StateShutoff), vmsAt(20, vm.StateRunning)),
-				raises(vmsAt(30, vm.StateShutoff), vm1Stopped),
+				quiet(vmsAt(0, model.VMRunning)),
+				one(step{before: func(e *Engine) { e.Expect(KindVM, "u1", at(60)) }, snap: vmsAt(1, model.VMShutdown)}),
+				quiet(vmsAt(10, model.VMShutoff), vmsAt(20, model.VMRunning)),
+				raises(vmsAt(30, model.VMShutoff), vm1Stopped),
 			),
 			active: []string{vm1Stopped},
 		},
@@ -297,8 +294,8 @@ func TestEngine(t *testing.T) {
 			name: "VM expectation that ran out does not hide a stop",
 			t:    vmOn,
 			steps: seq(
-				one(step{before: func(e *Engine) { e.Expect(KindVM, "u1", at(5)) }, snap: vmsAt(0, vm.StateRunning)}),
-				raises(vmsAt(10, vm.StateShutoff), vm1Stopped),
+				one(step{before: func(e *Engine) { e.Expect(KindVM, "u1", at(5)) }, snap: vmsAt(0, model.VMRunning)}),
+				raises(vmsAt(10, model.VMShutoff), vm1Stopped),
 			),
 			active: []string{vm1Stopped},
 		},
@@ -307,11 +304,11 @@ func TestEngine(t *testing.T) {
 			t:    vmOn,
 			steps: seq(
 				quiet(
-					vmsAt(0, vm.StateRunning, vm.StateRunning),
+					vmsAt(0, model.VMRunning, model.VMRunning),
 					vmsSilent(1),
 					vmsDown(2),
 					vmsSilent(3),
-					vmsAt(4, vm.StateRunning, vm.StateRunning),
+					vmsAt(4, model.VMRunning, model.VMRunning),
 				),
 			),
 		},
@@ -319,8 +316,8 @@ func TestEngine(t *testing.T) {
 			name: "VM first seen shut off, or in an unknown state between, is judged by what is known",
 			t:    vmOn,
 			steps: seq(
-				quiet(vmsAt(0, vm.StateShutoff), vmsAt(1, vm.StateRunning), vmsAt(2, vm.StateNoState)),
-				raises(vmsAt(3, vm.StateShutoff), vm1Stopped),
+				quiet(vmsAt(0, model.VMShutoff), vmsAt(1, model.VMRunning), vmsAt(2, model.VMNoState)),
+				raises(vmsAt(3, model.VMShutoff), vm1Stopped),
 			),
 			active: []string{vm1Stopped},
 		},
@@ -328,15 +325,15 @@ func TestEngine(t *testing.T) {
 			name: "VM check off",
 			t:    cpu90,
 			steps: seq(
-				quiet(vmsAt(0, vm.StateRunning), vmsAt(1, vm.StateShutoff)),
+				quiet(vmsAt(0, model.VMRunning), vmsAt(1, model.VMShutoff)),
 			),
 		},
 		{
 			name: "VM removed ends its episode",
 			t:    vmOn,
 			steps: seq(
-				quiet(vmsAt(0, vm.StateRunning)),
-				raises(vmsAt(1, vm.StateShutoff), vm1Stopped),
+				quiet(vmsAt(0, model.VMRunning)),
+				raises(vmsAt(1, model.VMShutoff), vm1Stopped),
 				quiet(vmsDown(2)),
 				resolves(vmsAt(3), vm1Stopped),
 			),
@@ -457,8 +454,8 @@ func TestActiveIsSortedOldestFirst(t *testing.T) {
 	e := NewEngine(only(func(t *Thresholds) {
 		t.CPUPercent, t.MemPercent, t.For, t.VMStopped = 90, 90, 0, true
 	}))
-	e.Observe(vmsAt(0, vm.StateRunning))
-	e.Observe(vmsAt(1, vm.StateShutoff))
+	e.Observe(vmsAt(0, model.VMRunning))
+	e.Observe(vmsAt(1, model.VMShutoff))
 	e.Observe(hostAt(2, 95, 95, 0))
 	want := []string{vm1Stopped, cpuKey, memKey}
 	if got := keys(e.Active()); !slices.Equal(got, want) {
@@ -468,8 +465,8 @@ func TestActiveIsSortedOldestFirst(t *testing.T) {
 
 func TestSetThresholdsTurningOffEndsEpisodes(t *testing.T) {
 	e := NewEngine(only(func(t *Thresholds) { t.CPUPercent, t.For, t.VMStopped = 90, 0, true }))
-	e.Observe(vmsAt(0, vm.StateRunning))
-	e.Observe(vmsAt(1, vm.StateShutoff))
+	e.Observe(vmsAt(0, model.VMRunning))
+	e.Observe(vmsAt(1, model.VMShutoff))
 	if r, _ := e.Observe(cpuAt(2, 95)); !slices.Equal(keys(r), []string{cpuKey}) {
 		t.Fatalf("raised %v, want %v", keys(r), cpuKey)
 	}

@@ -6,8 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // hostCheck is one host figure compared with a threshold.
@@ -18,7 +17,7 @@ type hostCheck struct {
 	unit  string // appended to numbers
 	limit func(*Thresholds) float64
 	// value gives the figure, or false when it was not measured.
-	value func(*host.Stats) (float64, bool)
+	value func(*model.HostStats) (float64, bool)
 }
 
 // hostChecks lists the host figures watched. It is a function, not a
@@ -28,15 +27,15 @@ func hostChecks() [3]hostCheck {
 		{
 			key: "host/cpu", what: "CPU use", title: "Host CPU", unit: " %",
 			limit: func(t *Thresholds) float64 { return t.CPUPercent },
-			value: func(h *host.Stats) (float64, bool) {
-				return h.CPUPercent, h.Has(host.PartCPU)
+			value: func(h *model.HostStats) (float64, bool) {
+				return h.CPUPercent, h.Has(model.PartCPU)
 			},
 		},
 		{
 			key: "host/memory", what: "Memory use", title: "Host memory", unit: " %",
 			limit: func(t *Thresholds) float64 { return t.MemPercent },
-			value: func(h *host.Stats) (float64, bool) {
-				if !h.Has(host.PartMemory) || h.MemTotal == 0 {
+			value: func(h *model.HostStats) (float64, bool) {
+				if !h.Has(model.PartMemory) || h.MemTotal == 0 {
 					return 0, false
 				}
 				return float64(h.MemUsed) / float64(h.MemTotal) * 100, true
@@ -45,11 +44,11 @@ func hostChecks() [3]hostCheck {
 		{
 			key: "host/load", what: "Load", title: "Host load", unit: " per core",
 			limit: func(t *Thresholds) float64 { return t.Load1PerCore },
-			value: func(h *host.Stats) (float64, bool) {
+			value: func(h *model.HostStats) (float64, bool) {
 				// The cores are counted from the per-core CPU figures, which
 				// belong to the same measured host.
 				cores := len(h.CPUPerCorePercent)
-				if !h.Has(host.PartLoad) || !h.Has(host.PartCPU) || cores == 0 {
+				if !h.Has(model.PartLoad) || !h.Has(model.PartCPU) || cores == 0 {
 					return 0, false
 				}
 				return h.Load1 / float64(cores), true
@@ -60,9 +59,9 @@ func hostChecks() [3]hostCheck {
 
 // host checks the host figures. Figures of a host never measured (zero
 // time) or stale (the last sample has not returned) are unknown.
-func (o *observation) host(s *collector.Snapshot) {
+func (o *observation) host(s *model.Snapshot) {
 	h := &s.Host
-	if h.Time.IsZero() || s.HostStale != "" {
+	if h.Time.IsZero() || s.HostIsLate() {
 		return
 	}
 	t := &o.e.t

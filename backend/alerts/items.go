@@ -5,8 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/container"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // Episode key suffixes of VMs and containers.
@@ -25,25 +24,25 @@ func hasKind(key, kind, suffix string) bool {
 // vmTrack is what the engine remembers of a VM between snapshots.
 type vmTrack struct {
 	name  string
-	state vm.State
+	state model.VMState
 }
 
 // vmUp reports whether a VM in state s has a live guest that could stop.
-func vmUp(s vm.State) bool {
+func vmUp(s model.VMState) bool {
 	switch s {
-	case vm.StateRunning, vm.StateBlocked, vm.StatePaused, vm.StateShutdown, vm.StatePMSuspended:
+	case model.VMRunning, model.VMBlocked, model.VMPaused, model.VMShutdown, model.VMPMSuspended:
 		return true
 	}
 	return false
 }
 
-func vmWords(s vm.State) string {
+func vmWords(s model.VMState) string {
 	switch s {
-	case vm.StateShutoff:
+	case model.VMShutoff:
 		return "shut off"
-	case vm.StatePMSuspended:
+	case model.VMPMSuspended:
 		return "suspended"
-	case vm.StateShutdown:
+	case model.VMShutdown:
 		return "shutting down"
 	}
 	return string(s)
@@ -52,8 +51,8 @@ func vmWords(s vm.State) string {
 // vms follows the VM list. Only a list libvirt has just given counts: an
 // unavailable or out-of-date section says nothing about the VMs, so a
 // libvirt outage cannot make them all look stopped.
-func (o *observation) vms(sec *vm.Section) {
-	if !sec.Available || sec.Error != "" {
+func (o *observation) vms(sec *model.VMSection) {
+	if !sec.IsUp() {
 		return
 	}
 	seen := make(map[string]bool, len(sec.Items))
@@ -62,7 +61,7 @@ func (o *observation) vms(sec *vm.Section) {
 		seen[m.UUID] = true
 		key := itemKey(KindVM, m.UUID, suffixStopped)
 		prev, known := o.e.vms[m.UUID]
-		if m.State == vm.StateNoState {
+		if m.State == model.VMNoState {
 			// libvirt does not know either: keep the last known state.
 			prev.name = m.Name
 			o.e.vms[m.UUID] = prev
@@ -81,7 +80,7 @@ func (o *observation) vms(sec *vm.Section) {
 			continue
 		}
 		title := "VM " + m.Name + " stopped"
-		if m.State == vm.StateCrashed {
+		if m.State == model.VMCrashed {
 			title = "VM " + m.Name + " crashed"
 		}
 		o.raise(Alert{
@@ -114,8 +113,8 @@ type ctTrack struct {
 func ctUp(s string) bool { return s == "running" || s == "paused" || s == "restarting" }
 
 // containers follows the container list, only while the engine answers.
-func (o *observation) containers(sec *container.Section) {
-	if !sec.Available || sec.Error != "" {
+func (o *observation) containers(sec *model.ContainerSection) {
+	if !sec.IsUp() {
 		return
 	}
 	seen := make(map[string]bool, len(sec.Items))
@@ -145,7 +144,7 @@ func (o *observation) containers(sec *container.Section) {
 
 // containerExit raises when a container that was up has exited with a
 // non-zero code, and resolves when it runs again.
-func (o *observation) containerExit(c *container.Container, tr *ctTrack) {
+func (o *observation) containerExit(c *model.Container, tr *ctTrack) {
 	key := itemKey(KindContainer, c.ID, suffixExited)
 	if c.State == "running" {
 		o.resolve(key, "Container "+c.Name+" is running again", c.Name+" is running.")
@@ -169,7 +168,7 @@ func (o *observation) containerExit(c *container.Container, tr *ctTrack) {
 // containerRestarts raises when the restart count rose by at least
 // ContainerRestarts within RestartWindow, and resolves after a whole window
 // without a restart.
-func (o *observation) containerRestarts(c *container.Container, tr *ctTrack) {
+func (o *observation) containerRestarts(c *model.Container, tr *ctTrack) {
 	t := &o.e.t
 	switch rise := c.RestartCount - tr.restarts; {
 	case rise > 0:

@@ -1,5 +1,5 @@
 // Package collector runs the sources on their own goroutines and hands the
-// UI one immutable Snapshot at a time.
+// UI one immutable model.Snapshot at a time.
 package collector
 
 import (
@@ -7,47 +7,25 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/host"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // VMSource is the libvirt side as the collector uses it (see vm.Source).
 type VMSource interface {
-	Poll(ctx context.Context) vm.Section
+	Poll(ctx context.Context) model.VMSection
 	Changed() <-chan struct{}
 }
 
 // ContainerSource is the container engine side as the collector uses it
 // (see container.Source).
 type ContainerSource interface {
-	Poll(ctx context.Context) container.Section
+	Poll(ctx context.Context) model.ContainerSection
 	Changed() <-chan struct{}
-}
-
-// Snapshot is everything Horcrux knows at one moment. It is never modified
-// after it is handed out, so the UI may keep and read it on any goroutine.
-type Snapshot struct {
-	Time time.Time
-	Host host.Stats
-	// HostStale says, in words, why Host is older than expected; empty when
-	// samples arrive on time.
-	HostStale string
-	Charts    *HostCharts
-
-	// VMs and Containers hold one section per configured host, in the
-	// order of Config.VMs and Config.Containers.
-	VMs        []vm.Section
-	Containers []container.Section
-	// VMCharts and ContainerCharts hold the history of the selected VM and
-	// container (see SelectVM, SelectContainer); nil when none is selected.
-	VMCharts        *ItemCharts
-	ContainerCharts *ItemCharts
 }
 
 // Config wires a Collector.
@@ -61,9 +39,9 @@ type Config struct {
 	// is down or slow never delays the others.
 	VMs        []VMSource
 	Containers []ContainerSource
-	// OnUpdate receives every new Snapshot on the collector goroutine. It
+	// OnUpdate receives every new model.Snapshot on the collector goroutine. It
 	// must not block: hand the snapshot off and return.
-	OnUpdate func(*Snapshot)
+	OnUpdate func(*model.Snapshot)
 	// Silence is how long a VM or container host may go without answering
 	// before its section is shown as not answering (its list withheld);
 	// default 3 intervals, at least 10 s.
@@ -95,7 +73,7 @@ func New(cfg Config) *Collector {
 		cfg.Host = host.SystemReader{}
 	}
 	if cfg.OnUpdate == nil {
-		cfg.OnUpdate = func(*Snapshot) {}
+		cfg.OnUpdate = func(*model.Snapshot) {}
 	}
 	if cfg.Silence <= 0 {
 		cfg.Silence = max(3*cfg.Interval, 10*time.Second)
@@ -113,10 +91,6 @@ func (c *Collector) SetWindow(d time.Duration) {
 	c.window.Store(int64(d))
 	c.nudge()
 }
-
-// ItemKey names one VM or container across hosts: the host's index in
-// Config.VMs or Config.Containers, and the UUID or ID.
-func ItemKey(host int, id string) string { return strconv.Itoa(host) + "/" + id }
 
 // SelectVM chooses the VM (by ItemKey) whose history snapshots carry; ""
 // for none.
@@ -157,22 +131,22 @@ func (c *Collector) Run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	hostC := make(chan host.Stats, 1)
+	hostC := make(chan model.HostStats, 1)
 	wg.Go(func() { c.sampleHost(ctx, hostC) })
 
-	vmC := make(chan hostSection[vm.Section], len(c.cfg.VMs))
-	ctC := make(chan hostSection[container.Section], len(c.cfg.Containers))
-	cur := Snapshot{
+	vmC := make(chan hostSection[model.VMSection], len(c.cfg.VMs))
+	ctC := make(chan hostSection[model.ContainerSection], len(c.cfg.Containers))
+	cur := model.Snapshot{
 		Time:       time.Now(),
-		VMs:        make([]vm.Section, len(c.cfg.VMs)),
-		Containers: make([]container.Section, len(c.cfg.Containers)),
+		VMs:        make([]model.VMSection, len(c.cfg.VMs)),
+		Containers: make([]model.ContainerSection, len(c.cfg.Containers)),
 	}
 	for i, src := range c.cfg.VMs {
-		cur.VMs[i].Error = "connecting to libvirt…"
+		cur.VMs[i].Availability = model.ConnectingTo("connecting to libvirt…")
 		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, i, src.Poll, src.Changed(), vmC) })
 	}
 	for i, src := range c.cfg.Containers {
-		cur.Containers[i].Error = "connecting to the container engine…"
+		cur.Containers[i].Availability = model.ConnectingTo("connecting to the container engine…")
 		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, i, src.Poll, src.Changed(), ctC) })
 	}
 	vmFig := make([]map[string][seriesCount]float64, len(c.cfg.VMs))
@@ -188,11 +162,12 @@ func (c *Collector) Run(ctx context.Context) {
 	var (
 		lastHost time.Time
 		stale    = time.NewTicker(c.cfg.Interval)
+		v        = &cur.Versions // bumped with each part that changes
 	)
 	defer stale.Stop()
 	// The host charts change only with a host sample or the window; VM and
 	// container refreshes publish the same (immutable) charts again.
-	var hostCharts *HostCharts
+	var hostCharts *model.HostCharts
 	publish := func() {
 		s := cur
 		// The sections slices are replaced, never written in place, so a
@@ -218,47 +193,64 @@ func (c *Collector) Run(ctx context.Context) {
 		case st := <-hostC:
 			hist.add(&st)
 			hostCharts = nil
-			cur.Host, cur.HostStale, lastHost = st, "", time.Now()
+			cur.Host, cur.HostLate, lastHost = st, model.Availability{}, time.Now()
+			v.Host++
+			v.Charts++
 			publish()
 		case hs := <-vmC:
 			vmHeard[hs.host] = time.Now()
 			vmFig[hs.host] = vmFigures(hs.host, &hs.sec)
 			vmHist.record(merged(vmFig))
 			cur.VMs = replaced(cur.VMs, hs.host, hs.sec)
+			v.VMs++
+			if selected(&c.vmSel) != "" {
+				v.VMCharts++
+			}
 			publish()
 		case hs := <-ctC:
 			ctHeard[hs.host] = time.Now()
 			ctFig[hs.host] = containerFigures(hs.host, &hs.sec)
 			ctHist.record(merged(ctFig))
 			cur.Containers = replaced(cur.Containers, hs.host, hs.sec)
+			v.Containers++
+			if selected(&c.ctSel) != "" {
+				v.ContainerCharts++
+			}
 			publish()
 		case <-c.redraw:
+			// The window or a selection changed: every chart may have.
+			v.Charts++
+			v.VMCharts++
+			v.ContainerCharts++
 			publish()
 		case now := <-stale.C:
+			changed := false
 			// A sample stuck in the kernel must show, not freeze the charts.
 			if late := now.Sub(lastHost); !lastHost.IsZero() && late > 3*c.cfg.Interval {
 				msg := fmt.Sprintf("host figures are %s old: the last sample has not returned", late.Round(time.Second))
-				if msg != cur.HostStale {
-					cur.HostStale = msg
-					publish()
+				if msg != cur.HostLate.Reason {
+					cur.HostLate = model.Availability{State: model.NotAnswering, Reason: msg, Since: lastHost}
+					v.Host++
+					changed = true
 				}
 			}
-			silent := false
 			for i, heard := range vmHeard {
 				if now.Sub(heard) > c.cfg.Silence {
 					vmFig[i] = nil
-					cur.VMs = replaced(cur.VMs, i, vm.NotAnswering(cur.VMs[i].URI, heard, now))
-					silent = true
+					cur.VMs = replaced(cur.VMs, i, model.VMsNotAnswering(cur.VMs[i].URI, heard, now))
+					v.VMs++
+					changed = true
 				}
 			}
 			for i, heard := range ctHeard {
 				if now.Sub(heard) > c.cfg.Silence {
 					ctFig[i] = nil
-					cur.Containers = replaced(cur.Containers, i, container.NotAnswering(cur.Containers[i].Host, heard, now))
-					silent = true
+					cur.Containers = replaced(cur.Containers, i, model.ContainersNotAnswering(cur.Containers[i].Host, heard, now))
+					v.Containers++
+					changed = true
 				}
 			}
-			if silent {
+			if changed {
 				publish()
 			}
 		}
@@ -267,7 +259,7 @@ func (c *Collector) Run(ctx context.Context) {
 
 // sampleHost reads the host every interval on its own goroutine, so a slow
 // read delays only the host figures.
-func (c *Collector) sampleHost(ctx context.Context, out chan<- host.Stats) {
+func (c *Collector) sampleHost(ctx context.Context, out chan<- model.HostStats) {
 	s := host.NewSampler(c.cfg.Host)
 	t := time.NewTicker(c.cfg.Interval)
 	defer t.Stop()

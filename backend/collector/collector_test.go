@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/ring"
 )
 
@@ -52,9 +52,9 @@ func TestDownsample(t *testing.T) {
 func TestHostChartsWindowAndGaps(t *testing.T) {
 	h := newHostHistory(time.Second, time.Hour)
 	for i := range 7200 {
-		s := host.Stats{CPUPercent: float64(i % 100), CPUPerCorePercent: []float64{1, 2}, MemTotal: 100, MemUsed: 40}
+		s := model.HostStats{CPUPercent: float64(i % 100), CPUPerCorePercent: []float64{1, 2}, MemTotal: 100, MemUsed: 40}
 		if i == 7199 {
-			s.Missing = map[host.Part]string{host.PartNet: "gone"}
+			s.Missing = map[model.Part]model.Gap{model.PartNet: {Reason: "gone"}}
 		}
 		h.add(&s)
 	}
@@ -106,11 +106,11 @@ func (r *scriptedReader) Read(ctx context.Context) host.Reading {
 }
 
 func TestCollectorPublishesAndStops(t *testing.T) {
-	updates := make(chan *Snapshot, 100)
+	updates := make(chan *model.Snapshot, 100)
 	c := New(Config{
 		Interval: 5 * time.Millisecond,
 		Host:     &scriptedReader{},
-		OnUpdate: func(s *Snapshot) {
+		OnUpdate: func(s *model.Snapshot) {
 			select {
 			case updates <- s:
 			default:
@@ -121,8 +121,8 @@ func TestCollectorPublishesAndStops(t *testing.T) {
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
 
-	var got *Snapshot
-	for got == nil || !got.Host.Has(host.PartCPU) {
+	var got *model.Snapshot
+	for got == nil || !got.Host.Has(model.PartCPU) {
 		select {
 		case got = <-updates:
 		case <-time.After(10 * time.Second):
@@ -159,7 +159,7 @@ func TestCollectorReportsStuckHostSample(t *testing.T) {
 	for {
 		select {
 		case s := <-updates:
-			if strings.Contains(s.HostStale, "has not returned") {
+			if strings.Contains(s.HostLate.Reason, "has not returned") {
 				return
 			}
 		case <-deadline:
@@ -171,10 +171,10 @@ func TestCollectorReportsStuckHostSample(t *testing.T) {
 // run starts a collector for cfg and returns it with the stream of its
 // snapshots (the newest are kept when the test falls behind); it is stopped,
 // and waited for, when the test ends.
-func run(t *testing.T, cfg Config) (*Collector, <-chan *Snapshot) {
+func run(t *testing.T, cfg Config) (*Collector, <-chan *model.Snapshot) {
 	t.Helper()
-	updates := make(chan *Snapshot, 1000)
-	cfg.OnUpdate = func(s *Snapshot) {
+	updates := make(chan *model.Snapshot, 1000)
+	cfg.OnUpdate = func(s *model.Snapshot) {
 		select {
 		case updates <- s:
 		default:
@@ -194,15 +194,15 @@ type hangingEngine struct {
 	release chan struct{}
 }
 
-func (h *hangingEngine) Poll(ctx context.Context) container.Section {
+func (h *hangingEngine) Poll(ctx context.Context) model.ContainerSection {
 	if h.polls.Add(1) > 1 {
 		select {
 		case <-h.release:
 		case <-ctx.Done():
 		}
 	}
-	return container.Section{Host: "unix:///frozen.sock", Available: true,
-		Items: []container.Container{{ID: "c1", Name: "web", State: "running"}}}
+	return model.ContainerSection{Host: "unix:///frozen.sock", Availability: model.Available(),
+		Items: []model.Container{{ID: "c1", Name: "web", State: "running"}}}
 }
 
 func (h *hangingEngine) Changed() <-chan struct{} { return nil }
@@ -217,7 +217,7 @@ func TestSilentEngineShownAsNotAnswering(t *testing.T) {
 		Containers: []ContainerSource{eng},
 		Silence:    100 * time.Millisecond,
 	})
-	wait := func(what string, ok func(container.Section) bool) container.Section {
+	wait := func(what string, ok func(model.ContainerSection) bool) model.ContainerSection {
 		t.Helper()
 		deadline := time.After(10 * time.Second)
 		for {
@@ -231,20 +231,20 @@ func TestSilentEngineShownAsNotAnswering(t *testing.T) {
 			}
 		}
 	}
-	first := wait("the engine answered", func(s container.Section) bool { return s.Available })
+	first := wait("the engine answered", func(s model.ContainerSection) bool { return s.IsUp() })
 	if len(first.Items) != 1 {
 		t.Fatalf("first list %+v", first)
 	}
-	silent := wait("the engine is not answering", func(s container.Section) bool { return !s.NotAnsweringSince.IsZero() })
-	if silent.Available || len(silent.Items) != 0 {
+	silent := wait("the engine is not answering", func(s model.ContainerSection) bool { return s.State == model.NotAnswering })
+	if silent.IsUp() || len(silent.Items) != 0 {
 		t.Errorf("a silent engine still shows its list: %+v", silent)
 	}
-	if !strings.Contains(silent.Error, "has not answered since") || !strings.Contains(silent.Error, "unix:///frozen.sock") {
-		t.Errorf("error %q", silent.Error)
+	if !strings.Contains(silent.Reason, "has not answered since") || !strings.Contains(silent.Reason, "unix:///frozen.sock") {
+		t.Errorf("error %q", silent.Reason)
 	}
 	close(eng.release)
-	back := wait("the engine answers again", func(s container.Section) bool { return s.Available })
-	if !back.NotAnsweringSince.IsZero() || len(back.Items) != 1 {
+	back := wait("the engine answers again", func(s model.ContainerSection) bool { return s.IsUp() })
+	if back.State != model.Up || len(back.Items) != 1 {
 		t.Errorf("after answering again: %+v", back)
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // WriteCSV writes the charted host history as CSV: one row per point, the
 // first column its time (RFC 3339, UTC) given that the newest point was
 // taken at end. Missing samples are empty cells, not zeros.
-func (c *HostCharts) WriteCSV(w io.Writer, end time.Time) error {
+func WriteCSV(w io.Writer, c *model.HostCharts, end time.Time) error {
 	type col struct {
 		name string
 		v    []float64

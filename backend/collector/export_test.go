@@ -6,11 +6,13 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func TestWriteCSV(t *testing.T) {
 	nan := math.NaN()
-	c := &HostCharts{
+	c := &model.HostCharts{
 		Window: 3 * time.Second, Step: time.Second,
 		CPU:     []float64{nan, 10, 12.5},
 		PerCore: [][]float64{{nan, 5, 6}},
@@ -21,7 +23,7 @@ func TestWriteCSV(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	end := time.Date(2026, 11, 26, 12, 0, 2, 0, time.UTC)
-	if err := c.WriteCSV(&buf, end); err != nil {
+	if err := WriteCSV(&buf, c, end); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()

@@ -4,29 +4,13 @@ import (
 	"math"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/host"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/ring"
 )
 
 // MaxChartPoints bounds the points per series handed to the UI: a chart is
 // a few hundred pixels wide, so a longer window is averaged into buckets.
 const MaxChartPoints = 600
-
-// HostCharts is the host history over one time window, oldest first, one
-// value per step. NaN marks a moment without a measurement; a chart draws it
-// as a gap rather than a made-up value.
-type HostCharts struct {
-	Window time.Duration
-	Step   time.Duration
-
-	CPU                  []float64   // percent
-	PerCore              [][]float64 // percent, one series per core
-	MemUsed, SwapUsed    []float64   // bytes
-	MemTotal, SwapTotal  float64     // bytes, latest known (0 if unknown)
-	Load1, Load5, Load15 []float64
-	DiskRead, DiskWrite  []float64 // bytes/s
-	NetRx, NetTx         []float64 // bytes/s
-}
 
 // hostHistory keeps the host series. It belongs to the collector goroutine.
 type hostHistory struct {
@@ -57,16 +41,16 @@ func newHostHistory(interval, keep time.Duration) *hostHistory {
 }
 
 // add records one sample; parts the sample lacks are recorded as gaps.
-func (h *hostHistory) add(s *host.Stats) {
+func (h *hostHistory) add(s *model.HostStats) {
 	nan := math.NaN()
-	pick := func(p host.Part, v float64) float64 {
+	pick := func(p model.Part, v float64) float64 {
 		if s.Has(p) {
 			return v
 		}
 		return nan
 	}
-	h.cpu.Push(pick(host.PartCPU, s.CPUPercent))
-	if s.Has(host.PartCPU) {
+	h.cpu.Push(pick(model.PartCPU, s.CPUPercent))
+	if s.Has(model.PartCPU) {
 		for len(h.perCore) < len(s.CPUPerCorePercent) {
 			// A core seen for the first time has no past: fill it with gaps.
 			r := ring.New[float64](h.capacity)
@@ -78,30 +62,30 @@ func (h *hostHistory) add(s *host.Stats) {
 	}
 	for i, r := range h.perCore {
 		v := nan
-		if s.Has(host.PartCPU) && i < len(s.CPUPerCorePercent) {
+		if s.Has(model.PartCPU) && i < len(s.CPUPerCorePercent) {
 			v = s.CPUPerCorePercent[i]
 		}
 		r.Push(v)
 	}
-	h.memUsed.Push(pick(host.PartMemory, float64(s.MemUsed)))
-	h.swapUsed.Push(pick(host.PartSwap, float64(s.SwapUsed)))
-	if s.Has(host.PartMemory) {
+	h.memUsed.Push(pick(model.PartMemory, float64(s.MemUsed)))
+	h.swapUsed.Push(pick(model.PartSwap, float64(s.SwapUsed)))
+	if s.Has(model.PartMemory) {
 		h.memTotal = float64(s.MemTotal)
 	}
-	if s.Has(host.PartSwap) {
+	if s.Has(model.PartSwap) {
 		h.swapTotal = float64(s.SwapTotal)
 	}
-	h.load1.Push(pick(host.PartLoad, s.Load1))
-	h.load5.Push(pick(host.PartLoad, s.Load5))
-	h.load15.Push(pick(host.PartLoad, s.Load15))
-	h.diskR.Push(pick(host.PartDisk, s.DiskReadBps))
-	h.diskW.Push(pick(host.PartDisk, s.DiskWriteBps))
-	h.netRx.Push(pick(host.PartNet, s.NetRxBps))
-	h.netTx.Push(pick(host.PartNet, s.NetTxBps))
+	h.load1.Push(pick(model.PartLoad, s.Load1))
+	h.load5.Push(pick(model.PartLoad, s.Load5))
+	h.load15.Push(pick(model.PartLoad, s.Load15))
+	h.diskR.Push(pick(model.PartDisk, s.DiskReadBps))
+	h.diskW.Push(pick(model.PartDisk, s.DiskWriteBps))
+	h.netRx.Push(pick(model.PartNet, s.NetRxBps))
+	h.netTx.Push(pick(model.PartNet, s.NetTxBps))
 }
 
 // charts copies out the last window, averaged down to at most MaxChartPoints.
-func (h *hostHistory) charts(window time.Duration) *HostCharts {
+func (h *hostHistory) charts(window time.Duration) *model.HostCharts {
 	n := int(window / h.interval)
 	if n < 2 {
 		n = 2
@@ -110,7 +94,7 @@ func (h *hostHistory) charts(window time.Duration) *HostCharts {
 		n = h.capacity
 	}
 	per := (n + MaxChartPoints - 1) / MaxChartPoints
-	c := &HostCharts{
+	c := &model.HostCharts{
 		Window: window, Step: h.interval * time.Duration(per),
 		MemTotal: h.memTotal, SwapTotal: h.swapTotal,
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
@@ -115,12 +116,12 @@ func TestSeveralHosts(t *testing.T) {
 		defer s.Close()
 		cts = append(cts, s)
 	}
-	updates := make(chan *collector.Snapshot, 1000)
+	updates := make(chan *model.Snapshot, 1000)
 	c := collector.New(collector.Config{
 		Interval: 500 * time.Millisecond,
 		Silence:  3 * time.Second,
 		VMs:      vms, Containers: cts,
-		OnUpdate: func(s *collector.Snapshot) {
+		OnUpdate: func(s *model.Snapshot) {
 			select {
 			case updates <- s:
 			default:
@@ -136,9 +137,9 @@ func TestSeveralHosts(t *testing.T) {
 	// Wait until every host has said something, counting how often the far
 	// libvirt's list changed hands meanwhile.
 	var (
-		last      *collector.Snapshot
+		last      *model.Snapshot
 		farFresh  int
-		prevItems []vm.Machine
+		prevItems []model.Machine
 	)
 	deadline := time.After(60 * time.Second)
 	for {
@@ -152,25 +153,25 @@ func TestSeveralHosts(t *testing.T) {
 		case <-deadline:
 			t.Fatalf("hosts never all reported: %+v / %+v", last.VMs, last.Containers)
 		}
-		hungSaid := strings.Contains(last.VMs[1].Error, "has not answered") || strings.Contains(last.VMs[1].Error, "cannot connect")
-		if last.VMs[0].Available && hungSaid && last.Containers[0].Available && last.Containers[1].Available &&
-			last.Containers[2].Error != "" && farFresh >= 5 {
+		hungSaid := strings.Contains(last.VMs[1].Reason, "has not answered") || strings.Contains(last.VMs[1].Reason, "cannot connect")
+		if last.VMs[0].IsUp() && hungSaid && last.Containers[0].IsUp() && last.Containers[1].IsUp() &&
+			last.Containers[2].Reason != "" && farFresh >= 5 {
 			break
 		}
 	}
 	if n := len(last.VMs[0].Items); n != 3 || last.VMs[0].URI != farURI {
 		t.Errorf("far host: %d machines at %q", n, last.VMs[0].URI)
 	}
-	if last.VMs[1].Available {
+	if last.VMs[1].IsUp() {
 		t.Errorf("the hung host looks available: %+v", last.VMs[1])
 	}
 	if last.Containers[0].Host == last.Containers[1].Host || !strings.Contains(last.Containers[0].Engine, "API") {
 		t.Errorf("engines: %+v / %+v", last.Containers[0], last.Containers[1])
 	}
-	if last.Containers[2].Available || !strings.Contains(last.Containers[2].Error, "no-docker.sock") {
+	if last.Containers[2].IsUp() || !strings.Contains(last.Containers[2].Reason, "no-docker.sock") {
 		t.Errorf("the dead engine: %+v", last.Containers[2])
 	}
-	t.Logf("far host refreshed %d times while the hung one said: %s", farFresh, last.VMs[1].Error)
+	t.Logf("far host refreshed %d times while the hung one said: %s", farFresh, last.VMs[1].Reason)
 
 	// A frozen dockerd (SIGSTOP) is shown as not answering, with since
 	// when, never with its last figures; it comes back when it thaws.
@@ -194,15 +195,15 @@ func TestSeveralHosts(t *testing.T) {
 	}
 	defer thaw()
 	frozenAt := time.Now()
-	waitFor := func(what string, ok func(container.Section) bool) container.Section {
+	waitFor := func(what string, ok func(model.ContainerSection) bool) model.ContainerSection {
 		t.Helper()
 		deadline := time.After(60 * time.Second)
 		for {
 			select {
 			case s := <-updates:
 				if ok(s.Containers[1]) {
-					if !s.Containers[0].Available {
-						t.Errorf("the other engine went down meanwhile: %s", s.Containers[0].Error)
+					if !s.Containers[0].IsUp() {
+						t.Errorf("the other engine went down meanwhile: %s", s.Containers[0].Reason)
 					}
 					return s.Containers[1]
 				}
@@ -211,13 +212,13 @@ func TestSeveralHosts(t *testing.T) {
 			}
 		}
 	}
-	silent := waitFor("the frozen engine is not answering", func(s container.Section) bool { return !s.NotAnsweringSince.IsZero() })
-	if silent.Available || len(silent.Items) != 0 || !strings.Contains(silent.Error, "has not answered since") {
+	silent := waitFor("the frozen engine is not answering", func(s model.ContainerSection) bool { return s.State == model.NotAnswering })
+	if silent.IsUp() || len(silent.Items) != 0 || !strings.Contains(silent.Reason, "has not answered since") {
 		t.Errorf("the frozen engine: %+v", silent)
 	}
-	if silent.NotAnsweringSince.After(frozenAt) {
-		t.Errorf("not answering since %s, but it was frozen at %s", silent.NotAnsweringSince, frozenAt)
+	if silent.Since.After(frozenAt) {
+		t.Errorf("not answering since %s, but it was frozen at %s", silent.Since, frozenAt)
 	}
 	thaw()
-	waitFor("the thawed engine answers", func(s container.Section) bool { return s.Available })
+	waitFor("the thawed engine answers", func(s model.ContainerSection) bool { return s.IsUp() })
 }

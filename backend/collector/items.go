@@ -4,9 +4,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/ring"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 // ItemKeep is the most history kept per VM and per container.
@@ -19,19 +18,6 @@ const (
 	itemBudget    = 1 << 20
 	minItemPoints = 60
 )
-
-// ItemCharts is the recent history of one VM or container, oldest first,
-// NaN where nothing was measured. Series a kind does not have are nil.
-type ItemCharts struct {
-	ID     string // ItemKey of the VM or container
-	Window time.Duration
-	Step   time.Duration
-
-	CPU                 []float64 // percent of one core
-	Mem                 []float64 // bytes (containers)
-	DiskRead, DiskWrite []float64 // bytes/s
-	NetRx, NetTx        []float64 // bytes/s
-}
 
 // itemSeries indexes the rings of one item.
 const (
@@ -93,14 +79,14 @@ func (h *itemHistory) record(vals map[string][seriesCount]float64) {
 }
 
 // charts returns the history of id over window, or nil if id is unknown.
-func (h *itemHistory) charts(id string, window time.Duration) *ItemCharts {
+func (h *itemHistory) charts(id string, window time.Duration) *model.ItemCharts {
 	rs, ok := h.items[id]
 	if !ok {
 		return nil
 	}
 	n := min(max(int(window/h.interval), 2), rs[seriesCPU].Cap())
 	per := (n + MaxChartPoints - 1) / MaxChartPoints
-	c := &ItemCharts{ID: id, Window: time.Duration(n) * h.interval, Step: h.interval * time.Duration(per)}
+	c := &model.ItemCharts{ID: id, Window: time.Duration(n) * h.interval, Step: h.interval * time.Duration(per)}
 	out := [seriesCount]*[]float64{&c.CPU, &c.Mem, &c.DiskRead, &c.DiskWrite, &c.NetRx, &c.NetTx}
 	for i, r := range rs {
 		if r != nil {
@@ -118,11 +104,11 @@ func orNaN[T float64 | uint64](p *T) float64 {
 }
 
 // vmFigures picks the charted figures of each machine of one host.
-func vmFigures(host int, s *vm.Section) map[string][seriesCount]float64 {
+func vmFigures(host int, s *model.VMSection) map[string][seriesCount]float64 {
 	m := make(map[string][seriesCount]float64, len(s.Items))
 	for i := range s.Items {
 		it := &s.Items[i]
-		m[ItemKey(host, it.UUID)] = [seriesCount]float64{
+		m[model.ItemKey(host, it.UUID)] = [seriesCount]float64{
 			seriesCPU: orNaN(it.CPUPercent), seriesMem: math.NaN(),
 			seriesDiskRead: orNaN(it.DiskReadBps), seriesDiskWrite: orNaN(it.DiskWriteBps),
 			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),
@@ -132,11 +118,11 @@ func vmFigures(host int, s *vm.Section) map[string][seriesCount]float64 {
 }
 
 // containerFigures picks the charted figures of each container of one host.
-func containerFigures(host int, s *container.Section) map[string][seriesCount]float64 {
+func containerFigures(host int, s *model.ContainerSection) map[string][seriesCount]float64 {
 	m := make(map[string][seriesCount]float64, len(s.Items))
 	for i := range s.Items {
 		it := &s.Items[i]
-		m[ItemKey(host, it.ID)] = [seriesCount]float64{
+		m[model.ItemKey(host, it.ID)] = [seriesCount]float64{
 			seriesCPU: orNaN(it.CPUPercent), seriesMem: orNaN(it.MemUsageBytes),
 			seriesDiskRead: orNaN(it.BlockReadBps), seriesDiskWrite: orNaN(it.BlockWriteBps),
 			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),

@@ -8,15 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/container"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func ptr[T any](v T) *T { return &v }
 
 func TestItemHistory(t *testing.T) {
 	h := newItemHistory(time.Second, true)
-	sec := container.Section{Available: true, Items: []container.Container{
+	sec := model.ContainerSection{Availability: model.Available(), Items: []model.Container{
 		{ID: "a", CPUPercent: ptr(150.0), MemUsageBytes: ptr(uint64(4096))},
 		{ID: "b"}, // not running: no figures
 	}}
@@ -41,7 +40,7 @@ func TestItemHistory(t *testing.T) {
 		t.Fatalf("1 h window on item history = %v", c.Window)
 	}
 	vh := newItemHistory(time.Second, false)
-	vs := vm.Section{Items: []vm.Machine{{UUID: "u", CPUPercent: ptr(12.5)}}}
+	vs := model.VMSection{Items: []model.Machine{{UUID: "u", CPUPercent: ptr(12.5)}}}
 	vh.record(vmFigures(0, &vs))
 	if c := vh.charts("0/u", time.Minute); c.Mem != nil || c.CPU[59] != 12.5 {
 		t.Fatalf("VM history: %+v", c)
@@ -54,10 +53,10 @@ type countingVMs struct {
 	changed chan struct{}
 }
 
-func (s *countingVMs) Poll(context.Context) vm.Section {
+func (s *countingVMs) Poll(context.Context) model.VMSection {
 	n := s.polls.Add(1)
-	return vm.Section{URI: "test:///default", Available: true,
-		Items: []vm.Machine{{Name: "test", UUID: "u1", CPUPercent: ptr(float64(n))}}}
+	return model.VMSection{URI: "test:///default", Availability: model.Available(),
+		Items: []model.Machine{{Name: "test", UUID: "u1", CPUPercent: ptr(float64(n))}}}
 }
 func (s *countingVMs) Changed() <-chan struct{} { return s.changed }
 
@@ -68,7 +67,7 @@ func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
 		Host:     &scriptedReader{},
 		VMs:      []VMSource{src},
 	})
-	wait := func(what string, ok func(*Snapshot) bool) *Snapshot {
+	wait := func(what string, ok func(*model.Snapshot) bool) *model.Snapshot {
 		t.Helper()
 		deadline := time.After(10 * time.Second)
 		for {
@@ -82,13 +81,13 @@ func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
 			}
 		}
 	}
-	wait("the first poll", func(s *Snapshot) bool { return s.VMs[0].Available && len(s.VMs[0].Items) == 1 })
+	wait("the first poll", func(s *model.Snapshot) bool { return s.VMs[0].IsUp() && len(s.VMs[0].Items) == 1 })
 	src.changed <- struct{}{}
-	wait("a poll on change", func(s *Snapshot) bool {
+	wait("a poll on change", func(s *model.Snapshot) bool {
 		return src.polls.Load() >= 2 && s.VMs[0].Items[0].CPUPercent != nil && *s.VMs[0].Items[0].CPUPercent >= 2
 	})
-	c.SelectVM(ItemKey(0, "u1"))
-	s := wait("the selected VM's charts", func(s *Snapshot) bool { return s.VMCharts != nil })
+	c.SelectVM(model.ItemKey(0, "u1"))
+	s := wait("the selected VM's charts", func(s *model.Snapshot) bool { return s.VMCharts != nil })
 	if s.VMCharts.ID != "0/u1" || s.ContainerCharts != nil {
 		t.Fatalf("charts for %q, containers %v", s.VMCharts.ID, s.ContainerCharts)
 	}
@@ -99,7 +98,7 @@ func TestCollectorPollsSourcesAndCarriesSelection(t *testing.T) {
 
 func TestItemHistoryBudget(t *testing.T) {
 	h := newItemHistory(time.Second, false)
-	sec := vm.Section{Items: make([]vm.Machine, 1000)}
+	sec := model.VMSection{Items: make([]model.Machine, 1000)}
 	for i := range sec.Items {
 		sec.Items[i].UUID = string(rune('a'+i%26)) + strconv.Itoa(i)
 	}
@@ -115,14 +114,14 @@ func TestItemHistoryBudget(t *testing.T) {
 	if total > itemBudget {
 		t.Fatalf("1000 VMs hold %d values, budget %d", total, itemBudget)
 	}
-	c := h.charts(ItemKey(0, sec.Items[0].UUID), time.Hour)
+	c := h.charts(model.ItemKey(0, sec.Items[0].UUID), time.Hour)
 	if c.Window < time.Duration(minItemPoints)*time.Second || c.Window >= ItemKeep {
 		t.Fatalf("1000 VMs keep %v each", c.Window)
 	}
 	// A handful of VMs get the full ItemKeep.
 	few := newItemHistory(time.Second, false)
-	few.record(vmFigures(0, &vm.Section{Items: sec.Items[:10]}))
-	if c := few.charts(ItemKey(0, sec.Items[0].UUID), time.Hour); c.Window != ItemKeep {
+	few.record(vmFigures(0, &model.VMSection{Items: sec.Items[:10]}))
+	if c := few.charts(model.ItemKey(0, sec.Items[0].UUID), time.Hour); c.Window != ItemKeep {
 		t.Fatalf("10 VMs keep %v each", c.Window)
 	}
 }
@@ -130,12 +129,12 @@ func TestItemHistoryBudget(t *testing.T) {
 // stuckVMs is a host whose libvirt never answers.
 type stuckVMs struct{ release chan struct{} }
 
-func (s *stuckVMs) Poll(ctx context.Context) vm.Section {
+func (s *stuckVMs) Poll(ctx context.Context) model.VMSection {
 	select {
 	case <-s.release:
 	case <-ctx.Done():
 	}
-	return vm.Section{URI: "qemu+ssh://down/system", Error: "no answer"}
+	return model.VMSection{URI: "qemu+ssh://down/system", Availability: model.Unavailable("no answer")}
 }
 func (s *stuckVMs) Changed() <-chan struct{} { return nil }
 
@@ -155,10 +154,10 @@ func TestHostThatHangsNeverSlowsTheOthers(t *testing.T) {
 			if len(s.VMs) != 2 {
 				t.Fatalf("%d sections for 2 hosts", len(s.VMs))
 			}
-			if s.VMs[0].Available || s.VMs[0].Error == "" {
+			if s.VMs[0].IsUp() || s.VMs[0].Reason == "" {
 				t.Fatalf("the hung host looks fine: %+v", s.VMs[0])
 			}
-			if live.polls.Load() >= 5 && s.VMs[1].Available {
+			if live.polls.Load() >= 5 && s.VMs[1].IsUp() {
 				return // the live host refreshed again and again meanwhile
 			}
 		case <-deadline:

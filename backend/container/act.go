@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // Act applies an action to the container with this ID (or name). Stop and
 // Restart give the container its own stop timeout (10 s by default) before
 // killing it; Remove is forced. Errors are in words fit for the UI.
-func (s *Source) Act(ctx context.Context, id string, a Action) error {
+func (s *Source) Act(ctx context.Context, id string, a model.ContainerAction) error {
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
 	cli, err := s.client()
@@ -18,17 +20,17 @@ func (s *Source) Act(ctx context.Context, id string, a Action) error {
 		return &wordsError{describe(err, s.host), err}
 	}
 	switch a {
-	case Start:
+	case model.StartContainer:
 		err = cli.ContainerStart(ctx, id, container.StartOptions{})
-	case Stop:
+	case model.StopContainer:
 		err = cli.ContainerStop(ctx, id, container.StopOptions{})
-	case Restart:
+	case model.RestartContainer:
 		err = cli.ContainerRestart(ctx, id, container.StopOptions{})
-	case Pause:
+	case model.PauseContainer:
 		err = cli.ContainerPause(ctx, id)
-	case Unpause:
+	case model.UnpauseContainer:
 		err = cli.ContainerUnpause(ctx, id)
-	case Remove:
+	case model.RemoveContainer:
 		err = cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true})
 	default:
 		return fmt.Errorf("unknown container action %v", a)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // TestRefreshCost measures a Source against the engine at DOCKER_HOST (run
@@ -24,7 +26,7 @@ func TestRefreshCost(t *testing.T) {
 	s := NewSource(Config{})
 	defer s.Close()
 
-	count := func(sec Section) (running, mem, cpu int) {
+	count := func(sec model.ContainerSection) (running, mem, cpu int) {
 		for _, c := range sec.Items {
 			if c.State != "running" {
 				continue
@@ -47,8 +49,8 @@ func TestRefreshCost(t *testing.T) {
 			t.Fatalf("no CPU figures for all %d running containers within 30 s", running)
 		}
 		sec := s.Poll(ctx)
-		if !sec.Available {
-			t.Fatalf("engine unavailable: %s", sec.Error)
+		if !sec.IsUp() {
+			t.Fatalf("engine unavailable: %s", sec.Reason)
 		}
 		var mem, cpu int
 		running, mem, cpu = count(sec)
@@ -77,8 +79,8 @@ func TestRefreshCost(t *testing.T) {
 		p0 := time.Now()
 		sec := s.Poll(ctx)
 		polls = append(polls, time.Since(p0))
-		if _, _, cpu := count(sec); !sec.Available || cpu != running {
-			t.Fatalf("refresh lost figures: %d of %d containers with CPU (%s)", cpu, running, sec.Error)
+		if _, _, cpu := count(sec); !sec.IsUp() || cpu != running {
+			t.Fatalf("refresh lost figures: %d of %d containers with CPU (%s)", cpu, running, sec.Reason)
 		}
 		ages = append(ages, s.oldestFigures(p0))
 	}

@@ -15,6 +15,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/pkg/stdcopy"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // fakeEngine speaks just enough of the Docker Engine API (v1.41, as dockerd
@@ -388,8 +390,8 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-func find(sec Section, name string) *Container {
-	i := slices.IndexFunc(sec.Items, func(c Container) bool { return c.Name == name })
+func find(sec model.ContainerSection, name string) *model.Container {
+	i := slices.IndexFunc(sec.Items, func(c model.Container) bool { return c.Name == name })
 	if i < 0 {
 		return nil
 	}

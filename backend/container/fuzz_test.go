@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // FuzzStatsFrame feeds engine stats frames (outside input: any engine at
@@ -32,7 +34,7 @@ func FuzzStatsFrame(f *testing.F) {
 				t.Fatalf("figure %v from frames %s then %s", v, first, second)
 			}
 		}
-		var c Container
+		var c model.Container
 		fig.fill(&c)
 	})
 }

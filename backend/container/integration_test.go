@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // dockerEnv runs the private dockerd of scripts/dockerd.sh for a test.
@@ -121,8 +123,8 @@ func TestIntegration(t *testing.T) {
 		s.Close()
 		noneOutlive(t)
 	})
-	all := func(names ...string) func(Section) bool {
-		return func(sec Section) bool {
+	all := func(names ...string) func(model.ContainerSection) bool {
+		return func(sec model.ContainerSection) bool {
 			for _, n := range names {
 				if !hasCPUOnly(prefix + n)(sec) {
 					return false
@@ -134,8 +136,8 @@ func TestIntegration(t *testing.T) {
 
 	t.Run("list and stats", func(t *testing.T) {
 		sec := pollUntil(t, s, 20*time.Second, "CPU figures for all three", all("idle", "idle2", "burn"))
-		if !sec.Available || !strings.HasPrefix(sec.Engine, "Docker 20.10") || !strings.Contains(sec.Engine, "(API 1.41)") || sec.Host != d.host {
-			t.Errorf("section head = host %q engine %q available %v", sec.Host, sec.Engine, sec.Available)
+		if !sec.IsUp() || !strings.HasPrefix(sec.Engine, "Docker 20.10") || !strings.Contains(sec.Engine, "(API 1.41)") || sec.Host != d.host {
+			t.Errorf("section head = host %q engine %q available %v", sec.Host, sec.Engine, sec.IsUp())
 		}
 		idle := find(sec, prefix+"idle")
 		if idle.ID != idleID || idle.Image != "test/sleeper:1" || idle.State != "running" ||
@@ -206,9 +208,9 @@ func TestIntegration(t *testing.T) {
 		id := c.ID
 		var lastStart time.Time
 		steps := []struct {
-			a     Action
+			a     model.ContainerAction
 			state string
-		}{{Stop, "exited"}, {Start, "running"}, {Restart, "running"}, {Pause, "paused"}, {Unpause, "running"}, {Remove, ""}}
+		}{{model.StopContainer, "exited"}, {model.StartContainer, "running"}, {model.RestartContainer, "running"}, {model.PauseContainer, "paused"}, {model.UnpauseContainer, "running"}, {model.RemoveContainer, ""}}
 		for _, st := range steps {
 			cur := find(s.Poll(ctx), name)
 			if !st.a.AppliesTo(cur.State) {
@@ -225,7 +227,7 @@ func TestIntegration(t *testing.T) {
 				t.Fatalf("%v: %v", st.a, err)
 			}
 			waitChanged(t, s, st.a.String())
-			sec := pollUntil(t, s, 15*time.Second, fmt.Sprintf("state %q after %v", st.state, st.a), func(sec Section) bool {
+			sec := pollUntil(t, s, 15*time.Second, fmt.Sprintf("state %q after %v", st.state, st.a), func(sec model.ContainerSection) bool {
 				c := find(sec, name)
 				if st.state == "" {
 					return c == nil
@@ -234,26 +236,29 @@ func TestIntegration(t *testing.T) {
 			})
 			c := find(sec, name)
 			switch st.a {
-			case Stop:
+			case model.StopContainer:
 				if c.ExitCode != 0 || !c.StartedAt.IsZero() || c.CPUPercent != nil || c.PIDs != nil {
 					t.Errorf("after stop = %+v; want exit code 0, no start time, no figures", c)
 				}
-			case Start, Restart:
+			case model.StartContainer, model.RestartContainer:
 				if !c.StartedAt.After(lastStart) {
 					t.Errorf("after %v started at %v; want later than %v", st.a, c.StartedAt, lastStart)
 				}
-			case Unpause:
+			case model.UnpauseContainer:
 				pollUntil(t, s, 15*time.Second, "figures after unpause", hasCPUOnly(name))
 			}
 		}
 
-		if err := s.Act(ctx, id, Start); err == nil || !strings.Contains(err.Error(), "no longer exists") {
+		if err := s.Act(ctx, id, model.StartContainer); err == nil || !strings.Contains(err.Error(), "no longer exists") {
 			t.Errorf("start of a removed container = %v; want it to say it no longer exists", err)
 		}
 		exitedName := prefix + "idle"
 		d.docker("stop", exitedName)
-		pollUntil(t, s, 15*time.Second, "idle exited", func(sec Section) bool { c := find(sec, exitedName); return c != nil && c.State == "exited" })
-		if err := s.Act(ctx, exitedName, Pause); err == nil || !strings.HasPrefix(err.Error(), "cannot pause container "+exitedName+": ") {
+		pollUntil(t, s, 15*time.Second, "idle exited", func(sec model.ContainerSection) bool {
+			c := find(sec, exitedName)
+			return c != nil && c.State == "exited"
+		})
+		if err := s.Act(ctx, exitedName, model.PauseContainer); err == nil || !strings.HasPrefix(err.Error(), "cannot pause container "+exitedName+": ") {
 			t.Errorf("pause of an exited container = %v", err)
 		}
 		d.docker("start", exitedName)
@@ -262,7 +267,7 @@ func TestIntegration(t *testing.T) {
 	t.Run("exit code and restart count", func(t *testing.T) {
 		run("exit3", "test/sleeper:1", "exit", "3")
 		run("flappy", "--restart=on-failure:2", "test/sleeper:1", "exit", "1")
-		sec := pollUntil(t, s, 30*time.Second, "exit3 exited, flappy given up after 2 restarts", func(sec Section) bool {
+		sec := pollUntil(t, s, 30*time.Second, "exit3 exited, flappy given up after 2 restarts", func(sec model.ContainerSection) bool {
 			e, f := find(sec, prefix+"exit3"), find(sec, prefix+"flappy")
 			return e != nil && e.State == "exited" && f != nil && f.State == "exited" && f.RestartCount == 2
 		})
@@ -309,7 +314,10 @@ func TestIntegration(t *testing.T) {
 
 		// Follow a running container and stop it: its last words arrive, then EOF.
 		id := run("talker", "test/sleeper:1")
-		pollUntil(t, s, 15*time.Second, "talker running", func(sec Section) bool { c := find(sec, prefix+"talker"); return c != nil && c.State == "running" })
+		pollUntil(t, s, 15*time.Second, "talker running", func(sec model.ContainerSection) bool {
+			c := find(sec, prefix+"talker")
+			return c != nil && c.State == "running"
+		})
 		r, err = s.Logs(ctx, id, 0, true)
 		if err != nil {
 			t.Fatal(err)
@@ -323,7 +331,7 @@ func TestIntegration(t *testing.T) {
 				lines <- sc.Text()
 			}
 		}()
-		if err := s.Act(ctx, id, Stop); err != nil {
+		if err := s.Act(ctx, id, model.StopContainer); err != nil {
 			t.Fatal(err)
 		}
 		var got []string
@@ -339,13 +347,13 @@ func TestIntegration(t *testing.T) {
 		d.script1("stop")
 		began := time.Now()
 		sec := s.Poll(context.Background())
-		if sec.Available || !strings.Contains(sec.Error, "Docker is not running at "+d.host) || time.Since(began) > time.Second {
+		if sec.IsUp() || !strings.Contains(sec.Reason, "Docker is not running at "+d.host) || time.Since(began) > time.Second {
 			t.Fatalf("Poll without dockerd (%v) = %+v; want unavailable naming %s", time.Since(began), sec, d.host)
 		}
 		drainChanged(s)
 		d.script1("start")
 		waitChanged(t, s, "dockerd came back")
-		pollUntil(t, s, 20*time.Second, "the section back", func(sec Section) bool { return sec.Available && len(sec.Items) > 0 })
+		pollUntil(t, s, 20*time.Second, "the section back", func(sec model.ContainerSection) bool { return sec.IsUp() && len(sec.Items) > 0 })
 
 		// The events subscription and the streams work again.
 		drainChanged(s)
@@ -355,8 +363,8 @@ func TestIntegration(t *testing.T) {
 	})
 }
 
-func hasCPUOnly(name string) func(Section) bool {
-	return func(sec Section) bool {
+func hasCPUOnly(name string) func(model.ContainerSection) bool {
+	return func(sec model.ContainerSection) bool {
 		c := find(sec, name)
 		return c != nil && c.CPUPercent != nil && c.MemUsageBytes != nil
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 const (
@@ -169,14 +171,14 @@ func (s *Source) bind(ctx context.Context) (context.Context, context.CancelFunc)
 }
 
 // Poll lists the containers with their latest figures. It returns within
-// ctx; when the engine cannot be reached the Section says why, and after a
+// ctx; when the engine cannot be reached the section says why, and after a
 // failure the engine is asked again only after a growing pause (or as soon as
 // the events watcher sees it answer).
-func (s *Source) Poll(ctx context.Context) Section {
+func (s *Source) Poll(ctx context.Context) model.ContainerSection {
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
 	if s.dialFail != nil {
-		return Section{Host: s.host, Error: describeHost(s.host, s.dialFail)}
+		return model.ContainerSection{Host: s.host, Availability: model.Unavailable(describeHost(s.host, s.dialFail))}
 	}
 	select {
 	case s.polling <- struct{}{}:
@@ -195,7 +197,7 @@ func (s *Source) Poll(ctx context.Context) Section {
 
 	s.mu.Lock()
 	if !s.up && time.Now().Before(s.nextTry) {
-		sec := Section{Host: addr, Error: s.lastErr}
+		sec := model.ContainerSection{Host: addr, Availability: model.Unavailable(s.lastErr)}
 		s.mu.Unlock()
 		return sec
 	}
@@ -211,19 +213,19 @@ func (s *Source) Poll(ctx context.Context) Section {
 
 	eng := s.engineName(ctx, cli)
 	s.refreshDetails(ctx, cli, list)
-	return Section{Host: addr, Available: true, Engine: eng, Items: s.merge(cli, list)}
+	return model.ContainerSection{Host: addr, Availability: model.Available(), Engine: eng, Items: s.merge(cli, list)}
 }
 
-// failed is the Section for an error before the engine was asked.
-func (s *Source) failed(err error) Section {
+// failed is the section for an error before the engine was asked.
+func (s *Source) failed(err error) model.ContainerSection {
 	if s.ctx.Err() != nil {
 		err = errClosed
 	}
-	return Section{Host: s.host, Error: describe(err, s.host)}
+	return model.ContainerSection{Host: s.host, Availability: model.Unavailable(describe(err, s.host))}
 }
 
 // fail records a failed Poll and schedules the next attempt.
-func (s *Source) fail(cli engine, addr string, err error) Section {
+func (s *Source) fail(cli engine, addr string, err error) model.ContainerSection {
 	if s.ctx.Err() != nil {
 		return s.failed(errClosed)
 	}
@@ -235,7 +237,7 @@ func (s *Source) fail(cli engine, addr string, err error) Section {
 	s.lastErr = words
 	s.retry = min(max(2*s.retry, pollRetryMin), pollRetryMax)
 	s.nextTry = time.Now().Add(s.retry)
-	return Section{Host: addr, Error: words}
+	return model.ContainerSection{Host: addr, Availability: model.Unavailable(words)}
 }
 
 // engineName returns the engine's name and version, asking once per
@@ -330,15 +332,15 @@ func live(state string) bool { return state == "running" || state == "paused" }
 // merge turns the list into Containers with their stream figures, opening
 // streams for containers that became live and closing those of containers
 // that stopped or vanished.
-func (s *Source) merge(cli engine, list []container.Summary) []Container {
+func (s *Source) merge(cli engine, list []container.Summary) []model.Container {
 	now := time.Now()
-	items := make([]Container, 0, len(list))
+	items := make([]model.Container, 0, len(list))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
 	clear(s.names)
 	for _, c := range list {
-		it := Container{
+		it := model.Container{
 			ID:     c.ID,
 			Name:   nameOf(c.Names, c.ID),
 			Image:  c.Image,
@@ -372,7 +374,7 @@ func (s *Source) merge(cli engine, list []container.Summary) []Container {
 			delete(s.streams, id)
 		}
 	}
-	slices.SortFunc(items, func(a, b Container) int {
+	slices.SortFunc(items, func(a, b model.Container) int {
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
 			return c
 		}

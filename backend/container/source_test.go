@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func TestDeadEngine(t *testing.T) {
@@ -22,14 +24,14 @@ func TestDeadEngine(t *testing.T) {
 	defer cancel()
 	for i := range 2 { // the second answer comes from the backoff, without asking
 		sec := s.Poll(ctx)
-		if sec.Available || sec.Items != nil || sec.Host != host {
+		if sec.IsUp() || sec.Items != nil || sec.Host != host {
 			t.Fatalf("Poll %d = %+v; want unavailable at %s with no items", i, sec, host)
 		}
-		if !strings.Contains(sec.Error, "Docker is not running at "+host) {
-			t.Fatalf("Poll %d error = %q; want it to say Docker is not running at %s", i, sec.Error, host)
+		if !strings.Contains(sec.Reason, "Docker is not running at "+host) {
+			t.Fatalf("Poll %d error = %q; want it to say Docker is not running at %s", i, sec.Reason, host)
 		}
 	}
-	if err := s.Act(ctx, "web", Start); err == nil || !strings.Contains(err.Error(), host) {
+	if err := s.Act(ctx, "web", model.StartContainer); err == nil || !strings.Contains(err.Error(), host) {
 		t.Fatalf("Act on a dead engine = %v; want an error naming %s", err, host)
 	}
 	if _, err := s.Logs(ctx, "web", 10, false); err == nil || !strings.Contains(err.Error(), host) {
@@ -48,7 +50,7 @@ func TestUnusableHost(t *testing.T) {
 		s := NewSource(Config{Host: host})
 		sec := s.Poll(context.Background())
 		s.Close()
-		if sec.Available || !strings.Contains(sec.Error, `cannot use Docker host "`+host+`"`) {
+		if sec.IsUp() || !strings.Contains(sec.Reason, `cannot use Docker host "`+host+`"`) {
 			t.Errorf("Poll with host %q = %+v; want it refused in words", host, sec)
 		}
 	}
@@ -62,8 +64,8 @@ func TestSSHHostThatRefuses(t *testing.T) {
 	s := NewSource(Config{Host: "ssh://me@127.0.0.1:1"})
 	defer s.Close()
 	sec := s.Poll(context.Background())
-	if sec.Available || sec.Host != "ssh://me@127.0.0.1:1" || !strings.Contains(sec.Error, "ssh://me@127.0.0.1:1") ||
-		!strings.Contains(sec.Error, "refused") {
+	if sec.IsUp() || sec.Host != "ssh://me@127.0.0.1:1" || !strings.Contains(sec.Reason, "ssh://me@127.0.0.1:1") ||
+		!strings.Contains(sec.Reason, "refused") {
 		t.Fatalf("an ssh host nobody serves: %+v", sec)
 	}
 }
@@ -88,9 +90,9 @@ func TestSSHArgs(t *testing.T) {
 }
 
 // pollUntil polls until cond holds for the section, failing at the deadline.
-func pollUntil(t *testing.T, s *Source, within time.Duration, what string, cond func(Section) bool) Section {
+func pollUntil(t *testing.T, s *Source, within time.Duration, what string, cond func(model.ContainerSection) bool) model.ContainerSection {
 	t.Helper()
-	var sec Section
+	var sec model.ContainerSection
 	eventually(t, within, what, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -117,8 +119,8 @@ func drainChanged(s *Source) {
 	}
 }
 
-func hasCPU(name string) func(Section) bool {
-	return func(sec Section) bool {
+func hasCPU(name string) func(model.ContainerSection) bool {
+	return func(sec model.ContainerSection) bool {
 		c := find(sec, name)
 		return c != nil && c.CPUPercent != nil && c.NetRxBps != nil
 	}
@@ -135,11 +137,11 @@ func TestPollMergesStreams(t *testing.T) {
 
 	s := NewSource(Config{Host: f.host()})
 	defer s.Close()
-	sec := pollUntil(t, s, 5*time.Second, "stats for web and db", func(sec Section) bool {
+	sec := pollUntil(t, s, 5*time.Second, "stats for web and db", func(sec model.ContainerSection) bool {
 		return hasCPU("web")(sec) && hasCPU("db")(sec)
 	})
 
-	if !sec.Available || sec.Error != "" || sec.Host != f.host() || sec.Engine != "Docker 20.10.24+dfsg1 (API 1.41)" {
+	if !sec.IsUp() || sec.Reason != "" || sec.Host != f.host() || sec.Engine != "Docker 20.10.24+dfsg1 (API 1.41)" {
 		t.Fatalf("section = %+v", sec)
 	}
 	var names []string
@@ -213,13 +215,13 @@ func TestActThroughEngine(t *testing.T) {
 	s := NewSource(Config{Host: f.host()})
 	defer s.Close()
 	ctx := context.Background()
-	pollUntil(t, s, 5*time.Second, "web listed", func(sec Section) bool { return find(sec, "web") != nil })
+	pollUntil(t, s, 5*time.Second, "web listed", func(sec model.ContainerSection) bool { return find(sec, "web") != nil })
 	eventually(t, 5*time.Second, "events subscription", func() bool { _, sub, _ := f.counts(); return sub == 1 })
 
 	steps := []struct {
-		a     Action
+		a     model.ContainerAction
 		state string // "" = gone
-	}{{Pause, "paused"}, {Unpause, "running"}, {Stop, "exited"}, {Start, "running"}, {Restart, "running"}, {Remove, ""}}
+	}{{model.PauseContainer, "paused"}, {model.UnpauseContainer, "running"}, {model.StopContainer, "exited"}, {model.StartContainer, "running"}, {model.RestartContainer, "running"}, {model.RemoveContainer, ""}}
 	for _, st := range steps {
 		drainChanged(s)
 		if err := s.Act(ctx, "id-web", st.a); err != nil {
@@ -237,15 +239,15 @@ func TestActThroughEngine(t *testing.T) {
 
 	f.add("id-db", "db", "exited")
 	s.Poll(ctx) // learns the name for the words
-	err := s.Act(ctx, "id-db", Pause)
+	err := s.Act(ctx, "id-db", model.PauseContainer)
 	if err == nil || err.Error() != "cannot pause container db: Container id-db is not running" {
 		t.Errorf("pause of an exited container = %v", err)
 	}
-	err = s.Act(ctx, "nosuch", Start)
+	err = s.Act(ctx, "nosuch", model.StartContainer)
 	if err == nil || err.Error() != "cannot start container nosuch: it no longer exists" {
 		t.Errorf("start of a missing container = %v", err)
 	}
-	if err := s.Act(ctx, "id-db", Action(0)); err == nil {
+	if err := s.Act(ctx, "id-db", model.ContainerAction(0)); err == nil {
 		t.Error("Act with no action succeeded")
 	}
 }
@@ -321,7 +323,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		f.add("id-"+n, n, "running")
 	}
 	s := NewSource(Config{Host: f.host()})
-	pollUntil(t, s, 5*time.Second, "stats for all", func(sec Section) bool {
+	pollUntil(t, s, 5*time.Second, "stats for all", func(sec model.ContainerSection) bool {
 		return hasCPU("a")(sec) && hasCPU("b")(sec) && hasCPU("c")(sec)
 	})
 	// A log reader nobody reads: its copier blocks on the pipe until Close.
@@ -354,7 +356,7 @@ func TestCloseStopsEverything(t *testing.T) {
 
 	began := time.Now()
 	sec := s.Poll(context.Background())
-	if sec.Available || !strings.Contains(sec.Error, "stopped") || time.Since(began) > time.Second {
+	if sec.IsUp() || !strings.Contains(sec.Reason, "stopped") || time.Since(began) > time.Second {
 		t.Fatalf("Poll after Close = %+v after %v; want unavailable at once", sec, time.Since(began))
 	}
 	if err := s.Close(); err != nil {
@@ -374,8 +376,8 @@ func TestEngineComesBack(t *testing.T) {
 	eventually(t, 5*time.Second, "events subscription", func() bool { _, sub, _ := f.counts(); return sub == 1 })
 
 	f.kill()
-	sec := pollUntil(t, s, 5*time.Second, "the engine to be missed", func(sec Section) bool { return !sec.Available })
-	if !strings.Contains(sec.Error, "Docker is not running at tcp://"+addr) || sec.Items != nil {
+	sec := pollUntil(t, s, 5*time.Second, "the engine to be missed", func(sec model.ContainerSection) bool { return !sec.IsUp() })
+	if !strings.Contains(sec.Reason, "Docker is not running at tcp://"+addr) || sec.Items != nil {
 		t.Fatalf("section without engine = %+v", sec)
 	}
 
@@ -395,7 +397,7 @@ func TestEngineComesBack(t *testing.T) {
 
 	waitChanged(t, s, "the engine came back")
 	sec = s.Poll(context.Background())
-	if !sec.Available || find(sec, "web") == nil {
+	if !sec.IsUp() || find(sec, "web") == nil {
 		t.Fatalf("Poll right after the comeback signal = %+v; want web listed", sec)
 	}
 	pollUntil(t, s, 5*time.Second, "web stats after the comeback", hasCPU("web"))

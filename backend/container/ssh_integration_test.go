@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // startSSHD runs a real sshd on loopback that lets root in with a fresh
@@ -116,8 +118,8 @@ func TestIntegrationOverSSH(t *testing.T) {
 	addr := fmt.Sprintf("ssh://root@127.0.0.1:%d", port)
 	s := NewSource(Config{Host: addr})
 	defer s.Close()
-	sec := pollUntil(t, s, 30*time.Second, "the engine over ssh", func(sec Section) bool {
-		return sec.Available && len(sec.Items) > 0
+	sec := pollUntil(t, s, 30*time.Second, "the engine over ssh", func(sec model.ContainerSection) bool {
+		return sec.IsUp() && len(sec.Items) > 0
 	})
 	if sec.Host != addr || !strings.Contains(sec.Engine, "API") {
 		t.Fatalf("section over ssh: host %q engine %q", sec.Host, sec.Engine)
@@ -130,7 +132,7 @@ func TestIntegrationOverSSH(t *testing.T) {
 		t.Fatalf("%s not listed over ssh: %+v", name, sec.Items)
 	}
 	// Stats stream over ssh too.
-	pollUntil(t, s, 30*time.Second, "memory figures over ssh", func(sec Section) bool {
+	pollUntil(t, s, 30*time.Second, "memory figures over ssh", func(sec model.ContainerSection) bool {
 		for _, c := range sec.Items {
 			if c.Name == name && c.MemUsageBytes != nil {
 				return true
@@ -140,10 +142,10 @@ func TestIntegrationOverSSH(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := s.Act(ctx, name, Pause); err != nil {
+	if err := s.Act(ctx, name, model.PauseContainer); err != nil {
 		t.Fatalf("pause over ssh: %v", err)
 	}
-	pollUntil(t, s, 30*time.Second, "paused over ssh", func(sec Section) bool {
+	pollUntil(t, s, 30*time.Second, "paused over ssh", func(sec model.ContainerSection) bool {
 		for _, c := range sec.Items {
 			if c.Name == name {
 				return c.State == "paused"
@@ -155,7 +157,7 @@ func TestIntegrationOverSSH(t *testing.T) {
 	// A key the server does not know: refused, in ssh's words.
 	bad := NewSource(Config{Host: fmt.Sprintf("ssh://nobody@127.0.0.1:%d", port)})
 	defer bad.Close()
-	if sec := bad.Poll(context.Background()); sec.Available || !strings.Contains(sec.Error, "Permission denied") {
+	if sec := bad.Poll(context.Background()); sec.IsUp() || !strings.Contains(sec.Reason, "Permission denied") {
 		t.Fatalf("a user sshd refuses: %+v", sec)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/rate"
 )
 
@@ -123,8 +124,8 @@ func figuresOf(f *container.StatsResponse, prev counters) (figures, counters) {
 	return fig, cur
 }
 
-// fill copies the figures into a Container's optional fields.
-func (fig figures) fill(c *Container) {
+// fill copies the figures into a model.Container's optional fields.
+func (fig figures) fill(c *model.Container) {
 	if !fig.valid {
 		return
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/docker/docker/api/types/container"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func loadFrame(t testing.TB, name string) *container.StatsResponse {
@@ -70,7 +72,7 @@ func TestFramePayloads(t *testing.T) {
 			}
 
 			fig, cur := figuresOf(f, counters{})
-			var c Container
+			var c model.Container
 			fig.fill(&c)
 			if (c.CPUPercent != nil) != tt.cpuOK || (tt.cpuOK && !near(*c.CPUPercent, tt.cpu)) {
 				t.Errorf("CPUPercent = %v; want %v (set %v)", c.CPUPercent, tt.cpu, tt.cpuOK)
@@ -188,7 +190,7 @@ func TestBlkioAndNetSums(t *testing.T) {
 func TestRatesBetweenFrames(t *testing.T) {
 	_, c1 := figuresOf(loadFrame(t, "v1.json"), counters{})
 	fig, c2 := figuresOf(loadFrame(t, "v1_next.json"), c1)
-	var c Container
+	var c model.Container
 	fig.fill(&c)
 	want := map[string]struct {
 		got  *float64
@@ -212,7 +214,7 @@ func TestRatesBetweenFrames(t *testing.T) {
 	back.netRx += 1 << 40
 	back.blkWr += 1 << 40
 	fig, _ = figuresOf(loadFrame(t, "v1_next.json"), counters{read: c1.read, netRx: back.netRx, blkWr: back.blkWr, valid: true})
-	c = Container{}
+	c = model.Container{}
 	fig.fill(&c)
 	if c.NetRxBps != nil || c.BlockWriteBps != nil {
 		t.Errorf("rates after a counter reset = net %v, block %v; want nil", c.NetRxBps, c.BlockWriteBps)
@@ -220,7 +222,7 @@ func TestRatesBetweenFrames(t *testing.T) {
 
 	// Same read stamp twice: no time passed, no rate.
 	fig, _ = figuresOf(loadFrame(t, "v1.json"), c1)
-	c = Container{}
+	c = model.Container{}
 	fig.fill(&c)
 	if c.NetRxBps != nil {
 		t.Errorf("rate with no elapsed time = %v; want nil", *c.NetRxBps)
@@ -230,7 +232,7 @@ func TestRatesBetweenFrames(t *testing.T) {
 func TestStoppedFrameHasNoFigures(t *testing.T) {
 	_, prev := figuresOf(loadFrame(t, "v1.json"), counters{})
 	fig, cur := figuresOf(loadFrame(t, "stopped.json"), prev)
-	var c Container
+	var c model.Container
 	fig.fill(&c)
 	if c.CPUPercent != nil || c.MemUsageBytes != nil || c.PIDs != nil || cur.valid {
 		t.Fatalf("figures of an empty frame: %+v, counters %+v; want none", c, cur)

@@ -10,6 +10,8 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/client"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // errClosed is what a closed Source reports.
@@ -54,7 +56,7 @@ func describeHost(host string, err error) string {
 }
 
 // describeAction says why an action on a container failed.
-func describeAction(a Action, name string, err error, addr string) string {
+func describeAction(a model.ContainerAction, name string, err error, addr string) string {
 	switch {
 	case cerrdefs.IsNotFound(err):
 		return fmt.Sprintf("cannot %s container %s: it no longer exists", a, name)

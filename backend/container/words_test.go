@@ -12,6 +12,8 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func TestDescribe(t *testing.T) {
@@ -43,17 +45,17 @@ func TestDescribe(t *testing.T) {
 func TestDescribeAction(t *testing.T) {
 	tests := []struct {
 		name string
-		a    Action
+		a    model.ContainerAction
 		err  error
 		want string
 	}{
-		{"gone", Start, fmt.Errorf("Error response from daemon: No such container: web: %w", cerrdefs.ErrNotFound),
+		{"gone", model.StartContainer, fmt.Errorf("Error response from daemon: No such container: web: %w", cerrdefs.ErrNotFound),
 			"cannot start container web: it no longer exists"},
-		{"conflict", Pause, fmt.Errorf("Error response from daemon: Container 3f2a is not running: %w", cerrdefs.ErrConflict),
+		{"conflict", model.PauseContainer, fmt.Errorf("Error response from daemon: Container 3f2a is not running: %w", cerrdefs.ErrConflict),
 			"cannot pause container web: Container 3f2a is not running: conflict"},
-		{"engine gone", Stop, context.DeadlineExceeded,
+		{"engine gone", model.StopContainer, context.DeadlineExceeded,
 			"Docker at tcp://127.0.0.1:2375 did not answer in time: it may be overloaded or hung"},
-		{"other", Remove, errors.New("Error response from daemon: driver failed"),
+		{"other", model.RemoveContainer, errors.New("Error response from daemon: driver failed"),
 			"could not remove container web: driver failed"},
 	}
 	for _, tt := range tests {

@@ -10,14 +10,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // Exporter holds the latest snapshot and renders it at scrape time. Series
 // are built from that snapshot alone, so a VM or container that went away is
 // gone from the next scrape instead of lingering in a gauge vector.
 type Exporter struct {
-	latest atomic.Pointer[collector.Snapshot]
+	latest atomic.Pointer[model.Snapshot]
 	reg    *prometheus.Registry
 	descs  *descs
 }
@@ -32,7 +32,7 @@ func New() *Exporter {
 
 // Update makes s the snapshot the next scrape shows. It never blocks and is
 // safe from any goroutine; s must not be modified afterwards.
-func (e *Exporter) Update(s *collector.Snapshot) { e.latest.Store(s) }
+func (e *Exporter) Update(s *model.Snapshot) { e.latest.Store(s) }
 
 // Handler serves the metrics in the Prometheus exposition formats.
 func (e *Exporter) Handler() http.Handler {

@@ -15,13 +15,10 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	pmodel "github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/container"
-	"github.com/horcrux-desktop/horcrux/backend/host"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -31,10 +28,10 @@ var sampleTime = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // snapshot builds a snapshot by hand: a host without swap figures, a
 // running VM "alpha" and a shut-off VM "beta" without figures, and a running
 // container "web" plus an exited one without figures.
-func snapshot() *collector.Snapshot {
-	return &collector.Snapshot{
+func snapshot() *model.Snapshot {
+	return &model.Snapshot{
 		Time: sampleTime,
-		Host: host.Stats{
+		Host: model.HostStats{
 			Time:              sampleTime,
 			Hostname:          "ws1",
 			CPUPercent:        12.5,
@@ -44,15 +41,15 @@ func snapshot() *collector.Snapshot {
 			DiskReadBps: 1000, DiskWriteBps: 2000,
 			NetRxBps: 300, NetTxBps: 400,
 			UptimeSeconds: 3600,
-			Missing:       map[host.Part]string{host.PartSwap: "cannot read /proc/swaps"},
+			Missing:       map[model.Part]model.Gap{model.PartSwap: {Reason: "cannot read /proc/swaps"}},
 		},
-		VMs: []vm.Section{{URI: "qemu:///system", Available: true, Items: []vm.Machine{
-			{Name: "alpha", UUID: "uuid-a", State: vm.StateRunning, VCPUs: 2, MemoryBytes: 2 << 30,
+		VMs: []model.VMSection{{URI: "qemu:///system", Availability: model.Available(), Items: []model.Machine{
+			{Name: "alpha", UUID: "uuid-a", State: model.VMRunning, VCPUs: 2, MemoryBytes: 2 << 30,
 				CPUPercent: ptr(150.0), DiskReadBps: ptr(10.0), DiskWriteBps: ptr(20.0),
 				NetRxBps: ptr(30.0), NetTxBps: ptr(40.0), UptimeSeconds: ptr(600.0)},
-			{Name: "beta", UUID: "uuid-b", State: vm.StateShutoff, VCPUs: 1, MemoryBytes: 1 << 30},
+			{Name: "beta", UUID: "uuid-b", State: model.VMShutoff, VCPUs: 1, MemoryBytes: 1 << 30},
 		}}},
-		Containers: []container.Section{{Host: "unix:///var/run/docker.sock", Available: true, Items: []container.Container{
+		Containers: []model.ContainerSection{{Host: "unix:///var/run/docker.sock", Availability: model.Available(), Items: []model.Container{
 			{ID: "c0ffee", Name: "web", Image: "nginx:1.27", State: "running",
 				CPUPercent: ptr(5.0), MemUsageBytes: ptr(uint64(50 << 20)), MemLimitBytes: ptr(uint64(1 << 30)),
 				NetRxBps: ptr(1.0), NetTxBps: ptr(2.0), BlockReadBps: ptr(3.0), BlockWriteBps: ptr(4.0),
@@ -80,7 +77,7 @@ func scrape(t *testing.T, c *http.Client, url string) map[string]*dto.MetricFami
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("scrape: %s: %s", resp.Status, b)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
+	p := expfmt.NewTextParser(pmodel.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		t.Fatalf("parse exposition: %v", err)
@@ -284,18 +281,18 @@ func horcruxNames(fams map[string]*dto.MetricFamily) []string {
 func TestUnavailableSources(t *testing.T) {
 	cases := []struct {
 		name string
-		edit func(*collector.Snapshot)
+		edit func(*model.Snapshot)
 		up   string // the _up metric expected at 0
 		gone string // a per-item metric that must be absent
 	}{
-		{"libvirt down", func(s *collector.Snapshot) {
-			s.VMs = []vm.Section{{URI: "qemu:///system", Error: "cannot connect to libvirt"}}
+		{"libvirt down", func(s *model.Snapshot) {
+			s.VMs = []model.VMSection{{URI: "qemu:///system", Availability: model.Unavailable("cannot connect to libvirt")}}
 		}, "horcrux_vms_up", "horcrux_vm_info"},
-		{"libvirt silent", func(s *collector.Snapshot) {
-			s.VMs[0] = vm.NotAnswering(s.VMs[0].URI, s.Time.Add(-12*time.Second), s.Time)
+		{"libvirt silent", func(s *model.Snapshot) {
+			s.VMs[0] = model.VMsNotAnswering(s.VMs[0].URI, s.Time.Add(-12*time.Second), s.Time)
 		}, "horcrux_vms_up", "horcrux_vm_info"},
-		{"engine down", func(s *collector.Snapshot) {
-			s.Containers = []container.Section{{Host: "unix:///var/run/docker.sock", Error: "Docker is not running"}}
+		{"engine down", func(s *model.Snapshot) {
+			s.Containers = []model.ContainerSection{{Host: "unix:///var/run/docker.sock", Availability: model.Unavailable("Docker is not running")}}
 		}, "horcrux_containers_up", "horcrux_container_info"},
 	}
 	for _, c := range cases {
@@ -320,7 +317,7 @@ func TestUnavailableSources(t *testing.T) {
 
 func TestHostBeforeFirstSample(t *testing.T) {
 	s := snapshot()
-	s.Host = host.Stats{} // the collector's placeholder: never measured
+	s.Host = model.HostStats{} // the collector's placeholder: never measured
 	e := New()
 	e.Update(s)
 	for _, n := range horcruxNames(scrapeHandler(t, e)) {
@@ -332,7 +329,7 @@ func TestHostBeforeFirstSample(t *testing.T) {
 
 func TestBadLabelValueSkipsOnlyItsSeries(t *testing.T) {
 	s := snapshot()
-	s.Containers[0].Items = append(s.Containers[0].Items, container.Container{ID: "bad", Name: "bad\xff", State: "running"})
+	s.Containers[0].Items = append(s.Containers[0].Items, model.Container{ID: "bad", Name: "bad\xff", State: "running"})
 	e := New()
 	e.Update(s)
 	fams := scrapeHandler(t, e)

@@ -5,10 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/horcrux-desktop/horcrux/backend/collector"
-	"github.com/horcrux-desktop/horcrux/backend/container"
-	"github.com/horcrux-desktop/horcrux/backend/host"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // descs are the metric descriptions. They are built per Exporter rather
@@ -118,7 +115,7 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-func collectSnapshot(d *descs, s *collector.Snapshot, ch chan<- prometheus.Metric) {
+func collectSnapshot(d *descs, s *model.Snapshot, ch chan<- prometheus.Metric) {
 	m := emitter{ch}
 	collectHost(d, m, &s.Host)
 	for i := range s.VMs {
@@ -132,48 +129,48 @@ func collectSnapshot(d *descs, s *collector.Snapshot, ch chan<- prometheus.Metri
 // collectHost emits the parts of h that were measured. A Stats without a
 // time was never measured (the collector's placeholder before the first
 // sample), so it emits nothing.
-func collectHost(d *descs, m emitter, h *host.Stats) {
+func collectHost(d *descs, m emitter, h *model.HostStats) {
 	if h.Time.IsZero() {
 		return
 	}
 	m.gauge(d.hostSampleTime, float64(h.Time.UnixNano())/1e9)
-	if h.Has(host.PartCPU) {
+	if h.Has(model.PartCPU) {
 		m.gauge(d.hostCPU, h.CPUPercent)
 		for i, v := range h.CPUPerCorePercent {
 			m.gauge(d.hostCore, v, strconv.Itoa(i))
 		}
 	}
-	if h.Has(host.PartMemory) {
+	if h.Has(model.PartMemory) {
 		m.gauge(d.hostMemTotal, float64(h.MemTotal))
 		m.gauge(d.hostMemUsed, float64(h.MemUsed))
 		m.gauge(d.hostMemAvail, float64(h.MemAvailable))
 	}
-	if h.Has(host.PartSwap) {
+	if h.Has(model.PartSwap) {
 		m.gauge(d.hostSwapTotal, float64(h.SwapTotal))
 		m.gauge(d.hostSwapUsed, float64(h.SwapUsed))
 	}
-	if h.Has(host.PartLoad) {
+	if h.Has(model.PartLoad) {
 		m.gauge(d.hostLoad1, h.Load1)
 		m.gauge(d.hostLoad5, h.Load5)
 		m.gauge(d.hostLoad15, h.Load15)
 	}
-	if h.Has(host.PartDisk) {
+	if h.Has(model.PartDisk) {
 		m.gauge(d.hostDiskRead, h.DiskReadBps)
 		m.gauge(d.hostDiskWrite, h.DiskWriteBps)
 	}
-	if h.Has(host.PartNet) {
+	if h.Has(model.PartNet) {
 		m.gauge(d.hostNetRx, h.NetRxBps)
 		m.gauge(d.hostNetTx, h.NetTxBps)
 	}
-	if h.Has(host.PartUptime) {
+	if h.Has(model.PartUptime) {
 		m.gauge(d.hostUptime, float64(h.UptimeSeconds))
 	}
 }
 
 // collectVMs emits the VM list only while libvirt answers: a list kept from
 // before libvirt went silent would draw flat lines that look measured.
-func collectVMs(d *descs, m emitter, sec *vm.Section) {
-	up := sec.Available && sec.Error == ""
+func collectVMs(d *descs, m emitter, sec *model.VMSection) {
+	up := sec.IsUp()
 	m.gauge(d.vmsUp, boolValue(up), sec.URI)
 	if !up {
 		return
@@ -181,7 +178,7 @@ func collectVMs(d *descs, m emitter, sec *vm.Section) {
 	for i := range sec.Items {
 		v := &sec.Items[i]
 		m.gauge(d.vmInfo, 1, v.Name, v.UUID, string(v.State), sec.URI)
-		m.gauge(d.vmRunning, boolValue(v.State == vm.StateRunning || v.State == vm.StateBlocked), v.Name, sec.URI)
+		m.gauge(d.vmRunning, boolValue(v.State == model.VMRunning || v.State == model.VMBlocked), v.Name, sec.URI)
 		// Zero vCPUs or memory means the domain XML did not say, not a
 		// VM without any.
 		if v.VCPUs > 0 {
@@ -200,8 +197,8 @@ func collectVMs(d *descs, m emitter, sec *vm.Section) {
 }
 
 // collectContainers emits the container list while the engine answers.
-func collectContainers(d *descs, m emitter, sec *container.Section) {
-	up := sec.Available && sec.Error == ""
+func collectContainers(d *descs, m emitter, sec *model.ContainerSection) {
+	up := sec.IsUp()
 	m.gauge(d.ctsUp, boolValue(up), sec.Host)
 	if !up {
 		return

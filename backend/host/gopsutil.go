@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/model"
+
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
 	gohost "github.com/shirou/gopsutil/v4/host"
@@ -25,9 +27,9 @@ type SystemReader struct {
 // Read implements Reader.
 func (r SystemReader) Read(ctx context.Context) Reading {
 	rd := Reading{Time: time.Now()}
-	fail := func(p Part, err error) {
+	fail := func(p model.Part, err error) {
 		if rd.Errs == nil {
-			rd.Errs = make(map[Part]error)
+			rd.Errs = make(map[model.Part]error)
 		}
 		rd.Errs[p] = err
 	}
@@ -35,7 +37,7 @@ func (r SystemReader) Read(ctx context.Context) Reading {
 
 	// The total is the sum of the cores: one read of /proc/stat, not two.
 	if cores, err := cpu.TimesWithContext(ctx, true); err != nil || len(cores) == 0 {
-		fail(PartCPU, orEmpty(err, "no CPU times in /proc/stat"))
+		fail(model.PartCPU, orEmpty(err, "no CPU times in /proc/stat"))
 	} else {
 		rd.PerCore = make([]CPUTime, len(cores))
 		for i, c := range cores {
@@ -48,25 +50,25 @@ func (r SystemReader) Read(ctx context.Context) Reading {
 	// Swap totals are in /proc/meminfo too; mem.SwapMemory would also parse
 	// all of /proc/vmstat for paging counts Horcrux does not show.
 	if vm, err := mem.VirtualMemoryWithContext(ctx); err != nil {
-		fail(PartMemory, err)
-		fail(PartSwap, err)
+		fail(model.PartMemory, err)
+		fail(model.PartSwap, err)
 	} else {
 		rd.MemTotal, rd.MemUsed, rd.MemAvailable = vm.Total, vm.Used, vm.Available
 		rd.SwapTotal, rd.SwapUsed = vm.SwapTotal, vm.SwapTotal-min(vm.SwapFree, vm.SwapTotal)
 	}
 
 	if avg, err := load.AvgWithContext(ctx); err != nil {
-		fail(PartLoad, err)
+		fail(model.PartLoad, err)
 	} else {
 		rd.Load1, rd.Load5, rd.Load15 = avg.Load1, avg.Load5, avg.Load15
 	}
 
 	if names, err := r.physicalDisks(); err != nil {
-		fail(PartDisk, err)
+		fail(model.PartDisk, err)
 	} else if len(names) > 0 {
 		io, err := disk.IOCountersWithContext(ctx, names...)
 		if err != nil {
-			fail(PartDisk, err)
+			fail(model.PartDisk, err)
 		}
 		for _, d := range io {
 			rd.DiskReadBytes += d.ReadBytes
@@ -75,7 +77,7 @@ func (r SystemReader) Read(ctx context.Context) Reading {
 	}
 
 	if nics, err := net.IOCountersWithContext(ctx, true); err != nil {
-		fail(PartNet, err)
+		fail(model.PartNet, err)
 	} else {
 		for _, n := range nics {
 			if r.physicalInterface(n.Name) {
@@ -86,7 +88,7 @@ func (r SystemReader) Read(ctx context.Context) Reading {
 	}
 
 	if up, err := gohost.UptimeWithContext(ctx); err != nil {
-		fail(PartUptime, err)
+		fail(model.PartUptime, err)
 	} else {
 		rd.UptimeSeconds = up
 	}

@@ -5,21 +5,8 @@ package host
 import (
 	"context"
 	"time"
-)
 
-// Part names one independently measured group of host figures; a part that
-// fails is reported on its own while the others are still shown.
-type Part string
-
-// The parts of a host measurement.
-const (
-	PartCPU    Part = "cpu"
-	PartMemory Part = "memory"
-	PartSwap   Part = "swap"
-	PartLoad   Part = "load"
-	PartDisk   Part = "disk"
-	PartNet    Part = "net"
-	PartUptime Part = "uptime"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // CPUTime is cumulative CPU time in seconds: Busy of Total.
@@ -47,7 +34,7 @@ type Reading struct {
 	UptimeSeconds uint64
 
 	// Errs holds the parts that could not be read; their fields are zero.
-	Errs map[Part]error
+	Errs map[model.Part]error
 }
 
 // Reader takes one Reading. It is the I/O boundary of the host collector,

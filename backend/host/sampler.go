@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/rate"
 )
 
 // firstSample is why rate parts are empty until a second reading exists.
 const firstSample = "measuring: rates need a second sample"
 
-// Sampler turns successive Readings into Stats. It keeps the previous
+// Sampler turns successive Readings into HostStats. It keeps the previous
 // reading, so it belongs to one goroutine.
 type Sampler struct {
 	r    Reader
@@ -22,18 +23,18 @@ func NewSampler(r Reader) *Sampler { return &Sampler{r: r} }
 
 // Sample reads the host once and returns the figures, with rates measured
 // since the previous call.
-func (s *Sampler) Sample(ctx context.Context) Stats {
+func (s *Sampler) Sample(ctx context.Context) model.HostStats {
 	cur := s.r.Read(ctx)
 	st := Compute(s.prev, &cur)
 	s.prev = &cur
 	return st
 }
 
-// Compute derives Stats from the current reading and the previous one (nil
+// Compute derives HostStats from the current reading and the previous one (nil
 // for the first). Gauges come from cur alone; rates need both readings and
 // are missing when either lacks the part or the counters went backwards.
-func Compute(prev, cur *Reading) Stats {
-	st := Stats{
+func Compute(prev, cur *Reading) model.HostStats {
+	st := model.HostStats{
 		Time:          cur.Time,
 		Hostname:      cur.Hostname,
 		MemTotal:      cur.MemTotal,
@@ -46,50 +47,52 @@ func Compute(prev, cur *Reading) Stats {
 		Load15:        cur.Load15,
 		UptimeSeconds: cur.UptimeSeconds,
 	}
-	miss := func(p Part, why string) {
+	gap := func(p model.Part, why string, settling bool) {
 		if st.Missing == nil {
-			st.Missing = make(map[Part]string)
+			st.Missing = make(map[model.Part]model.Gap)
 		}
-		st.Missing[p] = why
+		st.Missing[p] = model.Gap{Reason: why, Settling: settling}
 	}
+	// A rate that waits for its second sample is settling, not failing.
+	settle := func(p model.Part, why string) { gap(p, why, true) }
 	for p, err := range cur.Errs {
-		miss(p, err.Error())
+		gap(p, err.Error(), false)
 	}
-	rateReady := func(p Part) bool {
+	rateReady := func(p model.Part) bool {
 		if _, failed := cur.Errs[p]; failed {
 			return false
 		}
 		if prev == nil {
-			miss(p, firstSample)
+			settle(p, firstSample)
 			return false
 		}
 		if err, failed := prev.Errs[p]; failed {
-			miss(p, fmt.Sprintf("measuring: previous sample failed: %v", err))
+			settle(p, fmt.Sprintf("measuring: previous sample failed: %v", err))
 			return false
 		}
 		return true
 	}
-	if rateReady(PartCPU) {
+	if rateReady(model.PartCPU) {
 		if pct, ok := cpuPercents(prev, cur); ok {
 			st.CPUPercent, st.CPUPerCorePercent = pct[0], pct[1:]
 		} else {
-			miss(PartCPU, "CPU counters went backwards; measuring again")
+			settle(model.PartCPU, "CPU counters went backwards; measuring again")
 		}
 	}
-	if rateReady(PartDisk) {
+	if rateReady(model.PartDisk) {
 		dt := cur.Time.Sub(prev.Time)
 		if r, w, ok := rate.Pair(prev.DiskReadBytes, cur.DiskReadBytes, prev.DiskWriteBytes, cur.DiskWriteBytes, dt); ok {
 			st.DiskReadBps, st.DiskWriteBps = r, w
 		} else {
-			miss(PartDisk, fmt.Sprintf("disk counters reset over %.1fs; measuring again", dt.Seconds()))
+			settle(model.PartDisk, fmt.Sprintf("disk counters reset over %.1fs; measuring again", dt.Seconds()))
 		}
 	}
-	if rateReady(PartNet) {
+	if rateReady(model.PartNet) {
 		dt := cur.Time.Sub(prev.Time)
 		if rx, tx, ok := rate.Pair(prev.NetRxBytes, cur.NetRxBytes, prev.NetTxBytes, cur.NetTxBytes, dt); ok {
 			st.NetRxBps, st.NetTxBps = rx, tx
 		} else {
-			miss(PartNet, fmt.Sprintf("network counters reset over %.1fs (an interface went away?); measuring again", dt.Seconds()))
+			settle(model.PartNet, fmt.Sprintf("network counters reset over %.1fs (an interface went away?); measuring again", dt.Seconds()))
 		}
 	}
 	return st

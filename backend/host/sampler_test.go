@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
@@ -37,14 +39,15 @@ func TestCompute(t *testing.T) {
 	tests := []struct {
 		name        string
 		prev, cur   *Reading
-		wantMissing []Part
-		check       func(t *testing.T, s Stats)
+		wantMissing []model.Part
+		wantFailed  []model.Part // missing for a reason other than settling
+		check       func(t *testing.T, s model.HostStats)
 	}{
 		{
 			name:        "first sample has gauges but no rates",
 			cur:         reading(0, nil),
-			wantMissing: []Part{PartCPU, PartDisk, PartNet},
-			check: func(t *testing.T, s Stats) {
+			wantMissing: []model.Part{model.PartCPU, model.PartDisk, model.PartNet},
+			check: func(t *testing.T, s model.HostStats) {
 				if s.MemTotal != 8<<30 || s.Load1 != 0.5 || s.UptimeSeconds != 3600 {
 					t.Errorf("gauges not copied: %+v", s)
 				}
@@ -59,7 +62,7 @@ func TestCompute(t *testing.T) {
 				r.DiskReadBytes, r.DiskWriteBytes = 3000, 2000
 				r.NetRxBytes, r.NetTxBytes = 12_048, 20_512
 			}),
-			check: func(t *testing.T, s Stats) {
+			check: func(t *testing.T, s model.HostStats) {
 				want := map[string][2]float64{
 					"cpu":    {s.CPUPercent, 25},
 					"core0":  {s.CPUPerCorePercent[0], 0},
@@ -80,45 +83,56 @@ func TestCompute(t *testing.T) {
 			name:        "net counter reset is not a huge rate",
 			prev:        reading(0, nil),
 			cur:         reading(time.Second, func(r *Reading) { r.NetRxBytes = 5 }),
-			wantMissing: []Part{PartNet},
+			wantMissing: []model.Part{model.PartNet},
 		},
 		{
 			name:        "core hot-plugged",
 			prev:        reading(0, nil),
 			cur:         reading(time.Second, func(r *Reading) { r.PerCore = append(r.PerCore, CPUTime{}) }),
-			wantMissing: []Part{PartCPU},
+			wantMissing: []model.Part{model.PartCPU},
 		},
 		{
 			name: "failed part reported, others kept",
 			prev: reading(0, nil),
 			cur: reading(time.Second, func(r *Reading) {
-				r.Errs = map[Part]error{PartMemory: errors.New("open /proc/meminfo: permission denied")}
+				r.Errs = map[model.Part]error{model.PartMemory: errors.New("open /proc/meminfo: permission denied")}
 				r.MemTotal = 0
 			}),
-			wantMissing: []Part{PartMemory},
-			check: func(t *testing.T, s Stats) {
-				if !strings.Contains(s.Missing[PartMemory], "permission denied") {
-					t.Errorf("reason lost: %q", s.Missing[PartMemory])
+			wantMissing: []model.Part{model.PartMemory},
+			wantFailed:  []model.Part{model.PartMemory},
+			check: func(t *testing.T, s model.HostStats) {
+				if !strings.Contains(s.Missing[model.PartMemory].Reason, "permission denied") {
+					t.Errorf("reason lost: %q", s.Missing[model.PartMemory].Reason)
 				}
 			},
 		},
 		{
 			name:        "previous sample failed disk",
-			prev:        reading(0, func(r *Reading) { r.Errs = map[Part]error{PartDisk: errors.New("boom")} }),
+			prev:        reading(0, func(r *Reading) { r.Errs = map[model.Part]error{model.PartDisk: errors.New("boom")} }),
 			cur:         reading(time.Second, nil),
-			wantMissing: []Part{PartDisk},
+			wantMissing: []model.Part{model.PartDisk},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := Compute(tt.prev, tt.cur)
-			for _, p := range []Part{PartCPU, PartMemory, PartSwap, PartLoad, PartDisk, PartNet, PartUptime} {
+			for _, p := range []model.Part{model.PartCPU, model.PartMemory, model.PartSwap, model.PartLoad, model.PartDisk, model.PartNet, model.PartUptime} {
 				want := false
 				for _, m := range tt.wantMissing {
 					want = want || m == p
 				}
 				if s.Has(p) == want {
 					t.Errorf("part %s: missing=%v, want %v (%v)", p, !s.Has(p), want, s.Missing)
+				}
+			}
+			// Settling gaps (first sample, counter reset) are not problems.
+			failed := s.Failed()
+			if len(failed) != len(tt.wantFailed) {
+				t.Errorf("failed parts %v, want %v", failed, tt.wantFailed)
+			}
+			for _, p := range tt.wantFailed {
+				if _, ok := failed[p]; !ok {
+					t.Errorf("part %s not reported as failed: %v", p, failed)
 				}
 			}
 			if tt.check != nil {
@@ -130,7 +144,7 @@ func TestCompute(t *testing.T) {
 
 func TestStatsJSONNullsMissingParts(t *testing.T) {
 	s := Compute(nil, reading(0, func(r *Reading) {
-		r.Errs = map[Part]error{PartLoad: errors.New("no loadavg")}
+		r.Errs = map[model.Part]error{model.PartLoad: errors.New("no loadavg")}
 	}))
 	b, err := json.Marshal(s)
 	if err != nil {
@@ -165,10 +179,10 @@ func (f *fakeReader) Read(context.Context) Reading {
 func TestSamplerKeepsPrevious(t *testing.T) {
 	f := fakeReader{reading(0, nil), reading(time.Second, func(r *Reading) { r.DiskReadBytes += 4096 })}
 	s := NewSampler(&f)
-	if first := s.Sample(context.Background()); first.Has(PartDisk) {
+	if first := s.Sample(context.Background()); first.Has(model.PartDisk) {
 		t.Fatal("first sample claims a disk rate")
 	}
-	if second := s.Sample(context.Background()); !second.Has(PartDisk) || second.DiskReadBps != 4096 {
+	if second := s.Sample(context.Background()); !second.Has(model.PartDisk) || second.DiskReadBps != 4096 {
 		t.Fatalf("second sample disk = %v (%v)", second.DiskReadBps, second.Missing)
 	}
 }

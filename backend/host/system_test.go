@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // procMemTotal reads MemTotal straight from /proc/meminfo, in bytes.
@@ -132,10 +134,10 @@ func TestPhysicalDevices(t *testing.T) {
 
 func TestMissingSysfsIsReportedNotZeroed(t *testing.T) {
 	st := Compute(nil, ptr(SystemReader{SysRoot: filepath.Join(t.TempDir(), "nowhere")}.Read(context.Background())))
-	if st.Has(PartDisk) || !strings.Contains(st.Missing[PartDisk], "nowhere") {
-		t.Fatalf("disk part without sysfs: %q", st.Missing[PartDisk])
+	if st.Has(model.PartDisk) || !strings.Contains(st.Missing[model.PartDisk].Reason, "nowhere") {
+		t.Fatalf("disk part without sysfs: %q", st.Missing[model.PartDisk].Reason)
 	}
-	if !st.Has(PartMemory) {
+	if !st.Has(model.PartMemory) {
 		t.Fatalf("memory lost with sysfs: %v", st.Missing)
 	}
 }

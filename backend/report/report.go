@@ -12,36 +12,26 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/host"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // Report is the public snapshot document; its JSON names are documented in
 // the README and must stay stable.
 type Report struct {
-	Time       time.Time         `json:"time"`
-	Host       host.Stats        `json:"host"`
-	VMs        vm.Section        `json:"vms"`
-	Containers container.Section `json:"containers"`
-}
-
-// VMSource lists VMs; *vm.Source is one.
-type VMSource interface {
-	Poll(ctx context.Context) vm.Section
-}
-
-// ContainerSource lists containers; *container.Source is one.
-type ContainerSource interface {
-	Poll(ctx context.Context) container.Section
+	Time       time.Time              `json:"time"`
+	Host       model.HostStats        `json:"host"`
+	VMs        model.VMSection        `json:"vms"`
+	Containers model.ContainerSection `json:"containers"`
 }
 
 // Config says what to measure.
 type Config struct {
-	Interval   time.Duration // rates are measured over this; default 1 s
-	Host       host.Reader   // default host.SystemReader{}
-	VMs        VMSource      // nil: the section says the VM list is disabled
-	Containers ContainerSource
+	Interval   time.Duration      // rates are measured over this; default 1 s
+	Host       host.Reader        // default host.SystemReader{}
+	VMs        collector.VMSource // nil: the section says the VM list is disabled
+	Containers collector.ContainerSource
 }
 
 // statsGrace is how long past the interval Take waits for container figures:
@@ -58,8 +48,8 @@ func Take(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	s := host.NewSampler(cfg.Host)
 	r := &Report{
-		VMs:        vm.Section{Error: "VM list disabled"},
-		Containers: container.Section{Error: "container list disabled"},
+		VMs:        model.VMSection{Availability: model.Unavailable("VM list disabled")},
+		Containers: model.ContainerSection{Availability: model.Unavailable("container list disabled")},
 	}
 	// The first look starts every counter; the second, one interval later,
 	// gives the rates. The sources are polled side by side so a slow one
@@ -94,7 +84,7 @@ func Take(ctx context.Context, cfg Config) (*Report, error) {
 
 // pollContainers polls until every running container has its figures, or
 // statsGrace has passed: then what is missing stays null.
-func pollContainers(ctx context.Context, src ContainerSource) container.Section {
+func pollContainers(ctx context.Context, src collector.ContainerSource) model.ContainerSection {
 	deadline := time.Now().Add(statsGrace)
 	for {
 		sec := src.Poll(ctx)
@@ -108,7 +98,7 @@ func pollContainers(ctx context.Context, src ContainerSource) container.Section 
 	}
 }
 
-func complete(s *container.Section) bool {
+func complete(s *model.ContainerSection) bool {
 	for _, c := range s.Items {
 		if c.State == "running" && (c.CPUPercent == nil || c.NetRxBps == nil || c.BlockReadBps == nil) {
 			return false
@@ -129,37 +119,40 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	h := &r.Host
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
-	show := func(p host.Part, f func() string) string {
-		if why, missing := h.Missing[p]; missing {
-			return "unavailable: " + why
+	show := func(p model.Part, f func() string) string {
+		if gap, missing := h.Missing[p]; missing {
+			if gap.Settling {
+				return gap.Reason
+			}
+			return "unavailable: " + gap.Reason
 		}
 		return f()
 	}
 	row("time", r.Time.Format(time.RFC3339))
 	row("hostname", h.Hostname)
-	row("cpu", show(host.PartCPU, func() string {
+	row("cpu", show(model.PartCPU, func() string {
 		cores := make([]string, len(h.CPUPerCorePercent))
 		for i, c := range h.CPUPerCorePercent {
 			cores[i] = fmt.Sprintf("%.1f", c)
 		}
 		return fmt.Sprintf("%.1f %% (per core: %s)", h.CPUPercent, strings.Join(cores, " "))
 	}))
-	row("memory", show(host.PartMemory, func() string {
+	row("memory", show(model.PartMemory, func() string {
 		return fmt.Sprintf("%s used, %s available of %s", byteCount(h.MemUsed), byteCount(h.MemAvailable), byteCount(h.MemTotal))
 	}))
-	row("swap", show(host.PartSwap, func() string {
+	row("swap", show(model.PartSwap, func() string {
 		return fmt.Sprintf("%s used of %s", byteCount(h.SwapUsed), byteCount(h.SwapTotal))
 	}))
-	row("load", show(host.PartLoad, func() string {
+	row("load", show(model.PartLoad, func() string {
 		return fmt.Sprintf("%.2f %.2f %.2f", h.Load1, h.Load5, h.Load15)
 	}))
-	row("disk", show(host.PartDisk, func() string {
+	row("disk", show(model.PartDisk, func() string {
 		return fmt.Sprintf("read %s/s, write %s/s", byteCount(uint64(h.DiskReadBps)), byteCount(uint64(h.DiskWriteBps)))
 	}))
-	row("network", show(host.PartNet, func() string {
+	row("network", show(model.PartNet, func() string {
 		return fmt.Sprintf("rx %s/s, tx %s/s", byteCount(uint64(h.NetRxBps)), byteCount(uint64(h.NetTxBps)))
 	}))
-	row("uptime", show(host.PartUptime, func() string {
+	row("uptime", show(model.PartUptime, func() string {
 		return (time.Duration(h.UptimeSeconds) * time.Second).String()
 	}))
 	if err := tw.Flush(); err != nil {
@@ -179,8 +172,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 
 	fmt.Fprintf(w, "\nvirtual machines (%s)", r.VMs.URI)
-	if !r.VMs.Available {
-		fmt.Fprintf(w, ": unavailable: %s\n", r.VMs.Error)
+	if !r.VMs.IsUp() {
+		fmt.Fprintf(w, ": unavailable: %s\n", r.VMs.Reason)
 	} else {
 		fmt.Fprintln(w)
 		if r.VMs.Notice != "" {
@@ -198,8 +191,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 
 	fmt.Fprintf(w, "\ncontainers (%s)", r.Containers.Host)
-	if !r.Containers.Available {
-		fmt.Fprintf(w, ": unavailable: %s\n", r.Containers.Error)
+	if !r.Containers.IsUp() {
+		fmt.Fprintf(w, ": unavailable: %s\n", r.Containers.Reason)
 		return nil
 	}
 	fmt.Fprintln(w)

@@ -88,10 +88,10 @@ func TestTakeFillsSourcesAndReportsDeadOnes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.VMs.Available || len(r.VMs.Items) != 1 || r.VMs.Items[0].Name != "test" || r.VMs.URI != "test:///default" {
+	if !r.VMs.IsUp() || len(r.VMs.Items) != 1 || r.VMs.Items[0].Name != "test" || r.VMs.URI != "test:///default" {
 		t.Fatalf("vms: %+v", r.VMs)
 	}
-	if r.Containers.Available || !strings.Contains(r.Containers.Error, "/nonexistent/docker.sock") {
+	if r.Containers.IsUp() || !strings.Contains(r.Containers.Reason, "/nonexistent/docker.sock") {
 		t.Fatalf("containers from a dead socket: %+v", r.Containers)
 	}
 	var buf bytes.Buffer
@@ -138,7 +138,7 @@ func TestTakeWithUnreachableURI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.VMs.Available || r.VMs.Error == "" {
+	if r.VMs.IsUp() || r.VMs.Reason == "" {
 		t.Fatalf("unreachable URI: %+v", r.VMs)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // ActionError is a failed lifecycle action in words, wrapping libvirt's error.
@@ -21,7 +23,7 @@ func (e *ActionError) Unwrap() error { return e.Err }
 
 // Act runs a lifecycle action on the domain with this UUID. It waits for
 // libvirt at most until ctx ends (a minute if ctx has no deadline).
-func (s *Source) Act(ctx context.Context, uuid string, a Action) error {
+func (s *Source) Act(ctx context.Context, uuid string, a model.VMAction) error {
 	name := s.nameOf(uuid)
 	l := s.acquire()
 	if l == nil {
@@ -64,7 +66,7 @@ func (s *Source) nameOf(uuid string) string {
 	return uuid
 }
 
-func act(conn *libvirt.Connect, uuid, name string, a Action) error {
+func act(conn *libvirt.Connect, uuid, name string, a model.VMAction) error {
 	d, err := conn.LookupDomainByUUIDString(uuid)
 	if err != nil {
 		return &ActionError{Words: actionWords(a, name, err), Err: err}
@@ -74,17 +76,17 @@ func act(conn *libvirt.Connect, uuid, name string, a Action) error {
 		name = n
 	}
 	switch a {
-	case Start:
+	case model.StartVM:
 		err = d.Create()
-	case Shutdown:
+	case model.ShutDownVM:
 		err = d.Shutdown()
-	case Reboot:
+	case model.RebootVM:
 		err = d.Reboot(0)
-	case ForceOff:
+	case model.ForceOffVM:
 		err = d.Destroy()
-	case Pause:
+	case model.PauseVM:
 		err = d.Suspend()
-	case Resume:
+	case model.ResumeVM:
 		// A guest suspended to RAM by itself wakes up differently from a paused one.
 		if st, _, serr := d.GetState(); serr == nil && st == libvirt.DOMAIN_PMSUSPENDED {
 			err = d.PMWakeup(0)

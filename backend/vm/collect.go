@@ -8,6 +8,7 @@ import (
 
 	"libvirt.org/go/libvirt"
 
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/rate"
 )
 
@@ -65,18 +66,18 @@ type figures struct {
 }
 
 // down describes the disconnected state for the user.
-func (c *collector) down() Section {
-	sec := Section{URI: c.uri}
+func (c *collector) down() model.VMSection {
+	sec := model.VMSection{URI: c.uri}
 	if c.connErr == nil {
-		sec.Error = c.lost + "; reconnecting"
+		sec.Availability = model.Unavailable(c.lost + "; reconnecting")
 		return sec
 	}
 	if Classify(c.connErr) == ProblemNotInstalled {
-		sec.Error = notInstalled
+		sec.Availability = model.Unavailable(notInstalled)
 		return sec
 	}
 	wait := max(time.Until(c.nextTry), 0)
-	sec.Error = connectWords(c.uri, c.connErr) + "; retrying in " + time.Duration(math.Ceil(wait.Seconds())*float64(time.Second)).String()
+	sec.Availability = model.Unavailable(connectWords(c.uri, c.connErr) + "; retrying in " + time.Duration(math.Ceil(wait.Seconds())*float64(time.Second)).String())
 	return sec
 }
 
@@ -88,17 +89,17 @@ func (c *collector) forgetInfo() {
 }
 
 // collect makes one section from one bulk stats call.
-func (c *collector) collect(l *link, takeStale func() (map[string]struct{}, bool)) (Section, error) {
+func (c *collector) collect(l *link, takeStale func() (map[string]struct{}, bool)) (model.VMSection, error) {
 	bt, err := l.bulk.stats(statsTypes, libvirt.CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT)
 	if err != nil {
-		return Section{}, err
+		return model.VMSection{}, err
 	}
 	defer bt.free()
 	now := time.Now()
 	stale, staleAll := takeStale()
 	c.gen++
 	n := bt.len()
-	items := make([]Machine, 0, n)
+	items := make([]model.Machine, 0, n)
 	// One backing array for every optional figure instead of one allocation each.
 	slab := make([]float64, 0, 6*n)
 	for i := range n {
@@ -111,21 +112,21 @@ func (c *collector) collect(l *link, takeStale func() (map[string]struct{}, bool
 			delete(c.doms, uuid)
 		}
 	}
-	slices.SortFunc(items, func(a, b Machine) int {
+	slices.SortFunc(items, func(a, b model.Machine) int {
 		if n := strings.Compare(a.Name, b.Name); n != 0 {
 			return n
 		}
 		return strings.Compare(a.UUID, b.UUID)
 	})
-	return Section{URI: l.uri, Available: true, Items: items}, nil
+	return model.VMSection{URI: l.uri, Availability: model.Available(), Items: items}, nil
 }
 
 // machine turns domain i of a batch into a row, updating what is remembered.
 func (c *collector) machine(l *link, bt *batch, i int, now time.Time,
-	stale map[string]struct{}, staleAll bool, slab *[]float64) (Machine, bool) {
+	stale map[string]struct{}, staleAll bool, slab *[]float64) (model.Machine, bool) {
 	r := bt.record(i)
 	if r.uuid == "" {
-		return Machine{}, false
+		return model.Machine{}, false
 	}
 	d := c.doms[r.uuid]
 	if d == nil {
@@ -148,11 +149,11 @@ func (c *collector) machine(l *link, bt *batch, i int, now time.Time,
 			d.infoOK = true
 		}
 	}
-	state := StateNoState
+	state := model.VMNoState
 	if r.hasState {
 		state = stateOf(r.state)
 	}
-	m := Machine{
+	m := model.Machine{
 		Name:        d.name,
 		UUID:        d.uuid,
 		State:       state,
@@ -163,7 +164,7 @@ func (c *collector) machine(l *link, bt *batch, i int, now time.Time,
 	if r.hasBalloon {
 		m.MemoryBytes = r.balloonKiB << 10
 	}
-	if !state.active() {
+	if !state.Active() {
 		d.id, d.hasPrev, d.rates, d.startedOK, d.startTries = 0, false, figures{}, false, 0
 		return m, true
 	}

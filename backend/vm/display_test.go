@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func TestParseVNC(t *testing.T) {
@@ -93,8 +95,8 @@ func TestDisplayOnTestDriver(t *testing.T) {
 	s := newTestSource(t, "test://"+node)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if sec := s.Poll(ctx); !sec.Available {
-		t.Fatalf("test driver: %s", sec.Error)
+	if sec := s.Poll(ctx); !sec.IsUp() {
+		t.Fatalf("test driver: %s", sec.Reason)
 	}
 
 	d, err := s.Display(ctx, "00000000-0000-4000-8000-000000000001")
@@ -189,8 +191,8 @@ func TestReconnectNeverReachesAnotherDomain(t *testing.T) {
 	s := newTestSource(t, "test://"+node)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if sec := s.Poll(ctx); !sec.Available {
-		t.Fatalf("test driver: %s", sec.Error)
+	if sec := s.Poll(ctx); !sec.IsUp() {
+		t.Fatalf("test driver: %s", sec.Reason)
 	}
 	d, err := s.Display(ctx, uuidA)
 	if err != nil {
@@ -205,10 +207,10 @@ func TestReconnectNeverReachesAnotherDomain(t *testing.T) {
 		t.Fatalf("the display took %d connections, want 1", n)
 	}
 
-	if err := s.Act(ctx, uuidA, ForceOff); err != nil {
+	if err := s.Act(ctx, uuidA, model.ForceOffVM); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Act(ctx, uuidB, Start); err != nil {
+	if err := s.Act(ctx, uuidB, model.StartVM); err != nil {
 		t.Fatal(err)
 	}
 	c, err = d.Dial(ctx)
@@ -224,10 +226,10 @@ func TestReconnectNeverReachesAnotherDomain(t *testing.T) {
 	}
 
 	// vm-a started again (a new run, the same machine) is its console again.
-	if err := s.Act(ctx, uuidB, ForceOff); err != nil {
+	if err := s.Act(ctx, uuidB, model.ForceOffVM); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Act(ctx, uuidA, Start); err != nil {
+	if err := s.Act(ctx, uuidA, model.StartVM); err != nil {
 		t.Fatal(err)
 	}
 	c, err = d.Dial(ctx)

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // Problem is what a libvirt failure means for the user.
@@ -89,7 +91,7 @@ func connectWords(uri string, err error) string {
 }
 
 // actionWords explains a failed lifecycle action on a named domain.
-func actionWords(a Action, name string, err error) string {
+func actionWords(a model.VMAction, name string, err error) string {
 	if Classify(err) == ProblemNotInstalled {
 		return "cannot " + a.String() + " " + name + ": " + notInstalled
 	}

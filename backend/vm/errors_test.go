@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 func TestClassifyAndWords(t *testing.T) {
@@ -73,11 +75,11 @@ func TestClassifyAndWords(t *testing.T) {
 
 func TestActionWords(t *testing.T) {
 	err := libvirt.Error{Code: libvirt.ERR_OPERATION_INVALID, Message: "Requested operation is not valid: domain is already running"}
-	got := actionWords(Start, "ci-vm", err)
+	got := actionWords(model.StartVM, "ci-vm", err)
 	if want := "cannot start ci-vm: Requested operation is not valid: domain is already running"; got != want {
 		t.Errorf("actionWords = %q, want %q", got, want)
 	}
-	got = actionWords(Shutdown, "ci-vm", libvirt.Error{Message: "Failed to open libvirt.so.0"})
+	got = actionWords(model.ShutDownVM, "ci-vm", libvirt.Error{Message: "Failed to open libvirt.so.0"})
 	if want := "cannot shut down ci-vm: " + notInstalled; got != want {
 		t.Errorf("actionWords = %q, want %q", got, want)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"libvirt.org/go/libvirt"
 
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/internal/testlock"
 )
 
@@ -94,11 +95,11 @@ func removeDomains(t *testing.T) {
 	}
 }
 
-func mustFind(t *testing.T, sec Section, name string) Machine {
+func mustFind(t *testing.T, sec model.VMSection, name string) model.Machine {
 	t.Helper()
 	m, ok := find(sec, name)
 	if !ok {
-		t.Fatalf("%s missing from the list (%d items, error %q)", name, len(sec.Items), sec.Error)
+		t.Fatalf("%s missing from the list (%d items, error %q)", name, len(sec.Items), sec.Reason)
 	}
 	return m
 }
@@ -155,16 +156,16 @@ func TestIntegration(t *testing.T) {
 	t.Run("list", func(t *testing.T) {
 		// The first stats call after a daemon start can outlast CallTimeout.
 		began := time.Now()
-		sec := pollUntil(t, s, 30*time.Second, "the first list", func(sec Section) bool { return sec.Available })
+		sec := pollUntil(t, s, 30*time.Second, "the first list", func(sec model.VMSection) bool { return sec.IsUp() })
 		t.Logf("first list after %s", time.Since(began).Round(time.Millisecond))
 		if sec.URI != itURI {
-			t.Fatalf("section: available=%v uri=%q error=%q", sec.Available, sec.URI, sec.Error)
+			t.Fatalf("section: available=%v uri=%q error=%q", sec.IsUp(), sec.URI, sec.Reason)
 		}
 		ma, mb := mustFind(t, sec, a), mustFind(t, sec, b)
-		if ma.State != StateRunning || mb.State != StateShutoff {
+		if ma.State != model.VMRunning || mb.State != model.VMShutoff {
 			t.Errorf("states %s/%s, want running/shutoff", ma.State, mb.State)
 		}
-		for _, m := range []Machine{ma, mb} {
+		for _, m := range []model.Machine{ma, mb} {
 			if !m.VNC || m.VCPUs != 1 || m.MemoryBytes != 64<<20 || len(m.UUID) != 36 {
 				t.Errorf("%s: %+v", m.Name, m)
 			}
@@ -178,7 +179,7 @@ func TestIntegration(t *testing.T) {
 	})
 
 	t.Run("cpu", func(t *testing.T) {
-		sec := pollUntil(t, s, 30*time.Second, "CPU% of the running guest above 0", func(sec Section) bool {
+		sec := pollUntil(t, s, 30*time.Second, "CPU% of the running guest above 0", func(sec model.VMSection) bool {
 			m, ok := find(sec, a)
 			return ok && m.CPUPercent != nil && *m.CPUPercent > 0
 		})
@@ -219,7 +220,7 @@ func TestIntegration(t *testing.T) {
 	})
 
 	uuid := mustFind(t, s.Poll(context.Background()), a).UUID
-	act := func(t *testing.T, act Action, want ...State) Machine {
+	act := func(t *testing.T, act model.VMAction, want ...model.VMState) model.Machine {
 		t.Helper()
 		m := mustFind(t, s.Poll(context.Background()), a)
 		if !act.AppliesTo(m.State) {
@@ -233,7 +234,7 @@ func TestIntegration(t *testing.T) {
 		if len(want) == 0 {
 			return m
 		}
-		sec := pollUntil(t, s, 15*time.Second, fmt.Sprintf("%s after %s", want, act), func(sec Section) bool {
+		sec := pollUntil(t, s, 15*time.Second, fmt.Sprintf("%s after %s", want, act), func(sec model.VMSection) bool {
 			m, ok := find(sec, a)
 			for _, w := range want {
 				if ok && m.State == w {
@@ -246,14 +247,14 @@ func TestIntegration(t *testing.T) {
 	}
 
 	t.Run("actions", func(t *testing.T) {
-		act(t, Pause, StatePaused)
-		act(t, Resume, StateRunning)
-		act(t, Reboot, StateRunning)
+		act(t, model.PauseVM, model.VMPaused)
+		act(t, model.ResumeVM, model.VMRunning)
+		act(t, model.RebootVM, model.VMRunning)
 		// SeaBIOS ignores ACPI: the guest may well keep running. Give it a moment.
-		act(t, Shutdown)
+		act(t, model.ShutDownVM)
 		deadline := time.Now().Add(3 * time.Second)
 		m := mustFind(t, s.Poll(context.Background()), a)
-		for m.State != StateShutoff && time.Now().Before(deadline) {
+		for m.State != model.VMShutoff && time.Now().Before(deadline) {
 			select {
 			case <-s.Changed():
 			case <-time.After(200 * time.Millisecond):
@@ -261,11 +262,11 @@ func TestIntegration(t *testing.T) {
 			m = mustFind(t, s.Poll(context.Background()), a)
 		}
 		t.Logf("after shut down: %s", m.State)
-		if m.State != StateShutoff {
-			act(t, ForceOff, StateShutoff)
+		if m.State != model.VMShutoff {
+			act(t, model.ForceOffVM, model.VMShutoff)
 		}
-		m = act(t, Start, StateRunning)
-		if err := s.Act(context.Background(), uuid, Start); err == nil ||
+		m = act(t, model.StartVM, model.VMRunning)
+		if err := s.Act(context.Background(), uuid, model.StartVM); err == nil ||
 			!strings.HasPrefix(err.Error(), "cannot start "+a+": ") {
 			t.Errorf("start of a running guest: %v", err)
 		}
@@ -286,10 +287,10 @@ func TestIntegration(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatal("no Changed signal after virsh suspend")
 		}
-		if m := mustFind(t, s.Poll(context.Background()), a); m.State != StatePaused {
+		if m := mustFind(t, s.Poll(context.Background()), a); m.State != model.VMPaused {
 			t.Errorf("state %s after virsh suspend", m.State)
 		}
-		act(t, Resume, StateRunning)
+		act(t, model.ResumeVM, model.VMRunning)
 	})
 
 	t.Run("hung daemon", func(t *testing.T) {
@@ -311,25 +312,25 @@ func TestIntegration(t *testing.T) {
 		if took := time.Since(began); took > 4*time.Second {
 			t.Errorf("Poll took %s against a stopped libvirtd (CallTimeout 2s)", took)
 		}
-		if !strings.Contains(sec.Error, "has not answered since") {
-			t.Errorf("error %q", sec.Error)
+		if !strings.Contains(sec.Reason, "has not answered since") {
+			t.Errorf("error %q", sec.Reason)
 		}
 		began = time.Now()
-		if sec := s.Poll(context.Background()); !strings.Contains(sec.Error, "has not answered") ||
+		if sec := s.Poll(context.Background()); !strings.Contains(sec.Reason, "has not answered") ||
 			time.Since(began) > 500*time.Millisecond {
-			t.Errorf("overlapping Poll: %q after %s", sec.Error, time.Since(began))
+			t.Errorf("overlapping Poll: %q after %s", sec.Reason, time.Since(began))
 		}
 		// The request still reaches libvirtd once it runs again: pick one it refuses.
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		err := s.Act(ctx, uuid, Resume)
+		err := s.Act(ctx, uuid, model.ResumeVM)
 		cancel()
 		if err == nil || !strings.Contains(err.Error(), "has not answered") {
 			t.Errorf("Act against a stopped libvirtd: %v", err)
 		}
 		_ = syscall.Kill(pid, syscall.SIGCONT)
 		stopped = false
-		pollUntil(t, s, 15*time.Second, "the list after SIGCONT", func(sec Section) bool {
-			return sec.Available && sec.Error == ""
+		pollUntil(t, s, 15*time.Second, "the list after SIGCONT", func(sec model.VMSection) bool {
+			return sec.IsUp() && sec.Reason == ""
 		})
 	})
 
@@ -344,26 +345,26 @@ func TestIntegration(t *testing.T) {
 		for i := 0; i < 200 && syscall.Kill(pid, 0) == nil; i++ {
 			time.Sleep(25 * time.Millisecond)
 		}
-		sec := pollUntil(t, s, 20*time.Second, "the source to notice libvirtd died", func(sec Section) bool {
-			return !sec.Available
+		sec := pollUntil(t, s, 20*time.Second, "the source to notice libvirtd died", func(sec model.VMSection) bool {
+			return !sec.IsUp()
 		})
-		t.Logf("while down: %q", sec.Error)
-		if sec.Error == "" || sec.URI != itURI {
+		t.Logf("while down: %q", sec.Reason)
+		if sec.Reason == "" || sec.URI != itURI {
 			t.Errorf("unavailable section: %+v", sec)
 		}
 		daemonScript(t, "start")
 		began := time.Now()
-		sec = pollUntil(t, s, 30*time.Second, "the list to come back by itself", func(sec Section) bool {
-			return sec.Available && len(sec.Items) >= 2
+		sec = pollUntil(t, s, 30*time.Second, "the list to come back by itself", func(sec model.VMSection) bool {
+			return sec.IsUp() && len(sec.Items) >= 2
 		})
 		t.Logf("list back %s after libvirtd restarted", time.Since(began).Round(time.Millisecond))
-		if m := mustFind(t, sec, a); m.State != StateRunning || !m.VNC {
+		if m := mustFind(t, sec, a); m.State != model.VMRunning || !m.VNC {
 			t.Errorf("%s after restart: %+v", a, m)
 		}
-		if m := mustFind(t, sec, b); m.State != StateShutoff {
+		if m := mustFind(t, sec, b); m.State != model.VMShutoff {
 			t.Errorf("%s after restart: %+v", b, m)
 		}
 		// Events work on the new connection too.
-		act(t, ForceOff, StateShutoff)
+		act(t, model.ForceOffVM, model.VMShutoff)
 	})
 }

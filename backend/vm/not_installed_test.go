@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // TestNotInstalled runs this test binary again in a private mount namespace
@@ -40,12 +42,12 @@ func notInstalledChild(t *testing.T) {
 	defer s.Close()
 	for i := range 2 { // a second poll must not turn into a "retrying" message
 		sec := s.Poll(context.Background())
-		if sec.Available || sec.Error != notInstalled || sec.URI != "qemu:///system" {
+		if sec.IsUp() || sec.Reason != notInstalled || sec.URI != "qemu:///system" {
 			t.Fatalf("poll %d: %+v", i, sec)
 		}
 		s.col.nextTry = s.col.nextTry.Add(-maxBackoff) // skip the backoff wait
 	}
-	if err := s.Act(context.Background(), "x", Start); err == nil {
+	if err := s.Act(context.Background(), "x", model.StartVM); err == nil {
 		t.Error("Act without libvirt succeeded")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 const (
@@ -24,39 +26,6 @@ const (
 	// get more than a refresh unless the caller's context says otherwise.
 	defaultActTimeout = time.Minute
 )
-
-// Machine is one libvirt domain as the VM list shows it. A nil figure means
-// "not measured" (first sample, domain not running, driver without counters).
-type Machine struct {
-	Name          string   `json:"name"`                     // domain name
-	UUID          string   `json:"uuid"`                     // stable key; Act takes it
-	State         State    `json:"state"`                    // lifecycle state
-	VCPUs         int      `json:"vcpus"`                    // current vCPUs, from the domain XML
-	MemoryBytes   uint64   `json:"memory_bytes"`             // balloon size when known, else current memory
-	CPUPercent    *float64 `json:"cpu_percent"`              // percent of one host core (200 = two cores)
-	DiskReadBps   *float64 `json:"disk_read_bytes_per_sec"`  // summed over disks
-	DiskWriteBps  *float64 `json:"disk_write_bytes_per_sec"` // summed over disks
-	NetRxBps      *float64 `json:"net_rx_bytes_per_sec"`     // summed over interfaces
-	NetTxBps      *float64 `json:"net_tx_bytes_per_sec"`     // summed over interfaces
-	UptimeSeconds *float64 `json:"uptime_seconds"`           // since the local QEMU process started
-	VNC           bool     `json:"vnc"`                      // has a VNC graphics device
-}
-
-// Section is one refresh of the VM list, with the source's availability.
-// Error can be set while Available is true: libvirt stopped answering and
-// Items are from the last refresh that worked. Treat Items as read-only.
-type Section struct {
-	URI       string    `json:"uri"`       // the URI used, or tried while unavailable
-	Available bool      `json:"available"` // the list below is from libvirt
-	Error     string    `json:"error"`     // words for the user; "" when all is well
-	Items     []Machine `json:"items"`     // sorted by name; non-nil when Available
-	// Notice is something the user should know about a working list: that
-	// it is a fallback (qemu:///session) because the first URI refused.
-	Notice string `json:"notice,omitempty"`
-	// NotAnsweringSince is when libvirt last answered, set while it is
-	// silent; the list is withheld then rather than shown as current.
-	NotAnsweringSince time.Time `json:"not_answering_since,omitzero"`
-}
 
 // Config says where to find libvirt and how long to wait for it.
 type Config struct {
@@ -75,7 +44,7 @@ type Source struct {
 
 	mu      sync.Mutex
 	link    *link
-	last    Section
+	last    model.VMSection
 	running chan struct{} // closed when the refresh in flight ends; nil if none
 	since   time.Time     // when the refresh in flight began
 	closed  bool
@@ -93,7 +62,7 @@ type link struct {
 	conn        *libvirt.Connect
 	bulk        *bulkLib
 	uri         string
-	notice      string // Section.Notice while this link serves
+	notice      string // VMSection.Notice while this link serves
 	pidDir      string
 	lifecycleID int
 	lifecycleOK bool
@@ -159,10 +128,10 @@ func (s *Source) signal() {
 // ctx ends) even if libvirt hangs: then it returns the last list with an
 // error saying how long libvirt has been silent. At most one refresh talks to
 // libvirt at a time; overlapping Polls share it.
-func (s *Source) Poll(ctx context.Context) Section {
+func (s *Source) Poll(ctx context.Context) model.VMSection {
 	s.mu.Lock()
 	if s.closed {
-		sec := Section{URI: s.last.URI, Error: "the VM source is closed"}
+		sec := model.VMSection{URI: s.last.URI, Availability: model.Unavailable("the VM source is closed")}
 		s.mu.Unlock()
 		return sec
 	}
@@ -190,25 +159,7 @@ func (s *Source) Poll(ctx context.Context) Section {
 		return s.last
 	default:
 	}
-	return NotAnswering(s.last.URI, since, time.Now())
-}
-
-// NotAnswering is the section of a libvirt that has been silent since
-// since: no list, so that old figures are never shown as current.
-func NotAnswering(uri string, since, now time.Time) Section {
-	return Section{
-		URI:               uri,
-		Error:             fmt.Sprintf("%s has not answered since %s (%s); its VMs are hidden until it answers", atWhere("libvirt", uri), since.Format(time.TimeOnly), roundDuration(now.Sub(since))),
-		NotAnsweringSince: since,
-	}
-}
-
-// atWhere names a daemon with its address when it is known.
-func atWhere(what, addr string) string {
-	if addr == "" {
-		return what
-	}
-	return what + " at " + addr
+	return model.VMsNotAnswering(s.last.URI, since, time.Now())
 }
 
 func roundDuration(d time.Duration) string {
@@ -228,7 +179,7 @@ func (s *Source) refreshInFlight(done chan struct{}) {
 }
 
 // refresh connects if needed and collects one section. Only one runs at a time.
-func (s *Source) refresh() Section {
+func (s *Source) refresh() model.VMSection {
 	c := &s.col
 	l := s.acquire()
 	if l != nil && l.dead.Load() {
@@ -262,9 +213,9 @@ func (s *Source) refresh() Section {
 		s.retire(l)
 		c.lost = "lost the connection to " + l.uri + " (" + Message(err) + ")"
 		c.connErr, c.nextTry = nil, time.Time{}
-		return Section{URI: l.uri, Error: c.lost + "; reconnecting"}
+		return model.VMSection{URI: l.uri, Availability: model.Unavailable(c.lost + "; reconnecting")}
 	}
-	return Section{URI: l.uri, Error: "cannot list VMs at " + l.uri + ": " + Message(err)}
+	return model.VMSection{URI: l.uri, Availability: model.Unavailable("cannot list VMs at " + l.uri + ": " + Message(err))}
 }
 
 // connect opens the first candidate URI that answers and registers for

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"libvirt.org/go/libvirt"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // nodeDomain is what a generated test-driver node file says about a domain.
 type nodeDomain struct {
 	name  string
 	uuid  string
-	state State
+	state model.VMState
 	vnc   bool
 	vcpus int
 	mem   uint64
@@ -34,14 +36,14 @@ func writeNode(t testing.TB, dir string, n int) (string, []nodeDomain) {
 		d := nodeDomain{
 			name:  fmt.Sprintf("vm-%04d", i),
 			uuid:  fmt.Sprintf("00000000-0000-4000-8000-%012d", i),
-			state: StateRunning,
+			state: model.VMRunning,
 			vnc:   i%4 == 0,
 			vcpus: 1 + i%2,
 			mem:   uint64(64*(1+i%4)) << 20,
 		}
 		runstate, graphics := "", ""
 		if i%3 == 1 {
-			d.state = StateShutoff
+			d.state = model.VMShutoff
 			runstate = "<test:runstate>5</test:runstate>"
 		}
 		if d.vnc {
@@ -62,10 +64,10 @@ func writeNode(t testing.TB, dir string, n int) (string, []nodeDomain) {
 }
 
 // pollUntil polls until ok accepts a section or the deadline passes.
-func pollUntil(t *testing.T, s *Source, within time.Duration, what string, ok func(Section) bool) Section {
+func pollUntil(t *testing.T, s *Source, within time.Duration, what string, ok func(model.VMSection) bool) model.VMSection {
 	t.Helper()
 	deadline := time.Now().Add(within)
-	var sec Section
+	var sec model.VMSection
 	for {
 		sec = s.Poll(context.Background())
 		if ok(sec) {
@@ -73,7 +75,7 @@ func pollUntil(t *testing.T, s *Source, within time.Duration, what string, ok fu
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("waited %s for %s; last section: available=%v error=%q items=%d",
-				within, what, sec.Available, sec.Error, len(sec.Items))
+				within, what, sec.IsUp(), sec.Reason, len(sec.Items))
 		}
 		select {
 		case <-s.Changed():
@@ -82,13 +84,13 @@ func pollUntil(t *testing.T, s *Source, within time.Duration, what string, ok fu
 	}
 }
 
-func find(sec Section, name string) (Machine, bool) {
+func find(sec model.VMSection, name string) (model.Machine, bool) {
 	for _, m := range sec.Items {
 		if m.Name == name {
 			return m, true
 		}
 	}
-	return Machine{}, false
+	return model.Machine{}, false
 }
 
 func newTestSource(t testing.TB, uri string) *Source {
@@ -105,8 +107,8 @@ func newTestSource(t testing.TB, uri string) *Source {
 func TestDefaultTestDriver(t *testing.T) {
 	s := newTestSource(t, "test:///default")
 	sec := s.Poll(context.Background())
-	if !sec.Available || sec.Error != "" {
-		t.Fatalf("unavailable: %q", sec.Error)
+	if !sec.IsUp() || sec.Reason != "" {
+		t.Fatalf("unavailable: %q", sec.Reason)
 	}
 	if sec.URI != "test:///default" || s.URI() != "test:///default" {
 		t.Errorf("URI = %q / %q", sec.URI, s.URI())
@@ -115,7 +117,7 @@ func TestDefaultTestDriver(t *testing.T) {
 	if !ok {
 		t.Fatalf("domain test missing from %+v", sec.Items)
 	}
-	if m.UUID != "6695eb01-f6a4-8304-79aa-97f2502e193f" || m.State != StateRunning ||
+	if m.UUID != "6695eb01-f6a4-8304-79aa-97f2502e193f" || m.State != model.VMRunning ||
 		m.VCPUs != 2 || m.MemoryBytes != 2<<30 || m.VNC {
 		t.Errorf("got %+v", m)
 	}
@@ -133,16 +135,16 @@ func TestActionsOnTestDriver(t *testing.T) {
 		t.Fatal("domain test missing")
 	}
 	steps := []struct {
-		a    Action
-		want State
+		a    model.VMAction
+		want model.VMState
 	}{
-		{Pause, StatePaused},
-		{Resume, StateRunning},
-		{Reboot, StateRunning},
-		{Shutdown, StateShutoff},
-		{Start, StateRunning},
-		{ForceOff, StateShutoff},
-		{Start, StateRunning},
+		{model.PauseVM, model.VMPaused},
+		{model.ResumeVM, model.VMRunning},
+		{model.RebootVM, model.VMRunning},
+		{model.ShutDownVM, model.VMShutoff},
+		{model.StartVM, model.VMRunning},
+		{model.ForceOffVM, model.VMShutoff},
+		{model.StartVM, model.VMRunning},
 	}
 	state := m.State
 	for _, st := range steps {
@@ -152,7 +154,7 @@ func TestActionsOnTestDriver(t *testing.T) {
 		if err := s.Act(context.Background(), m.UUID, st.a); err != nil {
 			t.Fatalf("%s: %v", st.a, err)
 		}
-		sec := pollUntil(t, s, 5*time.Second, fmt.Sprintf("%s to give %s", st.a, st.want), func(sec Section) bool {
+		sec := pollUntil(t, s, 5*time.Second, fmt.Sprintf("%s to give %s", st.a, st.want), func(sec model.VMSection) bool {
 			got, ok := find(sec, "test")
 			return ok && got.State == st.want
 		})
@@ -160,11 +162,11 @@ func TestActionsOnTestDriver(t *testing.T) {
 		state = got.State
 	}
 	// An action libvirt refuses comes back in words naming the domain.
-	err := s.Act(context.Background(), m.UUID, Resume)
+	err := s.Act(context.Background(), m.UUID, model.ResumeVM)
 	if err == nil || !strings.HasPrefix(err.Error(), "cannot resume test: ") || strings.Contains(err.Error(), "virError") {
 		t.Errorf("resume of a running domain: %v", err)
 	}
-	err = s.Act(context.Background(), "00000000-0000-0000-0000-00000000dead", Start)
+	err = s.Act(context.Background(), "00000000-0000-0000-0000-00000000dead", model.StartVM)
 	if err == nil || !strings.Contains(err.Error(), "cannot start 00000000-0000-0000-0000-00000000dead") {
 		t.Errorf("start of an unknown domain: %v", err)
 	}
@@ -172,8 +174,8 @@ func TestActionsOnTestDriver(t *testing.T) {
 
 func TestLifecycleEventsRefreshXML(t *testing.T) {
 	s := newTestSource(t, "test:///default")
-	if sec := s.Poll(context.Background()); !sec.Available {
-		t.Fatal(sec.Error)
+	if sec := s.Poll(context.Background()); !sec.IsUp() {
+		t.Fatal(sec.Reason)
 	}
 	// A second connection to the same in-process driver plays another client.
 	other, err := libvirt.NewConnect("test:///default")
@@ -211,7 +213,7 @@ func TestLifecycleEventsRefreshXML(t *testing.T) {
 	waitChanged("define")
 	sec := s.Poll(context.Background())
 	m, ok := find(sec, "evt")
-	if !ok || !m.VNC || m.VCPUs != 3 || m.MemoryBytes != 128<<20 || m.State != StateShutoff {
+	if !ok || !m.VNC || m.VCPUs != 3 || m.MemoryBytes != 128<<20 || m.State != model.VMShutoff {
 		t.Fatalf("after define: %+v (found %v)", m, ok)
 	}
 
@@ -260,8 +262,8 @@ func TestThousandDomains(t *testing.T) {
 	s := newTestSource(t, "test://"+path)
 	for round := range 2 { // the second round runs on cached XML
 		sec := s.Poll(context.Background())
-		if !sec.Available {
-			t.Fatal(sec.Error)
+		if !sec.IsUp() {
+			t.Fatal(sec.Reason)
 		}
 		s.mu.Lock()
 		reads := s.col.xmlRead
@@ -285,29 +287,29 @@ func TestThousandDomains(t *testing.T) {
 func TestUnavailableURI(t *testing.T) {
 	s := newTestSource(t, "test+unix:///default?socket="+filepath.Join(t.TempDir(), "none.sock"))
 	sec := s.Poll(context.Background())
-	if sec.Available || sec.Items != nil {
+	if sec.IsUp() || sec.Items != nil {
 		t.Fatalf("available without a daemon: %+v", sec)
 	}
 	for _, sub := range []string{"cannot connect to test+unix:///default", "not running", "retrying in 1s"} {
-		if !strings.Contains(sec.Error, sub) {
-			t.Errorf("error %q lacks %q", sec.Error, sub)
+		if !strings.Contains(sec.Reason, sub) {
+			t.Errorf("error %q lacks %q", sec.Reason, sub)
 		}
 	}
 	// Within the backoff the source does not knock again; the wait shrinks.
 	sec = s.Poll(context.Background())
-	if !strings.Contains(sec.Error, "retrying in 1s") {
-		t.Errorf("second poll: %q", sec.Error)
+	if !strings.Contains(sec.Reason, "retrying in 1s") {
+		t.Errorf("second poll: %q", sec.Reason)
 	}
 	// Each failed attempt doubles the wait: pretend the first one is over.
 	for _, want := range []string{"2s", "4s", "8s", "16s", "30s", "30s"} {
 		s.mu.Lock()
 		s.col.nextTry = time.Now().Add(-time.Millisecond)
 		s.mu.Unlock()
-		if sec := s.Poll(context.Background()); !strings.HasSuffix(sec.Error, "; retrying in "+want) {
-			t.Errorf("want a retry in %s: %q", want, sec.Error)
+		if sec := s.Poll(context.Background()); !strings.HasSuffix(sec.Reason, "; retrying in "+want) {
+			t.Errorf("want a retry in %s: %q", want, sec.Reason)
 		}
 	}
-	if err := s.Act(context.Background(), "x", Start); err == nil || !strings.Contains(err.Error(), "not connected") {
+	if err := s.Act(context.Background(), "x", model.StartVM); err == nil || !strings.Contains(err.Error(), "not connected") {
 		t.Errorf("Act while disconnected: %v", err)
 	}
 }
@@ -338,7 +340,7 @@ func TestHungLibvirt(t *testing.T) {
 	if took := time.Since(began); took > 2*time.Second {
 		t.Errorf("Poll took %s with a 300ms CallTimeout", took)
 	}
-	if sec.Available || !strings.Contains(sec.Error, "has not answered since") {
+	if sec.IsUp() || !strings.Contains(sec.Reason, "has not answered since") {
 		t.Errorf("first poll: %+v", sec)
 	}
 	began = time.Now()
@@ -346,12 +348,12 @@ func TestHungLibvirt(t *testing.T) {
 	if took := time.Since(began); took > 100*time.Millisecond {
 		t.Errorf("overlapping Poll waited %s instead of returning at once", took)
 	}
-	if !strings.Contains(sec.Error, "has not answered since") {
+	if !strings.Contains(sec.Reason, "has not answered since") {
 		t.Errorf("overlapping poll: %+v", sec)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if sec := s.Poll(ctx); !strings.Contains(sec.Error, "has not answered") {
+	if sec := s.Poll(ctx); !strings.Contains(sec.Reason, "has not answered") {
 		t.Errorf("cancelled poll: %+v", sec)
 	}
 	if n := len(accepted); n != 1 {
@@ -363,16 +365,16 @@ func TestHungLibvirt(t *testing.T) {
 	for c := range accepted {
 		c.Close()
 	}
-	sec = pollUntil(t, s, 5*time.Second, "the stuck connect to fail", func(sec Section) bool {
-		return strings.Contains(sec.Error, "cannot connect to test+unix:///default")
+	sec = pollUntil(t, s, 5*time.Second, "the stuck connect to fail", func(sec model.VMSection) bool {
+		return strings.Contains(sec.Reason, "cannot connect to test+unix:///default")
 	})
-	if sec.Available {
+	if sec.IsUp() {
 		t.Errorf("available after failure: %+v", sec)
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	if sec := s.Poll(context.Background()); !strings.Contains(sec.Error, "closed") {
+	if sec := s.Poll(context.Background()); !strings.Contains(sec.Reason, "closed") {
 		t.Errorf("poll after Close: %+v", sec)
 	}
 }
@@ -435,8 +437,8 @@ func benchPoll(b *testing.B, uri string) {
 	s := NewSource(Config{URI: uri, CallTimeout: 30 * time.Second})
 	defer s.Close()
 	sec := s.Poll(context.Background()) // fills the XML cache
-	if !sec.Available {
-		b.Skip(sec.Error)
+	if !sec.IsUp() {
+		b.Skip(sec.Reason)
 	}
 	if len(sec.Items) != 1000 {
 		b.Fatalf("%d domains, want 1000", len(sec.Items))
@@ -445,7 +447,7 @@ func benchPoll(b *testing.B, uri string) {
 	b.ResetTimer()
 	for b.Loop() {
 		if sec := s.Poll(context.Background()); len(sec.Items) != 1000 {
-			b.Fatalf("poll: %d items, %q", len(sec.Items), sec.Error)
+			b.Fatalf("poll: %d items, %q", len(sec.Items), sec.Reason)
 		}
 	}
 }
@@ -492,7 +494,7 @@ func TestFallbackIsSaid(t *testing.T) {
 	s := newTestSource(t, "test:///default")
 	s.candidates = []string{"qemu+unix:///system?socket=" + filepath.Join(t.TempDir(), "none.sock"), "test:///default"}
 	sec := s.Poll(context.Background())
-	if !sec.Available || sec.URI != "test:///default" {
+	if !sec.IsUp() || sec.URI != "test:///default" {
 		t.Fatalf("fallback not used: %+v", sec)
 	}
 	if !strings.Contains(sec.Notice, s.candidates[0]) || !strings.Contains(sec.Notice, "showing test:///default") ||

@@ -1,0 +1,88 @@
+package model
+
+import (
+	"fmt"
+	"time"
+)
+
+// SourceState is how a source of VMs or containers is doing.
+type SourceState uint8
+
+// The states a source can be in.
+const (
+	// Connecting: not heard from yet.
+	Connecting SourceState = iota
+	// Up: answered the last refresh; its list is current.
+	Up
+	// NotAnswering: silent since Availability.Since; its list is withheld
+	// rather than shown with frozen figures.
+	NotAnswering
+	// Down: refused, absent or failing; Reason says why and what to do.
+	Down
+)
+
+// String names the state as the JSON snapshot does.
+func (s SourceState) String() string {
+	switch s {
+	case Connecting:
+		return "connecting"
+	case Up:
+		return "up"
+	case NotAnswering:
+		return "not-answering"
+	case Down:
+		return "down"
+	}
+	return fmt.Sprintf("SourceState(%d)", uint8(s))
+}
+
+// MarshalText writes the state's name.
+func (s SourceState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Availability is a source's state, why, and since when.
+type Availability struct {
+	State  SourceState `json:"state"`
+	Reason string      `json:"error"`          // words for the user; "" when up
+	Since  time.Time   `json:"since,omitzero"` // when the state began, where known
+}
+
+// IsUp reports whether the source's list is current.
+func (a Availability) IsUp() bool { return a.State == Up }
+
+// Available is an Up availability.
+func Available() Availability { return Availability{State: Up} }
+
+// Unavailable is a Down availability with the reason in words.
+func Unavailable(reason string) Availability { return Availability{State: Down, Reason: reason} }
+
+// ConnectingTo is the availability of a source not heard from yet.
+func ConnectingTo(reason string) Availability {
+	return Availability{State: Connecting, Reason: reason}
+}
+
+// Silent is the availability of a source, named by what (e.g. "libvirt at
+// qemu:///system"), that last answered at since.
+func Silent(what, hidden string, since, now time.Time) Availability {
+	return Availability{
+		State: NotAnswering,
+		Since: since,
+		Reason: fmt.Sprintf("%s has not answered since %s (%s); its %s are hidden until it answers",
+			what, since.Format(time.TimeOnly), roundDuration(now.Sub(since)), hidden),
+	}
+}
+
+// roundDuration keeps a duration readable: whole seconds, or milliseconds below one.
+func roundDuration(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(time.Second).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// at names a source with its address when it is known.
+func at(what, addr string) string {
+	if addr == "" {
+		return what
+	}
+	return what + " at " + addr
+}
