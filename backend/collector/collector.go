@@ -5,7 +5,6 @@ package collector
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,28 +14,16 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
-// VMSource is the libvirt side as the collector uses it (see vm.Source).
-type VMSource interface {
-	Poll(ctx context.Context) model.VMSection
-	Changed() <-chan struct{}
-}
-
-// ContainerSource is the container engine side as the collector uses it
-// (see container.Source).
-type ContainerSource interface {
-	Poll(ctx context.Context) model.ContainerSection
-	Changed() <-chan struct{}
-}
-
 // Config wires a Collector.
 type Config struct {
 	Interval time.Duration // host sample period; default 1 s
 	Keep     time.Duration // host history kept; default 1 h
 	Window   time.Duration // initial chart window; default 1 min
 	Host     host.Reader   // default host.SystemReader{}
-	// VMs and Containers are the hosts, each polled on its own goroutine
-	// every Interval and whenever it says something changed, so a host that
-	// is down or slow never delays the others.
+	// VMs and Containers are the hosts to start with (SetHosts changes
+	// them), each polled on its own goroutine every Interval and whenever it
+	// says something changed, so a host that is down or slow never delays
+	// the others.
 	VMs        []VMSource
 	Containers []ContainerSource
 	// OnUpdate receives every new model.Snapshot on the collector goroutine. It
@@ -55,7 +42,14 @@ type Collector struct {
 	vmSel   atomic.Pointer[string]
 	ctSel   atomic.Pointer[string]
 	redraw  chan struct{}
+	hosts   chan hostList // the newest list from SetHosts, at most one pending
 	running atomic.Bool
+}
+
+// hostList is the hosts to poll.
+type hostList struct {
+	vms []VMSource
+	cts []ContainerSource
 }
 
 // New returns a Collector for cfg with defaults filled in.
@@ -78,7 +72,7 @@ func New(cfg Config) *Collector {
 	if cfg.Silence <= 0 {
 		cfg.Silence = max(3*cfg.Interval, 10*time.Second)
 	}
-	c := &Collector{cfg: cfg, redraw: make(chan struct{}, 1)}
+	c := &Collector{cfg: cfg, redraw: make(chan struct{}, 1), hosts: make(chan hostList, 1)}
 	c.window.Store(int64(cfg.Window))
 	return c
 }
@@ -90,6 +84,24 @@ func (c *Collector) SetWindow(d time.Duration) {
 	}
 	c.window.Store(int64(d))
 	c.nudge()
+}
+
+// SetHosts replaces the hosts polled, at once: hosts that stay keep their
+// state, new ones start as connecting, removed ones stop being polled.
+// Item keys name hosts by position, so selections should be made again.
+func (c *Collector) SetHosts(vms []VMSource, cts []ContainerSource) {
+	l := hostList{slices.Clone(vms), slices.Clone(cts)}
+	for {
+		select {
+		case c.hosts <- l:
+			return
+		default:
+		}
+		select { // an older list not taken yet is replaced
+		case <-c.hosts:
+		default:
+		}
+	}
 }
 
 // SelectVM chooses the VM (by ItemKey) whose history snapshots carry; ""
@@ -134,55 +146,35 @@ func (c *Collector) Run(ctx context.Context) {
 	hostC := make(chan model.HostStats, 1)
 	wg.Go(func() { c.sampleHost(ctx, hostC) })
 
-	vmC := make(chan hostSection[model.VMSection], len(c.cfg.VMs))
-	ctC := make(chan hostSection[model.ContainerSection], len(c.cfg.Containers))
-	cur := model.Snapshot{
-		Time:       time.Now(),
-		VMs:        make([]model.VMSection, len(c.cfg.VMs)),
-		Containers: make([]model.ContainerSection, len(c.cfg.Containers)),
-	}
-	for i, src := range c.cfg.VMs {
-		cur.VMs[i].Availability = model.ConnectingTo("connecting to libvirt…")
-		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, i, src.Poll, src.Changed(), vmC) })
-	}
-	for i, src := range c.cfg.Containers {
-		cur.Containers[i].Availability = model.ConnectingTo("connecting to the container engine…")
-		wg.Go(func() { pollLoop(ctx, c.cfg.Interval, i, src.Poll, src.Changed(), ctC) })
-	}
-	vmFig := make([]map[string][seriesCount]float64, len(c.cfg.VMs))
-	ctFig := make([]map[string][seriesCount]float64, len(c.cfg.Containers))
-	// When each host last answered: a host silent for Silence is shown as
-	// not answering instead of with its last, frozen figures.
-	vmHeard := slices.Repeat([]time.Time{cur.Time}, len(c.cfg.VMs))
-	ctHeard := slices.Repeat([]time.Time{cur.Time}, len(c.cfg.Containers))
-
 	hist := newHostHistory(c.cfg.Interval, c.cfg.Keep)
-	vmHist := newItemHistory(c.cfg.Interval, false)
-	ctHist := newItemHistory(c.cfg.Interval, true)
-	var (
-		lastHost time.Time
-		stale    = time.NewTicker(c.cfg.Interval)
-		v        = &cur.Versions // bumped with each part that changes
-	)
+	vms := newGroup(vmKind(), newItemHistory(c.cfg.Interval, false))
+	cts := newGroup(containerKind(), newItemHistory(c.cfg.Interval, true))
+	defer func() { vms.cancel(); cts.cancel() }()
+	vms.start(ctx, &wg, c.cfg.Interval, c.cfg.VMs)
+	cts.start(ctx, &wg, c.cfg.Interval, c.cfg.Containers)
+
+	cur := model.Snapshot{Time: time.Now(), VMs: vms.secs, Containers: cts.secs}
+	v := &cur.Versions // bumped with each part that changes
+	var lastHost time.Time
+	stale := time.NewTicker(c.cfg.Interval)
 	defer stale.Stop()
 	// The host charts change only with a host sample or the window; VM and
 	// container refreshes publish the same (immutable) charts again.
 	var hostCharts *model.HostCharts
 	publish := func() {
 		s := cur
-		// The sections slices are replaced, never written in place, so a
-		// published snapshot stays as it was.
 		s.Time = time.Now()
+		s.VMs, s.Containers = vms.secs, cts.secs
 		w := time.Duration(c.window.Load())
 		if hostCharts == nil || hostCharts.Window != w {
 			hostCharts = hist.charts(w)
 		}
 		s.Charts = hostCharts
 		if id := selected(&c.vmSel); id != "" {
-			s.VMCharts = vmHist.charts(id, w)
+			s.VMCharts = vms.hist.charts(id, w)
 		}
 		if id := selected(&c.ctSel); id != "" {
-			s.ContainerCharts = ctHist.charts(id, w)
+			s.ContainerCharts = cts.hist.charts(id, w)
 		}
 		c.cfg.OnUpdate(&s)
 	}
@@ -197,25 +189,29 @@ func (c *Collector) Run(ctx context.Context) {
 			v.Host++
 			v.Charts++
 			publish()
-		case hs := <-vmC:
-			vmHeard[hs.host] = time.Now()
-			vmFig[hs.host] = vmFigures(hs.host, &hs.sec)
-			vmHist.record(merged(vmFig))
-			cur.VMs = replaced(cur.VMs, hs.host, hs.sec)
+		case p := <-vms.out:
+			if vms.take(p) {
+				v.VMs++
+				if selected(&c.vmSel) != "" {
+					v.VMCharts++
+				}
+				publish()
+			}
+		case p := <-cts.out:
+			if cts.take(p) {
+				v.Containers++
+				if selected(&c.ctSel) != "" {
+					v.ContainerCharts++
+				}
+				publish()
+			}
+		case l := <-c.hosts:
+			vms.start(ctx, &wg, c.cfg.Interval, l.vms)
+			cts.start(ctx, &wg, c.cfg.Interval, l.cts)
 			v.VMs++
-			if selected(&c.vmSel) != "" {
-				v.VMCharts++
-			}
-			publish()
-		case hs := <-ctC:
-			ctHeard[hs.host] = time.Now()
-			ctFig[hs.host] = containerFigures(hs.host, &hs.sec)
-			ctHist.record(merged(ctFig))
-			cur.Containers = replaced(cur.Containers, hs.host, hs.sec)
 			v.Containers++
-			if selected(&c.ctSel) != "" {
-				v.ContainerCharts++
-			}
+			v.VMCharts++
+			v.ContainerCharts++
 			publish()
 		case <-c.redraw:
 			// The window or a selection changed: every chart may have.
@@ -234,21 +230,13 @@ func (c *Collector) Run(ctx context.Context) {
 					changed = true
 				}
 			}
-			for i, heard := range vmHeard {
-				if now.Sub(heard) > c.cfg.Silence {
-					vmFig[i] = nil
-					cur.VMs = replaced(cur.VMs, i, model.VMsNotAnswering(cur.VMs[i].URI, heard, now))
-					v.VMs++
-					changed = true
-				}
+			if vms.hush(now, c.cfg.Silence) {
+				v.VMs++
+				changed = true
 			}
-			for i, heard := range ctHeard {
-				if now.Sub(heard) > c.cfg.Silence {
-					ctFig[i] = nil
-					cur.Containers = replaced(cur.Containers, i, model.ContainersNotAnswering(cur.Containers[i].Host, heard, now))
-					v.Containers++
-					changed = true
-				}
+			if cts.hush(now, c.cfg.Silence) {
+				v.Containers++
+				changed = true
 			}
 			if changed {
 				publish()
@@ -272,54 +260,6 @@ func (c *Collector) sampleHost(ctx context.Context, out chan<- model.HostStats) 
 		}
 		select {
 		case <-t.C:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// hostSection is one host's refresh.
-type hostSection[S any] struct {
-	host int
-	sec  S
-}
-
-// replaced returns a copy of secs with secs[i] = s: snapshots already handed
-// out keep their slice.
-func replaced[S any](secs []S, i int, s S) []S {
-	out := slices.Clone(secs)
-	out[i] = s
-	return out
-}
-
-// merged joins the hosts' figures, keyed by ItemKey.
-func merged(hosts []map[string][seriesCount]float64) map[string][seriesCount]float64 {
-	n := 0
-	for _, h := range hosts {
-		n += len(h)
-	}
-	out := make(map[string][seriesCount]float64, n)
-	for _, h := range hosts {
-		maps.Copy(out, h)
-	}
-	return out
-}
-
-// pollLoop polls a source every interval, and at once when it says it
-// changed, on its own goroutine: a slow source delays only its own section.
-func pollLoop[S any](ctx context.Context, interval time.Duration, host int, poll func(context.Context) S, changed <-chan struct{}, out chan<- hostSection[S]) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		sec := poll(ctx)
-		select {
-		case out <- hostSection[S]{host, sec}:
-		case <-ctx.Done():
-			return
-		}
-		select {
-		case <-t.C:
-		case <-changed:
 		case <-ctx.Done():
 			return
 		}

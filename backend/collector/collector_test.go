@@ -248,3 +248,63 @@ func TestSilentEngineShownAsNotAnswering(t *testing.T) {
 		t.Errorf("after answering again: %+v", back)
 	}
 }
+
+// countingEngine answers every Poll with one container and counts the polls.
+type countingEngine struct {
+	host  string
+	polls atomic.Int32
+}
+
+func (e *countingEngine) Poll(context.Context) model.ContainerSection {
+	e.polls.Add(1)
+	return model.ContainerSection{Host: e.host, Availability: model.Available(),
+		Items: []model.Container{{ID: e.host + "-c", Name: "web", State: "running"}}}
+}
+
+func (e *countingEngine) Changed() <-chan struct{} { return nil }
+
+// TestSetHostsAppliesAtOnce: hosts added or removed take effect without a
+// restart; a removed host is no longer polled.
+func TestSetHostsAppliesAtOnce(t *testing.T) {
+	a, b := &countingEngine{host: "a"}, &countingEngine{host: "b"}
+	c, updates := run(t, Config{Interval: 5 * time.Millisecond, Host: &scriptedReader{}, Containers: []ContainerSource{a}})
+	wait := func(what string, ok func(s *model.Snapshot) bool) *model.Snapshot {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case s := <-updates:
+				if ok(s) {
+					return s
+				}
+			case <-deadline:
+				t.Fatalf("no snapshot where %s", what)
+			}
+		}
+	}
+	hosts := func(s *model.Snapshot) string {
+		var out []string
+		for _, sec := range s.Containers {
+			out = append(out, sec.Host)
+		}
+		return strings.Join(out, ",")
+	}
+	wait("a is up", func(s *model.Snapshot) bool { return hosts(s) == "a" && s.Containers[0].IsUp() })
+	c.SetHosts(nil, []ContainerSource{a, b})
+	s := wait("a and b are up", func(s *model.Snapshot) bool {
+		return hosts(s) == "a,b" && s.Containers[1].IsUp()
+	})
+	if !s.Containers[0].IsUp() {
+		t.Errorf("a lost its state when b was added: %+v", s.Containers[0])
+	}
+	c.SetHosts(nil, []ContainerSource{b})
+	wait("only b", func(s *model.Snapshot) bool { return len(s.Containers) == 1 && s.Containers[0].Host == "b" })
+	before := a.polls.Load()
+	// b is polled many times more while a is not polled again.
+	for n := b.polls.Load(); b.polls.Load() < n+5; {
+		<-updates
+	}
+	if after := a.polls.Load(); after > before+1 { // one poll may have been in flight
+		t.Errorf("a removed host was polled %d more times", after-before)
+	}
+}

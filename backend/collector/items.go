@@ -78,6 +78,9 @@ func (h *itemHistory) record(vals map[string][seriesCount]float64) {
 	}
 }
 
+// reset forgets every item's history.
+func (h *itemHistory) reset() { clear(h.items) }
+
 // charts returns the history of id over window, or nil if id is unknown.
 func (h *itemHistory) charts(id string, window time.Duration) *model.ItemCharts {
 	rs, ok := h.items[id]
