@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pkg/browser"
+
 	"github.com/horcrux-desktop/horcrux/app"
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
@@ -42,6 +44,12 @@ Flags (before or after the command):
 `
 
 func main() {
+	// A browser started for a console must not write into our terminal.
+	// They must be *os.File: with another writer os/exec would copy through
+	// a pipe the browser inherits, and opening would wait for it to exit.
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		browser.Stdout, browser.Stderr = null, null
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

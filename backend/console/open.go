@@ -4,33 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strconv"
-	"sync"
 
 	"github.com/pkg/browser"
 )
 
-// silenceBrowser points pkg/browser's package-level Stdout and Stderr at /dev/null once.
-// They must be *os.File: with any other writer os/exec copies through a pipe that the
-// browser inherits, and OpenURL would wait until the browser exits.
-var silenceBrowser = sync.OnceValue(func() error {
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	browser.Stdout, browser.Stderr = null, null
-	return nil
-})
-
-// Open shows a console page URL from Mint in the user's browser (xdg-open, x-www-browser or www-browser), silently.
+// Open shows a console page URL from Mint in the user's browser (xdg-open,
+// x-www-browser or www-browser). What the browser prints goes to
+// browser.Stdout and browser.Stderr, which main points at /dev/null.
 // It refuses anything but an http://127.0.0.1:PORT/console/ URL, so it cannot be used to open files or other handlers.
 func Open(pageURL string) error {
 	if err := checkPageURL(pageURL); err != nil {
 		return err
-	}
-	if err := silenceBrowser(); err != nil {
-		return fmt.Errorf("opening the console: %w", err)
 	}
 	if err := browser.OpenURL(pageURL); err != nil {
 		return fmt.Errorf("no browser could open the console (install xdg-utils and a web browser): %w", err)

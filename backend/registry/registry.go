@@ -1,0 +1,233 @@
+// Package registry is the one list of hosts Horcrux watches. Each libvirt
+// host and container engine is one value: its identity, its source of
+// sections, its actions and, for libvirt, its console resolver. The window
+// and every subcommand build it with New; Settings change it with SetMore.
+package registry
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/console"
+	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/backend/vm"
+)
+
+// Config names the hosts: the ones from the command line (or the defaults)
+// and the ones added in Settings.
+type Config struct {
+	Connect     string   // libvirt URI from --connect; "" for LIBVIRT_DEFAULT_URI or the defaults
+	DockerHost  string   // engine from --docker-host; "" for DOCKER_HOST or the default socket
+	MoreURIs    []string // libvirt hosts added in Settings
+	MoreEngines []string // engines added in Settings
+}
+
+// MachineHost is one libvirt host.
+type MachineHost struct {
+	URI string // as configured; "" is the default
+	src *vm.Source
+}
+
+// Poll returns the host's VM list now; see vm.Source.Poll.
+func (h *MachineHost) Poll(ctx context.Context) model.VMSection { return h.src.Poll(ctx) }
+
+// Changed fires when libvirt reports a lifecycle event.
+func (h *MachineHost) Changed() <-chan struct{} { return h.src.Changed() }
+
+// Act runs a lifecycle action on the VM with this UUID.
+func (h *MachineHost) Act(ctx context.Context, uuid string, a model.VMAction) error {
+	return h.src.Act(ctx, uuid, a)
+}
+
+// Console resolves the console of the running VM uuid: a target whose
+// every dial reaches that VM's display and nothing else.
+func (h *MachineHost) Console(ctx context.Context, uuid string) (console.Target, error) {
+	d, err := h.src.Display(ctx, uuid)
+	if err != nil {
+		return console.Target{}, err
+	}
+	return console.Target{VM: d.Name, UUID: d.UUID, Dial: d.Dial, Desc: d.Via}, nil
+}
+
+// Engine is one container engine.
+type Engine struct {
+	Host string // as configured; "" is the default
+	src  *container.Source
+}
+
+// Poll returns the engine's container list now; see container.Source.Poll.
+func (e *Engine) Poll(ctx context.Context) model.ContainerSection { return e.src.Poll(ctx) }
+
+// Changed fires when the engine reports an event.
+func (e *Engine) Changed() <-chan struct{} { return e.src.Changed() }
+
+// Act applies an action to the container with this ID.
+func (e *Engine) Act(ctx context.Context, id string, a model.ContainerAction) error {
+	return e.src.Act(ctx, id, a)
+}
+
+// Logs streams a container's output; see container.Source.Logs.
+func (e *Engine) Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
+	return e.src.Logs(ctx, id, tail, follow)
+}
+
+// Registry holds the hosts. Its methods are safe from any goroutine.
+type Registry struct {
+	connect, dockerHost string
+
+	mu       sync.Mutex
+	machines []*MachineHost
+	engines  []*Engine
+	closed   bool
+	changed  chan struct{} // closed and replaced when the hosts change
+	closing  sync.WaitGroup
+}
+
+// New opens a source for every host in cfg. Sources do not touch their
+// daemon until first polled.
+func New(cfg Config) *Registry {
+	r := &Registry{connect: cfg.Connect, dockerHost: cfg.DockerHost, changed: make(chan struct{})}
+	r.machines, _ = r.machinesFor(nil, cfg.MoreURIs)
+	r.engines, _ = r.enginesFor(nil, cfg.MoreEngines)
+	return r
+}
+
+// machinesFor lists the libvirt hosts for more, reusing the hosts in old
+// that stay; it also returns the ones that go.
+func (r *Registry) machinesFor(old []*MachineHost, more []string) (keep, gone []*MachineHost) {
+	have := make(map[string]*MachineHost, len(old))
+	for _, h := range old {
+		have[h.URI] = h
+	}
+	for _, uri := range hostList(r.connect, more) {
+		h := have[uri]
+		if h == nil {
+			h = &MachineHost{URI: uri, src: vm.NewSource(vm.Config{URI: uri})}
+		}
+		delete(have, uri)
+		keep = append(keep, h)
+	}
+	for _, h := range old {
+		if have[h.URI] == h {
+			gone = append(gone, h)
+		}
+	}
+	return keep, gone
+}
+
+// enginesFor is machinesFor for container engines.
+func (r *Registry) enginesFor(old []*Engine, more []string) (keep, gone []*Engine) {
+	have := make(map[string]*Engine, len(old))
+	for _, e := range old {
+		have[e.Host] = e
+	}
+	for _, host := range hostList(r.dockerHost, more) {
+		e := have[host]
+		if e == nil {
+			e = &Engine{Host: host, src: container.NewSource(container.Config{Host: host})}
+		}
+		delete(have, host)
+		keep = append(keep, e)
+	}
+	for _, e := range old {
+		if have[e.Host] == e {
+			gone = append(gone, e)
+		}
+	}
+	return keep, gone
+}
+
+// hostList is first then more, trimmed, without blanks or repeats.
+func hostList(first string, more []string) []string {
+	out := []string{first}
+	for _, h := range more {
+		if h = strings.TrimSpace(h); h != "" && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// SetMore replaces the hosts added in Settings, at once: hosts that stay
+// keep their connection, new ones are opened, removed ones are closed.
+func (r *Registry) SetMore(uris, engines []string) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	machines, goneM := r.machinesFor(r.machines, uris)
+	eng, goneE := r.enginesFor(r.engines, engines)
+	same := slices.Equal(machines, r.machines) && slices.Equal(eng, r.engines)
+	r.machines, r.engines = machines, eng
+	if !same {
+		close(r.changed)
+		r.changed = make(chan struct{})
+	}
+	// Closing waits for calls in flight; Close waits for these.
+	for _, h := range goneM {
+		r.closing.Go(func() { _ = h.src.Close() })
+	}
+	for _, e := range goneE {
+		r.closing.Go(func() { _ = e.src.Close() })
+	}
+	r.mu.Unlock()
+}
+
+// Changed is closed when the hosts next change.
+func (r *Registry) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.changed
+}
+
+// Machines lists the libvirt hosts, the command line's first.
+func (r *Registry) Machines() []*MachineHost {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.machines)
+}
+
+// Engines lists the container engines, the command line's first.
+func (r *Registry) Engines() []*Engine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.engines)
+}
+
+// Sources lists the hosts as the collector polls them, in registry order.
+func (r *Registry) Sources() ([]collector.VMSource, []collector.ContainerSource) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	vms := make([]collector.VMSource, len(r.machines))
+	for i, h := range r.machines {
+		vms[i] = h
+	}
+	cts := make([]collector.ContainerSource, len(r.engines))
+	for i, e := range r.engines {
+		cts[i] = e
+	}
+	return vms, cts
+}
+
+// Close closes every source and waits for them.
+func (r *Registry) Close() error {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		for _, h := range r.machines {
+			r.closing.Go(func() { _ = h.src.Close() })
+		}
+		for _, e := range r.engines {
+			r.closing.Go(func() { _ = e.src.Close() })
+		}
+	}
+	r.mu.Unlock()
+	r.closing.Wait()
+	return nil
+}
