@@ -14,16 +14,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/registry"
+
 	"github.com/pkg/browser"
 
 	"github.com/horcrux-desktop/horcrux/app"
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
-	"github.com/horcrux-desktop/horcrux/backend/container"
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
 	"github.com/horcrux-desktop/horcrux/backend/report"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 // version is set at release time with -ldflags "-X main.version=...".
@@ -66,6 +66,11 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.dockerHost, "docker-host", "", "Docker or Podman engine `HOST` (unix:// or tcp://; default: $DOCKER_HOST, then unix:///var/run/docker.sock)")
 	fs.DurationVar(&g.interval, "interval", time.Second, "sampling `period`")
 	fs.StringVar(&g.metricsListen, "metrics-listen", "", "also serve Prometheus metrics from the window at `ADDR` (e.g. 127.0.0.1:9810)")
+}
+
+// registry is the hosts named by the flags (or the defaults).
+func (g *globals) registry() *registry.Registry {
+	return registry.New(registry.Config{Connect: g.connect, DockerHost: g.dockerHost})
 }
 
 // check refuses flag values no command can use, wherever they were placed.
@@ -172,11 +177,9 @@ func runSnapshot(g globals, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	vms := vm.NewSource(vm.Config{URI: g.connect})
-	defer vms.Close()
-	cts := container.NewSource(container.Config{Host: g.dockerHost})
-	defer cts.Close()
-	r, err := report.Take(ctx, report.Config{Interval: g.interval, VMs: vms, Containers: cts})
+	hosts := g.registry()
+	defer hosts.Close()
+	r, err := report.Take(ctx, report.Config{Interval: g.interval, VMs: hosts.Machines()[0], Containers: hosts.Engines()[0]})
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux snapshot:", err)
 		return 1
@@ -255,13 +258,11 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	vms := vm.NewSource(vm.Config{URI: g.connect})
-	defer vms.Close()
-	cts := container.NewSource(container.Config{Host: g.dockerHost})
-	defer cts.Close()
+	hosts := g.registry()
+	defer hosts.Close()
 	exp := exporter.New()
-	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update,
-		VMs: []collector.VMSource{vms}, Containers: []collector.ContainerSource{cts}})
+	vms, cts := hosts.Sources()
+	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update, VMs: vms, Containers: cts})
 	// Listen before saying so: a bad address is an error, never a "serving" line.
 	ln, err := exporter.Listen(*listen)
 	if err != nil {
@@ -305,10 +306,11 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
-	vms := vm.NewSource(vm.Config{URI: g.connect})
-	defer vms.Close()
+	hosts := g.registry()
+	defer hosts.Close()
+	h := hosts.Machines()[0]
 	pollCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	sec := vms.Poll(pollCtx)
+	sec := h.Poll(pollCtx)
 	cancel()
 	if !sec.IsUp() {
 		return fail(errors.New(sec.Reason))
@@ -328,29 +330,30 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	dispCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	d, err := vms.Display(dispCtx, uuid)
+	target, err := h.Console(dispCtx, uuid)
 	cancel()
 	if err != nil {
 		return fail(err)
 	}
-	srv, err := console.NewServer(console.Config{})
-	if err != nil {
-		return fail(err)
+	var show func(string) error
+	if !*printURL {
+		show = console.Open
 	}
-	defer srv.Close()
-	url, err := srv.Mint(console.Target{VM: d.Name, UUID: d.UUID, Dial: d.Dial, Desc: d.Via})
-	if err != nil {
+	consoles := console.NewLauncher(console.Config{}, show)
+	defer consoles.Close()
+	url, err := consoles.Launch(target)
+	switch {
+	case err != nil && *printURL:
 		return fail(err)
-	}
-	if *printURL {
+	case err != nil:
+		return fail(fmt.Errorf("%w; run again with --print-url and open the link yourself", err))
+	case *printURL:
 		fmt.Fprintln(stdout, url)
-	} else if err := console.Open(url); err != nil {
-		return fail(fmt.Errorf("cannot open a browser (%w); run again with --print-url and open the link yourself", err))
-	} else {
-		fmt.Fprintf(stderr, "horcrux console: opened the console of %s in your browser\n", d.Name)
+	default:
+		fmt.Fprintf(stderr, "horcrux console: opened the console of %s in your browser\n", target.VM)
 	}
 	fmt.Fprintln(stderr, "horcrux console: serving while the console is open; Ctrl+C to stop")
-	if err := srv.WaitIdle(ctx, consoleGrace); err != nil && ctx.Err() == nil {
+	if err := consoles.Server().WaitIdle(ctx, consoleGrace); err != nil && ctx.Err() == nil {
 		return fail(err)
 	}
 	return 0
