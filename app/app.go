@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -67,12 +66,17 @@ func Run(opts Options) error {
 	// The window holds ~25 MB of live heap (mostly fonts) and allocates
 	// little; a tighter GC target keeps its resident size down for ~0.1 % CPU.
 	debug.SetGCPercent(50)
+	// Checked before Fyne reads the file, which it would then overwrite.
+	saved, err := openPrefs()
+	if err != nil {
+		return err
+	}
 	a := fyneapp.NewWithID(ID)
 	prefs := a.Preferences()
 	w := a.NewWindow("Horcrux")
 	w.SetMaster()
 
-	window := time.Duration(prefs.IntWithFallback(prefRange, int(time.Minute/time.Second))) * time.Second
+	window := saved.window
 	// The hosts: the one named on the command line (or the default), then
 	// the ones added in Settings.
 	var (
@@ -82,12 +86,12 @@ func Run(opts Options) error {
 		ctSrcs  []collector.ContainerSource
 		ctEngs  []containerEngine
 	)
-	for _, uri := range append([]string{opts.Connect}, hostList(prefs.String(prefMoreURIs))...) {
+	for _, uri := range append([]string{opts.Connect}, saved.moreURIs...) {
 		s := vm.NewSource(vm.Config{URI: uri})
 		defer s.Close()
 		vmSrcs, vmActs, vmDisps = append(vmSrcs, s), append(vmActs, s), append(vmDisps, s)
 	}
-	for _, host := range append([]string{opts.DockerHost}, hostList(prefs.String(prefMoreDocker))...) {
+	for _, host := range append([]string{opts.DockerHost}, saved.moreDocker...) {
 		s := ct.NewSource(ct.Config{Host: host})
 		defer s.Close()
 		ctSrcs, ctEngs = append(ctSrcs, s), append(ctEngs, s)
@@ -107,11 +111,7 @@ func Run(opts Options) error {
 		uris = []string{opts.Connect}
 	}
 	diag := newDiagnostics(doctor.Config{URIs: uris, DockerHost: opts.DockerHost})
-	thresholds, err := alerts.DecodeThresholds(prefs.String(prefAlerts))
-	if err != nil {
-		log.Printf("alert settings unreadable, using the defaults: %v", err)
-	}
-	al := newAlerting(thresholds, func(title, body string) {
+	al := newAlerting(saved.thresholds, func(title, body string) {
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})
 	cons := &consoles{srcs: vmDisps, open: console.Open}
@@ -181,21 +181,18 @@ func Run(opts Options) error {
 	mv.diagnose.OnTapped = diagnose
 	cv.diagnose.OnTapped = diagnose
 	hv.diagnose.OnTapped = diagnose
-	tabs.SelectIndex(prefs.IntWithFallback(prefTab, 0))
+	tabs.SelectIndex(saved.tab)
 	tabs.OnSelected = func(*container.TabItem) {
 		prefs.SetInt(prefTab, tabs.SelectedIndex())
 		render()
 	}
-	w.SetContent(container.NewBorder(al.box, nil, nil, nil, tabs))
+	w.SetContent(container.NewBorder(container.NewVBox(saved.resetBanner(), al.box), nil, nil, nil, tabs))
 	w.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux",
 		fyne.NewMenuItem("Settings…", func() {
 			settingsDialog(w, prefs, tr != nil, al.engine.SetThresholds)
 		}),
 	)))
-	w.Resize(fyne.NewSize(
-		float32(prefs.FloatWithFallback(prefWidth, 1100)),
-		float32(prefs.FloatWithFallback(prefHeight, 720)),
-	))
+	w.Resize(saved.windowSize(screenSize()))
 
 	saveSize := func() {
 		s := w.Canvas().Size()
