@@ -97,49 +97,38 @@ func New(cfg Config) *Registry {
 	return r
 }
 
-// machinesFor lists the libvirt hosts for more, reusing the hosts in old
-// that stay; it also returns the ones that go.
-func (r *Registry) machinesFor(old []*MachineHost, more []string) (keep, gone []*MachineHost) {
-	have := make(map[string]*MachineHost, len(old))
+// reconcile lists the hosts first then more (blanks and repeats dropped),
+// reusing the hosts of old that stay; it also returns the ones that go.
+// addr names a host, open makes a new one.
+func reconcile[H comparable](old []H, first string, more []string, addr func(H) string, open func(string) H) (keep, gone []H) {
+	have := make(map[string]H, len(old))
 	for _, h := range old {
-		have[h.URI] = h
+		have[addr(h)] = h
 	}
-	for _, uri := range hostList(r.connect, more) {
-		h := have[uri]
-		if h == nil {
-			h = &MachineHost{URI: uri, src: vm.NewSource(vm.Config{URI: uri})}
+	for _, a := range hostList(first, more) {
+		h, ok := have[a]
+		if !ok {
+			h = open(a)
 		}
-		delete(have, uri)
+		delete(have, a)
 		keep = append(keep, h)
 	}
 	for _, h := range old {
-		if have[h.URI] == h {
+		if stay, ok := have[addr(h)]; ok && stay == h {
 			gone = append(gone, h)
 		}
 	}
 	return keep, gone
 }
 
-// enginesFor is machinesFor for container engines.
+func (r *Registry) machinesFor(old []*MachineHost, more []string) (keep, gone []*MachineHost) {
+	return reconcile(old, r.connect, more, func(h *MachineHost) string { return h.URI },
+		func(uri string) *MachineHost { return &MachineHost{URI: uri, src: vm.NewSource(vm.Config{URI: uri})} })
+}
+
 func (r *Registry) enginesFor(old []*Engine, more []string) (keep, gone []*Engine) {
-	have := make(map[string]*Engine, len(old))
-	for _, e := range old {
-		have[e.Host] = e
-	}
-	for _, host := range hostList(r.dockerHost, more) {
-		e := have[host]
-		if e == nil {
-			e = &Engine{Host: host, src: container.NewSource(container.Config{Host: host})}
-		}
-		delete(have, host)
-		keep = append(keep, e)
-	}
-	for _, e := range old {
-		if have[e.Host] == e {
-			gone = append(gone, e)
-		}
-	}
-	return keep, gone
+	return reconcile(old, r.dockerHost, more, func(e *Engine) string { return e.Host },
+		func(host string) *Engine { return &Engine{Host: host, src: container.NewSource(container.Config{Host: host})} })
 }
 
 // hostList is first then more, trimmed, without blanks or repeats.
