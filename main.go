@@ -24,6 +24,9 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
 	"github.com/horcrux-desktop/horcrux/backend/report"
+
+	// Before Fyne's init: no "Error parsing user locale C" under LANG=C.UTF-8.
+	_ "github.com/horcrux-desktop/horcrux/internal/toolkitlocale"
 )
 
 // version is set at release time with -ldflags "-X main.version=...".

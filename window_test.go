@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,13 +37,30 @@ func windowTest(t *testing.T) {
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "horcrux")
-	// -race reuses the race-built packages of `go test -race` and checks the
-	// real app for data races too.
-	out, err := exec.Command("go", "build", "-race", "-tags", "libvirt_dlopen", "-o", bin, ".").CombinedOutput()
+	args := []string{"build", "-tags", "libvirt_dlopen", "-o", bin}
+	// Under `go test -race` (make test) the app is built with -race too: it
+	// reuses the race-built packages and checks the real app for data races.
+	// Without it, no second cgo configuration is built.
+	if raceTest() {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// raceTest says whether this test binary was built with -race.
+func raceTest() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
 }
 
 // startXvfb starts a private X server and returns its DISPLAY.
