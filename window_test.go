@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -254,6 +255,61 @@ func TestWindowShowsLiveCharts(t *testing.T) {
 	}
 	if !strings.Contains(string(prefs), `"window.width":1100`) {
 		t.Fatalf("window size not remembered: %s", prefs)
+	}
+}
+
+// TestWindowQuitsCleanlyOnSignal sends SIGTERM, then SIGINT, the moment the
+// window shows: each quits as Ctrl+Q does, with status 0 and the preferences
+// (the window size) written. The signal used to come before the toolkit's
+// own handler and kill the app with status 143.
+func TestWindowQuitsCleanlyOnSignal(t *testing.T) {
+	windowTest(t)
+	bin := buildBinary(t)
+	display := startXvfb(t)
+	for _, tc := range []struct {
+		name string
+		sig  syscall.Signal
+	}{{"SIGTERM", syscall.SIGTERM}, {"SIGINT", syscall.SIGINT}} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := t.TempDir()
+			app, logs := startApp(t, bin, display, home)
+			done := make(chan error, 1)
+			go func() { done <- app.Wait() }()
+
+			// xdotool search --sync looks only every half second: poll.
+			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				search := exec.Command("xdotool", "search", "--name", "^Horcrux$")
+				search.Env = append(os.Environ(), "DISPLAY="+display)
+				if out, _ := search.Output(); len(strings.Fields(string(out))) > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no Horcrux window; app said:\n%s", logs)
+				}
+			}
+			if err := app.Process.Signal(tc.sig); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("horcrux exited with %v after %s, want status 0:\n%s", err, tc.name, logs)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("horcrux still running 30 s after %s:\n%s", tc.name, logs)
+			}
+			if strings.Contains(logs.String(), "Error in Fyne call thread") || strings.Contains(logs.String(), "panic") {
+				t.Fatalf("UI thread misuse or panic:\n%s", logs)
+			}
+			prefs, err := os.ReadFile(filepath.Join(home, ".config", "fyne", "io.github.horcrux-desktop", "preferences.json"))
+			if err != nil {
+				t.Fatalf("preferences not saved after %s: %v", tc.name, err)
+			}
+			if !strings.Contains(string(prefs), `"window.width":`) {
+				t.Fatalf("window size not saved after %s: %s", tc.name, prefs)
+			}
+		})
 	}
 }
 

@@ -1,15 +1,23 @@
 #!/bin/bash
 # Installs a release tarball into a temporary DESTDIR, runs the installed
-# binary from its .desktop Exec line under Xvfb, and waits for the window.
+# binary from its .desktop Exec line under Xvfb, waits for the window, then
+# quits it with SIGTERM and checks that it exits with status 0 and saves its
+# preferences.
 #   scripts/test-package.sh horcrux-VERSION-linux-amd64.tar.xz
 set -euo pipefail
 tarball=$(realpath "$1")
 work=$(mktemp -d)
 xpid= app=
+# The script's status is the one it exits with: the clean-up's commands
+# (a wait for a killed app returns 137) neither stop it under set -e nor
+# replace that status.
 cleanup() {
-	[ -n "$app" ] && kill "$app" 2>/dev/null && wait "$app" 2>/dev/null
+	local status=$?
+	set +e
+	[ -n "$app" ] && kill -KILL "$app" 2>/dev/null && wait "$app" 2>/dev/null
 	[ -n "$xpid" ] && kill "$xpid" 2>/dev/null
 	rm -rf "$work"
+	exit "$status"
 }
 trap cleanup EXIT
 
@@ -30,9 +38,24 @@ if ldd "$bin" | grep -q libvirt; then echo "FAIL: the binary links libvirt"; exi
 Xvfb :98 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xpid=$!
 for _ in $(seq 100); do DISPLAY=:98 xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done
-HOME=$work/home DISPLAY=:98 "$bin" >"$work/log" 2>&1 &
+HOME=$work/home XDG_CONFIG_HOME=$work/home/.config DISPLAY=:98 "$bin" >"$work/log" 2>&1 &
 app=$!
 if ! DISPLAY=:98 timeout 30 xdotool search --sync --name '^Horcrux$' >/dev/null; then
 	echo "FAIL: the installed horcrux showed no window"; cat "$work/log"; exit 1
 fi
-echo "package test: installed from $(basename "$tarball"), ran Exec=$exec_line, window shown"
+
+# SIGTERM quits as Ctrl+Q does: status 0, preferences saved.
+kill -TERM "$app"
+for _ in $(seq 300); do kill -0 "$app" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$app" 2>/dev/null; then
+	echo "FAIL: the installed horcrux still runs 30 s after SIGTERM"; cat "$work/log"; exit 1
+fi
+status=0
+wait "$app" || status=$?
+app=
+if [ "$status" != 0 ]; then
+	echo "FAIL: the installed horcrux exited with status $status after SIGTERM, want 0"; cat "$work/log"; exit 1
+fi
+prefs=$work/home/.config/fyne/io.github.horcrux-desktop/preferences.json
+[ -s "$prefs" ] || { echo "FAIL: no preferences saved after SIGTERM ($prefs)"; cat "$work/log"; exit 1; }
+echo "package test: installed from $(basename "$tarball"), ran Exec=$exec_line, window shown, quit on SIGTERM with status 0"
