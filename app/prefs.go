@@ -142,7 +142,7 @@ func keepAside(raw []byte, base string) (string, error) {
 		}
 		return name, nil
 	}
-	return "", fmt.Errorf("%s and nine numbered copies already exist", base)
+	return "", fmt.Errorf("%s and %[1]s-2 … %[1]s-9 already exist", base)
 }
 
 // writePrefs replaces the file at path with values through a rename, so a
