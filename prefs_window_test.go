@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -31,8 +32,10 @@ func TestWindowStartsOnDamagedPreferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	app, logs := startApp(t, bin, display, home, "--connect", "test:///default")
-	done := make(chan error, 1)
-	go func() { done <- app.Wait() }()
+	done, exited := make(chan error, 1), make(chan struct{})
+	go func() { done <- app.Wait(); close(exited) }()
+	// Before startApp's clean-up, whose Wait must not race this one.
+	t.Cleanup(func() { app.Process.Kill(); <-exited })
 
 	// Poll for the window, so that an app that dies on the file fails at
 	// once with what it said.
@@ -81,9 +84,29 @@ func TestWindowStartsOnDamagedPreferences(t *testing.T) {
 	if b, err := os.ReadFile(kept[0]); err != nil || string(b) != damaged {
 		t.Fatalf("%s holds %q (%v), want the file as it was", kept[0], b, err)
 	}
-	b, err := os.ReadFile(path)
-	var now map[string]any
-	if err != nil || json.Unmarshal(b, &now) != nil || now["hosts.libvirt"] != "test:///default" {
-		t.Fatalf("the repaired file holds %q (%v), want the saved host kept", b, err)
+	saved := func(when string) map[string]any {
+		b, err := os.ReadFile(path)
+		var now map[string]any
+		if err != nil || json.Unmarshal(b, &now) != nil || now["hosts.libvirt"] != "test:///default" {
+			t.Fatalf("%s the file holds %q (%v), want the saved host kept", when, b, err)
+		}
+		return now
+	}
+	saved("at start")
+
+	// Quitting saves the window's own size beside the host.
+	if err := app.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("horcrux exited with %v after SIGTERM:\n%s", err, logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("horcrux still running 30 s after SIGTERM:\n%s", logs)
+	}
+	if now := saved("after quitting"); now["window.height"] != float64(h) {
+		t.Errorf("saved height %v, want the window's %d", now["window.height"], h)
 	}
 }
