@@ -226,11 +226,7 @@ func runDoctor(g globals, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cfg := doctor.Config{DockerHost: g.dockerHost}
-	if g.connect != "" {
-		cfg.URIs = []string{g.connect}
-	}
-	rs := doctor.Run(ctx, cfg)
+	rs := doctor.Run(ctx, doctor.Config{URIs: []string{g.connect}, DockerHosts: []string{g.dockerHost}})
 	var err error
 	if *asJSON {
 		err = doctor.WriteJSON(stdout, rs)

@@ -113,11 +113,11 @@ func Run(opts Options) error {
 		prefs.SetInt(prefRange, int(d/time.Second))
 		coll.SetWindow(d)
 	}, func() { exportCSV(w, last) }, func() { exportPNG(w, hv.root) })
-	var uris []string
-	if opts.Connect != "" {
-		uris = []string{opts.Connect}
-	}
-	diag := newDiagnostics(doctor.Config{URIs: uris, DockerHost: opts.DockerHost})
+	// Exactly the hosts above: the one named (or the default), then Settings'.
+	diag := newDiagnostics(doctor.Config{
+		URIs:        append([]string{opts.Connect}, saved.moreURIs...),
+		DockerHosts: append([]string{opts.DockerHost}, saved.moreDocker...),
+	})
 	al := newAlerting(saved.thresholds, func(title, body string) {
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})

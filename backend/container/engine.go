@@ -72,3 +72,15 @@ func dockerDialer(host string) func() (engine, error) {
 		return cli, nil
 	}
 }
+
+// ServerVersion asks the engine at host for its versions, reaching it as
+// NewSource does (ssh:// included; "" for DOCKER_HOST or the default
+// socket), so a check of the engine tests the app's own path to it.
+func ServerVersion(ctx context.Context, host string) (types.Version, error) {
+	cli, err := dockerDialer(host)()
+	if err != nil {
+		return types.Version{}, err
+	}
+	defer func() { _ = cli.Close() }()
+	return cli.ServerVersion(ctx)
+}

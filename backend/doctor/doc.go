@@ -4,10 +4,12 @@
 // and the Diagnostics view shows them.
 //
 // Checks, in the order Run returns them: the /proc files the Host view
-// reads; the cgroup layout; libvirt.so.0 and its version; each libvirt URI;
-// the Docker engine; DISPLAY/WAYLAND_DISPLAY; the D-Bus session bus; a
-// browser launcher for the VM console; then, for every running VM on a URI
-// that answered, whether its VNC display answers with an RFB banner.
+// reads; the cgroup layout; libvirt.so.0 and its version; each URI the
+// app's libvirt hosts try (vm.CandidateURIs); each container engine, reached
+// as the container list reaches it (container.ServerVersion, ssh://
+// included); DISPLAY/WAYLAND_DISPLAY; the D-Bus session bus; a browser
+// launcher for the VM console; then, for every running VM on a URI that
+// answered, whether its VNC display answers with an RFB banner.
 //
 // Statuses follow one rule, so the exit code means something:
 //
@@ -20,8 +22,8 @@
 //   - failed: something is installed or asked for but does not work:
 //     a daemon that is not running, a socket the user may not open, a VNC
 //     port that does not answer, no display for the window, /proc unreadable.
-//     A component the user named explicitly (Config.URIs or
-//     LIBVIRT_DEFAULT_URI, Config.DockerHost or DOCKER_HOST) is needed, so
+//     A component the user named explicitly (in Config.URIs or
+//     LIBVIRT_DEFAULT_URI, Config.DockerHosts or DOCKER_HOST) is needed, so
 //     its absence is failed too.
 //
 // Run never panics and never hangs: every check is bounded by

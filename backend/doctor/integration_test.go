@@ -154,7 +154,7 @@ func TestIntegrationDocker(t *testing.T) {
 	host := "unix://" + filepath.Join(dir, "docker.sock")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // upper bound only
 	defer cancel()
-	r := newChecker(Config{DockerHost: host, Timeout: 20 * time.Second}).docker(ctx)
+	r := dockerOnly(ctx, Config{DockerHosts: []string{host}, Timeout: 20 * time.Second})
 	expect(t, r, StatusOK, []string{"Docker ", "(API 1.", "answers at " + host}, nil)
 	t.Log(r.Detail)
 

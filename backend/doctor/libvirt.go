@@ -70,9 +70,9 @@ func (c *checker) libvirt(ctx context.Context) (conns, consoles []Result) {
 	lib, present := c.libvirtLibrary(ctx)
 	conns = append(conns, lib)
 	if !present {
-		for _, uri := range c.uris {
+		for _, t := range c.uris {
 			conns = append(conns, Result{
-				Check:  "libvirt connection " + uri,
+				Check:  "libvirt connection " + t.uri,
 				Status: lib.Status,
 				Detail: "not checked: libvirt is not installed, so the VM list is disabled",
 				Fix:    lib.Fix,
@@ -84,17 +84,17 @@ func (c *checker) libvirt(ctx context.Context) (conns, consoles []Result) {
 	running := make([][]domainDesc, len(c.uris))
 	reachable := make([]bool, len(c.uris))
 	var wg sync.WaitGroup
-	for i, uri := range c.uris {
+	for i, t := range c.uris {
 		wg.Go(func() {
-			results[i], running[i], reachable[i] = c.libvirtURI(ctx, i, uri)
+			results[i], running[i], reachable[i] = c.libvirtURI(ctx, t)
 		})
 	}
 	wg.Wait()
 	conns = append(conns, results...)
 	perURI := make([][]Result, len(c.uris))
-	for i, uri := range c.uris {
+	for i, t := range c.uris {
 		if reachable[i] {
-			wg.Go(func() { perURI[i] = c.consoles(ctx, uri, running[i]) })
+			wg.Go(func() { perURI[i] = c.consoles(ctx, t.uri, running[i]) })
 		}
 	}
 	wg.Wait()
@@ -126,7 +126,7 @@ func (c *checker) libvirtLibrary(ctx context.Context) (r Result, present bool) {
 		r.Detail = "libvirt " + libvirtVersion(a.v) + " (libvirt.so.0 loaded)"
 		return r, true
 	case classifyLibvirt(err) == lvNotInstalled:
-		r.Status = absentStatus(c.urisExplicit)
+		r.Status = absentStatus(c.anyExplicit())
 		r.Detail = "libvirt is not installed (" + vm.Message(err) + "): the VM list is disabled"
 		r.Fix = installLibvirt + " (for VMs on another host, libvirt0 alone is enough)"
 		return r, false
@@ -185,7 +185,8 @@ func askLibvirt(uri string) uriAnswer {
 }
 
 // libvirtURI checks one URI: reachable (with versions and VM counts), or why not.
-func (c *checker) libvirtURI(ctx context.Context, idx int, uri string) (Result, []domainDesc, bool) {
+func (c *checker) libvirtURI(ctx context.Context, t uriTarget) (Result, []domainDesc, bool) {
+	uri := t.uri
 	r := Result{Check: "libvirt connection " + uri, Status: StatusOK}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -196,7 +197,7 @@ func (c *checker) libvirtURI(ctx context.Context, idx int, uri string) (Result, 
 		r.Detail = fmt.Sprintf("libvirt at %s did not answer within %s (%v): the daemon may be hung or overloaded", uri, c.timeout, err)
 		r.Fix = c.libvirtRestartFix(uri)
 	case a.err != nil:
-		r = c.libvirtFailure(uri, a.err)
+		r = c.libvirtFailure(t, a.err)
 	case a.listErr != nil:
 		r.Status = StatusFailed
 		r.Detail = "connected, but listing VMs failed: " + vm.Message(a.listErr)
@@ -215,21 +216,22 @@ func (c *checker) libvirtURI(ctx context.Context, idx int, uri string) (Result, 
 		}
 		return r, a.running, true
 	}
-	if r.Status == StatusFailed && !c.urisExplicit && idx > 0 {
+	if r.Status == StatusFailed && !t.explicit && t.primary != "" {
 		// vm.Source tries the URIs in order and keeps the first that answers.
 		r.Status = StatusWarning
-		r.Detail += " (only a fallback: the app uses it when " + c.uris[0] + " does not answer)"
+		r.Detail += " (only a fallback: the app uses it when " + t.primary + " does not answer)"
 	}
 	return r, nil, false
 }
 
 // libvirtFailure turns a connection error into what it means and the fix.
-func (c *checker) libvirtFailure(uri string, err error) Result {
+func (c *checker) libvirtFailure(t uriTarget, err error) Result {
+	uri := t.uri
 	r := Result{Check: "libvirt connection " + uri, Status: StatusFailed}
 	msg := vm.Message(err)
 	switch classifyLibvirt(err) {
 	case lvNotInstalled:
-		r.Status = absentStatus(c.urisExplicit)
+		r.Status = absentStatus(t.explicit)
 		r.Detail = "libvirt is not installed (" + msg + "): the VM list is disabled"
 		r.Fix = installLibvirt
 	case lvPermission:
@@ -243,7 +245,7 @@ func (c *checker) libvirtFailure(uri string, err error) Result {
 			"restart libvirtd and add yourself to the libvirt group"
 	case lvDaemonDown:
 		if local, _ := localURI(uri); local && !c.libvirtDaemonInstalled(uri) {
-			r.Status = absentStatus(c.urisExplicit)
+			r.Status = absentStatus(t.explicit)
 			r.Detail = "the libvirt daemon is not installed (" + msg + "): the VM list is disabled"
 			r.Fix = installLibvirt
 			break

@@ -101,7 +101,14 @@ func TestLibvirtStatusRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newChecker(Config{})
-			c.uris, c.urisExplicit = tt.uris, tt.explicit
+			c.uris = nil
+			for i, uri := range tt.uris {
+				t := uriTarget{uri: uri, explicit: tt.explicit}
+				if i > 0 {
+					t.primary = tt.uris[0]
+				}
+				c.uris = append(c.uris, t)
+			}
 			if tt.noDaemon {
 				c.env = envOf("PATH", empty)
 				c.daemonDirs = []string{empty}

@@ -31,8 +31,9 @@ func runHelper(mode, arg string, w io.Writer) int {
 	var rs []Result
 	switch mode {
 	case "docker":
-		cfg.DockerHost = arg
-		rs = []Result{newChecker(cfg).docker(context.Background())}
+		cfg.DockerHosts = []string{arg}
+		c := newChecker(cfg)
+		rs = []Result{c.docker(context.Background(), c.engines[0])}
 	case "libvirt":
 		if arg != "" {
 			cfg.URIs = strings.Split(arg, ",")
@@ -107,6 +108,12 @@ func publicTempDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// dockerOnly runs the Docker check of the one engine cfg names.
+func dockerOnly(ctx context.Context, cfg Config) Result {
+	c := newChecker(cfg)
+	return c.docker(ctx, c.engines[0])
 }
 
 // find returns the result whose check is name, failing the test without one.

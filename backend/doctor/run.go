@@ -4,19 +4,23 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
 // defaultTimeout bounds each check when Config.Timeout is zero.
 const defaultTimeout = 5 * time.Second
 
-// Config says what to check; the zero value checks what the app would use.
+// Config says what to check: the hosts the app watches. The zero value
+// checks what the app would use with no host named.
 type Config struct {
-	URIs       []string            // libvirt URIs to check; empty = the same default as vm.NewSource (LIBVIRT_DEFAULT_URI, else qemu:///system, and qemu:///session for non-root)
-	DockerHost string              // "" = DOCKER_HOST or unix:///var/run/docker.sock
-	Env        func(string) string // os.Getenv by default (tests inject)
-	Timeout    time.Duration       // per check, default 5 s
+	URIs        []string            // every libvirt host, as vm.Config.URI: "" (or none) for vm.CandidateURIs' defaults
+	DockerHosts []string            // every container engine, as container.Config.Host: "" (or none) for DOCKER_HOST or the default socket
+	Env         func(string) string // os.Getenv by default (tests inject)
+	Timeout     time.Duration       // per check, default 5 s
 }
 
 // checker is one Run's settings, with the host paths tests point elsewhere.
@@ -25,11 +29,8 @@ type checker struct {
 	timeout time.Duration
 	euid    int
 
-	uris         []string
-	urisExplicit bool // named by the user: their absence is failed, not warning
-
-	dockerHost     string
-	dockerExplicit bool
+	uris    []uriTarget    // every URI the libvirt hosts try, once each
+	engines []engineTarget // every engine, once each
 
 	procDir    string   // /proc
 	cgroupDir  string   // /sys/fs/cgroup
@@ -37,12 +38,24 @@ type checker struct {
 	daemonDirs []string // searched for libvirtd/dockerd after PATH, which often lacks sbin for users
 }
 
+// uriTarget is one libvirt URI to check.
+type uriTarget struct {
+	uri      string
+	explicit bool   // named by the user or LIBVIRT_DEFAULT_URI: a missing libvirt is failed, not warning
+	primary  string // for a fallback: the URI its host tries first; "" otherwise
+}
+
+// engineTarget is one container engine to check.
+type engineTarget struct {
+	host     string
+	explicit bool // named by the user or DOCKER_HOST: a missing Docker is failed, not warning
+}
+
 func newChecker(cfg Config) *checker {
 	c := &checker{
 		env:        cfg.Env,
 		timeout:    cfg.Timeout,
 		euid:       os.Geteuid(),
-		dockerHost: cfg.DockerHost,
 		procDir:    "/proc",
 		cgroupDir:  "/sys/fs/cgroup",
 		x11Dir:     "/tmp/.X11-unix",
@@ -54,30 +67,68 @@ func newChecker(cfg Config) *checker {
 	if c.timeout <= 0 {
 		c.timeout = defaultTimeout
 	}
-	c.uris, c.urisExplicit = defaultURIs(cfg.URIs, c.env("LIBVIRT_DEFAULT_URI"), c.euid)
-	c.dockerExplicit = c.dockerHost != ""
-	if c.dockerHost == "" {
-		c.dockerHost = c.env("DOCKER_HOST")
-		c.dockerExplicit = c.dockerHost != ""
-	}
-	if c.dockerHost == "" {
-		c.dockerHost = defaultDockerHost
-	}
+	c.uris = uriTargets(cfg.URIs, c.env("LIBVIRT_DEFAULT_URI"), c.euid)
+	c.engines = engineTargets(cfg.DockerHosts, c.env("DOCKER_HOST"))
 	return c
 }
 
-// defaultURIs mirrors vm.NewSource's candidates: the URIs the app would try.
-func defaultURIs(cfg []string, envURI string, euid int) ([]string, bool) {
-	switch {
-	case len(cfg) > 0:
-		return cfg, true
-	case envURI != "":
-		return []string{envURI}, true
-	case euid == 0:
-		// root gets no session fallback: it would list nothing.
-		return []string{"qemu:///system"}, false
+// uriTargets lists the URIs that a vm.Source for each host tries, in
+// order. A URI two hosts share is checked once: as needed if either names
+// it, and as a fallback only if it is one for both.
+func uriTargets(hosts []string, envURI string, euid int) []uriTarget {
+	if len(hosts) == 0 {
+		hosts = []string{""}
 	}
-	return []string{"qemu:///system", "qemu:///session"}, false
+	var out []uriTarget
+	for _, h := range hosts {
+		cands := vm.CandidateURIs(h, envURI, euid)
+		for i, uri := range cands {
+			t := uriTarget{uri: uri, explicit: h != "" || envURI != ""}
+			if i > 0 {
+				t.primary = cands[0]
+			}
+			j := slices.IndexFunc(out, func(o uriTarget) bool { return o.uri == uri })
+			if j < 0 {
+				out = append(out, t)
+				continue
+			}
+			out[j].explicit = out[j].explicit || t.explicit
+			if t.primary == "" {
+				out[j].primary = ""
+			}
+		}
+	}
+	return out
+}
+
+// engineTargets lists the engines as container.NewSource resolves them,
+// each once, in order.
+func engineTargets(hosts []string, envHost string) []engineTarget {
+	if len(hosts) == 0 {
+		hosts = []string{""}
+	}
+	var out []engineTarget
+	for _, h := range hosts {
+		t := engineTarget{host: h, explicit: h != ""}
+		if h == "" {
+			t = engineTarget{host: envHost, explicit: envHost != ""}
+		}
+		if t.host == "" {
+			t.host = defaultDockerHost
+		}
+		j := slices.IndexFunc(out, func(o engineTarget) bool { return o.host == t.host })
+		if j < 0 {
+			out = append(out, t)
+			continue
+		}
+		out[j].explicit = out[j].explicit || t.explicit
+	}
+	return out
+}
+
+// anyExplicit reports whether the user named any libvirt URI.
+func (c *checker) anyExplicit() bool {
+	return slices.ContainsFunc(c.uris, func(t uriTarget) bool { return t.explicit })
 }
 
 // Run runs every check and returns the results in a stable order. Checks run
@@ -108,7 +159,18 @@ func (c *checker) run(ctx context.Context) []Result {
 	}
 	one(slotProc, checkProc, c.procFigures)
 	one(slotCgroup, checkCgroup, c.cgroups)
-	one(slotDocker, "Docker connection "+c.dockerHost, c.docker)
+	wg.Go(func() {
+		// One result per engine, in order, each on its own goroutine.
+		rs := make([]Result, len(c.engines))
+		var each sync.WaitGroup
+		for i, e := range c.engines {
+			each.Go(func() {
+				rs[i] = c.safe("Docker connection "+e.host, func() []Result { return []Result{c.docker(ctx, e)} })[0]
+			})
+		}
+		each.Wait()
+		slots[slotDocker] = rs
+	})
 	one(slotDisplay, checkDisplay, c.display)
 	one(slotDBus, checkDBus, c.dbus)
 	one(slotBrowser, checkBrowser, c.browser)

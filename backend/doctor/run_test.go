@@ -50,7 +50,7 @@ func TestRunOnThisHost(t *testing.T) {
 func TestRunCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rs := Run(ctx, Config{URIs: []string{"qemu:///system"}, DockerHost: "unix:///nonexistent/docker.sock"})
+	rs := Run(ctx, Config{URIs: []string{"qemu:///system"}, DockerHosts: []string{"unix:///nonexistent/docker.sock"}})
 	for _, name := range []string{checkProc, checkCgroup, checkLibvirtLib, "libvirt connection qemu:///system",
 		"Docker connection unix:///nonexistent/docker.sock", checkDisplay, checkDBus, checkBrowser} {
 		find(t, rs, name)
@@ -69,23 +69,69 @@ func TestSafe(t *testing.T) {
 	}
 }
 
-func TestDefaultURIs(t *testing.T) {
+func TestURITargets(t *testing.T) {
+	const sys, sess = "qemu:///system", "qemu:///session"
 	tests := []struct {
-		cfg      []string
-		env      string
-		euid     int
-		want     []string
-		explicit bool
+		name  string
+		hosts []string
+		env   string
+		euid  int
+		want  []uriTarget
 	}{
-		{nil, "", 0, []string{"qemu:///system"}, false},
-		{nil, "", 1000, []string{"qemu:///system", "qemu:///session"}, false},
-		{nil, "qemu+ssh://h/system", 1000, []string{"qemu+ssh://h/system"}, true},
-		{[]string{"test:///default"}, "qemu:///session", 1000, []string{"test:///default"}, true},
+		{"root, default", nil, "", 0, []uriTarget{{uri: sys}}},
+		{"user, default: session is a fallback", nil, "", 1000, []uriTarget{{uri: sys}, {uri: sess, primary: sys}}},
+		{"a blank host is the default", []string{""}, "", 1000, []uriTarget{{uri: sys}, {uri: sess, primary: sys}}},
+		{"LIBVIRT_DEFAULT_URI counts as named", nil, "qemu+ssh://h/system", 1000, []uriTarget{{uri: "qemu+ssh://h/system", explicit: true}}},
+		{"named host", []string{"test:///default"}, sess, 1000, []uriTarget{{uri: "test:///default", explicit: true}}},
+		{"default plus Settings", []string{"", "qemu+ssh://a/system", "qemu+ssh://b/system"}, "", 0,
+			[]uriTarget{{uri: sys}, {uri: "qemu+ssh://a/system", explicit: true}, {uri: "qemu+ssh://b/system", explicit: true}}},
+		{"a named fallback is needed, checked once", []string{"", sess}, "", 1000, []uriTarget{{uri: sys}, {uri: sess, explicit: true}}},
+		{"repeats checked once", []string{sys, "", sys}, "", 1000, []uriTarget{{uri: sys, explicit: true}, {uri: sess, primary: sys}}},
 	}
 	for _, tt := range tests {
-		got, explicit := defaultURIs(tt.cfg, tt.env, tt.euid)
-		if !slices.Equal(got, tt.want) || explicit != tt.explicit {
-			t.Errorf("defaultURIs(%v, %q, %d) = %v %v", tt.cfg, tt.env, tt.euid, got, explicit)
+		t.Run(tt.name, func(t *testing.T) {
+			if got := uriTargets(tt.hosts, tt.env, tt.euid); !slices.Equal(got, tt.want) {
+				t.Errorf("uriTargets(%q, %q, %d) = %+v, want %+v", tt.hosts, tt.env, tt.euid, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEngineTargets(t *testing.T) {
+	const ssh, tcp = "ssh://me@box", "tcp://10.0.0.2:2375"
+	tests := []struct {
+		name  string
+		hosts []string
+		env   string
+		want  []engineTarget
+	}{
+		{"default", nil, "", []engineTarget{{host: defaultDockerHost}}},
+		{"a blank host is the default", []string{""}, "", []engineTarget{{host: defaultDockerHost}}},
+		{"DOCKER_HOST counts as named", nil, tcp, []engineTarget{{host: tcp, explicit: true}}},
+		{"default plus Settings, in order", []string{"", ssh, tcp}, "", []engineTarget{{host: defaultDockerHost}, {host: ssh, explicit: true}, {host: tcp, explicit: true}}},
+		{"the default socket named is needed, checked once", []string{"", defaultDockerHost}, "", []engineTarget{{host: defaultDockerHost, explicit: true}}},
+		{"DOCKER_HOST and a named host", []string{"", ssh}, ssh, []engineTarget{{host: ssh, explicit: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := engineTargets(tt.hosts, tt.env); !slices.Equal(got, tt.want) {
+				t.Errorf("engineTargets(%q, %q) = %+v, want %+v", tt.hosts, tt.env, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunEveryEngine: one Docker result per engine, in the order given.
+func TestRunEveryEngine(t *testing.T) {
+	hosts := []string{"unix:///nonexistent/a.sock", "ssh://me@bad host", "unix:///nonexistent/b.sock"}
+	rs := Run(context.Background(), Config{DockerHosts: hosts, Timeout: time.Second})
+	var got []string
+	for _, r := range rs {
+		if strings.HasPrefix(r.Check, "Docker connection ") {
+			got = append(got, strings.TrimPrefix(r.Check, "Docker connection "))
 		}
+	}
+	if !slices.Equal(got, hosts) {
+		t.Errorf("Docker checks for %q, want %q", got, hosts)
 	}
 }

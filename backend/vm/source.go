@@ -82,7 +82,7 @@ func NewSource(cfg Config) *Source {
 	}
 	s := &Source{
 		callTimeout: cfg.CallTimeout,
-		candidates:  candidateURIs(cfg.URI, os.Getenv("LIBVIRT_DEFAULT_URI"), os.Geteuid()),
+		candidates:  CandidateURIs(cfg.URI, os.Getenv("LIBVIRT_DEFAULT_URI"), os.Geteuid()),
 		changed:     make(chan struct{}, 1),
 		stale:       make(map[string]struct{}),
 	}
@@ -91,9 +91,11 @@ func NewSource(cfg Config) *Source {
 	return s
 }
 
-// candidateURIs lists the URIs to try in order. root gets no session fallback:
-// libvirt would spawn a private session daemon for it, which lists nothing.
-func candidateURIs(cfgURI, envURI string, euid int) []string {
+// CandidateURIs lists the URIs a Source for cfgURI tries, in order, given
+// LIBVIRT_DEFAULT_URI (envURI) and the effective user; the doctor checks
+// the same list. root gets no session fallback: libvirt would spawn a
+// private session daemon for it, which lists nothing.
+func CandidateURIs(cfgURI, envURI string, euid int) []string {
 	switch {
 	case cfgURI != "":
 		return []string{cfgURI}

@@ -391,8 +391,8 @@ func TestCandidateURIs(t *testing.T) {
 		{"", "", 1000, "qemu:///system qemu:///session"},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(candidateURIs(tt.cfg, tt.env, tt.euid), " "); got != tt.want {
-			t.Errorf("candidateURIs(%q, %q, %d) = %q, want %q", tt.cfg, tt.env, tt.euid, got, tt.want)
+		if got := strings.Join(CandidateURIs(tt.cfg, tt.env, tt.euid), " "); got != tt.want {
+			t.Errorf("CandidateURIs(%q, %q, %d) = %q, want %q", tt.cfg, tt.env, tt.euid, got, tt.want)
 		}
 	}
 }
