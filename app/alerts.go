@@ -63,9 +63,15 @@ func bannerText(active []alerts.Alert) string {
 	return strings.Join(lines, "\n")
 }
 
-// settingsDialog edits the alert thresholds and the tray setting, and
-// saves them in prefs.
-func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply func(alerts.Thresholds)) {
+// settingsApply puts saved settings into effect at once.
+type settingsApply struct {
+	thresholds func(alerts.Thresholds)
+	hosts      func(uris, engines []string) // the hosts added in Settings
+}
+
+// settingsDialog edits the alert thresholds, the tray setting and the
+// added hosts, saves them in prefs and applies them.
+func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply settingsApply) {
 	t, _ := alerts.DecodeThresholds(prefs.String(prefAlerts))
 	num := func(v float64) *widget.Entry {
 		e := widget.NewEntry()
@@ -103,8 +109,8 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply f
 		widget.NewFormItem("Container restarts at least", restarts),
 		widget.NewFormItem("…within (min)", window),
 		widget.NewFormItem("Tray", keep),
-		{Text: "More libvirt hosts", Widget: uris, HintText: "one URI per line; used from the next start"},
-		{Text: "More container engines", Widget: engines, HintText: "one address per line; used from the next start"},
+		{Text: "More libvirt hosts", Widget: uris, HintText: "one URI per line; applied when saved"},
+		{Text: "More container engines", Widget: engines, HintText: "one address per line; applied when saved"},
 	}
 	for _, it := range items[:4] {
 		it.HintText = "0 turns it off"
@@ -133,8 +139,10 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply f
 		}
 		prefs.SetString(prefAlerts, nt.Encode())
 		prefs.SetBool(prefKeepInTray, keep.Checked)
-		prefs.SetString(prefMoreURIs, strings.Join(hostList(uris.Text), "\n"))
-		prefs.SetString(prefMoreDocker, strings.Join(hostList(engines.Text), "\n"))
-		apply(nt)
+		moreURIs, moreEngines := hostList(uris.Text), hostList(engines.Text)
+		prefs.SetString(prefMoreURIs, strings.Join(moreURIs, "\n"))
+		prefs.SetString(prefMoreDocker, strings.Join(moreEngines, "\n"))
+		apply.thresholds(nt)
+		apply.hosts(moreURIs, moreEngines)
 	}, w)
 }

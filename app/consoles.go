@@ -1,9 +1,7 @@
 package app
 
 import (
-	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,100 +10,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/console"
-	"github.com/horcrux-desktop/horcrux/backend/vm"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
-
-// displayResolver finds a VM's VNC display; *vm.Source is one.
-type displayResolver interface {
-	Display(ctx context.Context, uuid string) (vm.Display, error)
-}
-
-// consoles opens VM consoles through one in-app proxy, started on first use.
-// Its methods are safe from any goroutine.
-type consoles struct {
-	srcs []displayResolver      // one per libvirt host
-	open func(url string) error // console.Open in the app
-
-	mu     sync.Mutex
-	server *console.Server
-	closed bool
-}
-
-// server returns the running proxy, starting it if needed.
-func (c *consoles) proxy() (*console.Server, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil, console.ErrClosed
-	}
-	if c.server == nil {
-		s, err := console.NewServer(console.Config{})
-		if err != nil {
-			return nil, err
-		}
-		c.server = s
-	}
-	return c.server, nil
-}
-
-// Open resolves the VM's display, mints a one-time ticket for it and opens
-// the console page in the browser. It blocks on libvirt and the browser
-// launcher, so call it off the UI goroutine.
-func (c *consoles) Open(ctx context.Context, host int, uuid string) error {
-	if host < 0 || host >= len(c.srcs) {
-		return fmt.Errorf("no libvirt host %d", host)
-	}
-	d, err := c.srcs[host].Display(ctx, uuid)
-	if err != nil {
-		return err
-	}
-	s, err := c.proxy()
-	if err != nil {
-		return fmt.Errorf("cannot start the console proxy: %w", err)
-	}
-	url, err := s.Mint(console.Target{VM: d.Name, UUID: d.UUID, Dial: d.Dial, Desc: d.Via})
-	if err != nil {
-		return err
-	}
-	if err := c.open(url); err != nil {
-		return fmt.Errorf("cannot open a browser for the console of %s: %w (install xdg-utils and a browser)", d.Name, err)
-	}
-	return nil
-}
-
-// Sessions lists the open console sessions; none before the first console.
-func (c *consoles) Sessions() []console.SessionInfo {
-	c.mu.Lock()
-	s := c.server
-	c.mu.Unlock()
-	if s == nil {
-		return nil
-	}
-	return s.Sessions()
-}
-
-// CloseSession ends one session; the page says why.
-func (c *consoles) CloseSession(id string) {
-	c.mu.Lock()
-	s := c.server
-	c.mu.Unlock()
-	if s != nil {
-		s.CloseSession(id)
-	}
-}
-
-// Close stops the proxy and every session.
-func (c *consoles) Close() error {
-	c.mu.Lock()
-	s := c.server
-	c.closed = true
-	c.mu.Unlock()
-	if s == nil {
-		return nil
-	}
-	return s.Close()
-}
 
 // sessionsPanel lists open console sessions with a Close button each. It
 // is hidden while there are none.

@@ -19,137 +19,123 @@ import (
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
-// containerEngine runs actions and reads logs; *container.Source is one.
+// containerEngine runs actions and reads logs; a registry.Engine is one.
 type containerEngine interface {
 	Act(ctx context.Context, id string, a model.ContainerAction) error
 	Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error)
 }
 
-// hostContainer is one container with the engine it runs on.
-type hostContainer struct {
-	model.Container
-	host int    // index in the list of engines
-	addr string // that engine's address
+// containerHooks are what the Containers tab calls outside itself.
+type containerHooks struct {
+	hosts  func() []containerEngine // the engines, in the snapshot's order
+	expect func(id string)          // a stop the user asked for is not an alert
+	logs   func(engine containerEngine, id, name string)
 }
 
-// containerRows lists the containers of every engine.
-func containerRows(secs []model.ContainerSection) []hostContainer {
-	n := 0
-	for i := range secs {
-		n += len(secs[i].Items)
+// ctRow is a container with its engine.
+type ctRow = row[model.Container]
+
+// containerKind is the Containers tab.
+func containerKind(h containerHooks) *resourceKind[model.ContainerSection, model.Container] {
+	return &resourceKind[model.ContainerSection, model.Container]{
+		hostTitle: "Engine",
+		items:     func(s *model.ContainerSection) []model.Container { return s.Items },
+		where:     func(s *model.ContainerSection) string { return s.Host },
+		status:    engineState,
+		id:        func(c *model.Container) string { return c.ID },
+		name:      func(c *model.Container) string { return c.Name },
+		columns:   containerColumns(),
+		actions:   containerActions(h),
+		charts: []chartSpec{
+			{title: "CPU (of one core)", unit: widgets.UnitPercent,
+				series: func(c *model.ItemCharts) []widgets.Series { return one("cpu", c.CPU, 0) },
+				max:    func(c *model.ItemCharts) float64 { return chartMaxPercent(c.CPU) }},
+			{title: "Memory", unit: widgets.UnitBytes,
+				series: func(c *model.ItemCharts) []widgets.Series { return one("used", c.Mem, 2) }},
+			{title: "Network I/O", unit: widgets.UnitBytesPerSec,
+				series: func(c *model.ItemCharts) []widgets.Series { return pair("rx", "tx", c.NetRx, c.NetTx) }},
+			{title: "Block I/O", unit: widgets.UnitBytesPerSec,
+				series: func(c *model.ItemCharts) []widgets.Series { return pair("read", "write", c.DiskRead, c.DiskWrite) }},
+		},
+		sections: func(s *model.Snapshot) ([]model.ContainerSection, uint64) { return s.Containers, s.Versions.Containers },
+		history: func(s *model.Snapshot) (*model.ItemCharts, uint64) {
+			return s.ContainerCharts, s.Versions.ContainerCharts
+		},
 	}
-	rows := make([]hostContainer, 0, n)
-	for i := range secs {
-		for _, c := range secs[i].Items {
-			rows = append(rows, hostContainer{Container: c, host: i, addr: secs[i].Host})
-		}
-	}
-	return rows
 }
 
-// containerColumns are the Containers table's columns; with several
-// engines the first one names the engine.
-func containerColumns(hosts int) []column[hostContainer] {
-	cols := []column[hostContainer]{
-		{title: "Name", width: 150, text: func(c *hostContainer) string { return c.Name }},
-		{title: "Image", width: 130, text: func(c *hostContainer) string { return c.Image }},
-		{title: "State", width: 75, text: func(c *hostContainer) string { return c.State }},
-		{title: "Status", width: 130, text: func(c *hostContainer) string { return c.Status }},
-		{title: "CPU", width: 70, text: func(c *hostContainer) string { return optText(c.CPUPercent, pct) },
-			cmp: func(a, b *hostContainer) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
-		{title: "Memory", width: 140, text: func(c *hostContainer) string {
-			if c.MemUsageBytes == nil {
+// containerColumns are the Containers table's columns, without the Engine column.
+func containerColumns() []column[ctRow] {
+	return []column[ctRow]{
+		{title: "Name", width: 150, text: func(r *ctRow) string { return r.it.Name }},
+		{title: "Image", width: 130, text: func(r *ctRow) string { return r.it.Image }},
+		{title: "State", width: 75, text: func(r *ctRow) string { return r.it.State }},
+		{title: "Status", width: 130, text: func(r *ctRow) string { return r.it.Status }},
+		figureColumn("CPU", 70, pct, func(r *ctRow) *float64 { return r.it.CPUPercent }),
+		{title: "Memory", width: 140, text: func(r *ctRow) string {
+			if r.it.MemUsageBytes == nil {
 				return "—"
 			}
-			return size(float64(*c.MemUsageBytes)) + " / " + optText(c.MemLimitBytes, size)
-		}, cmp: func(a, b *hostContainer) int { return cmpOpt(a.MemUsageBytes, b.MemUsageBytes) }},
-		{title: "Net rx", width: 85, text: func(c *hostContainer) string { return optText(c.NetRxBps, rate) },
-			cmp: func(a, b *hostContainer) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
-		{title: "Net tx", width: 85, text: func(c *hostContainer) string { return optText(c.NetTxBps, rate) },
-			cmp: func(a, b *hostContainer) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
-		{title: "Block read", width: 85, text: func(c *hostContainer) string { return optText(c.BlockReadBps, rate) },
-			cmp: func(a, b *hostContainer) int { return cmpOpt(a.BlockReadBps, b.BlockReadBps) }},
-		{title: "Block write", width: 85, text: func(c *hostContainer) string { return optText(c.BlockWriteBps, rate) },
-			cmp: func(a, b *hostContainer) int { return cmpOpt(a.BlockWriteBps, b.BlockWriteBps) }},
-		{title: "PIDs", width: 50, text: func(c *hostContainer) string {
-			return optText(c.PIDs, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })
-		}, cmp: func(a, b *hostContainer) int { return cmpOpt(a.PIDs, b.PIDs) }},
-		{title: "Uptime", width: 80, text: func(c *hostContainer) string {
-			if c.StartedAt.IsZero() {
+			return size(float64(*r.it.MemUsageBytes)) + " / " + optText(r.it.MemLimitBytes, size)
+		}, cmp: func(a, b *ctRow) int { return cmpOpt(a.it.MemUsageBytes, b.it.MemUsageBytes) }},
+		figureColumn("Net rx", 85, rate, func(r *ctRow) *float64 { return r.it.NetRxBps }),
+		figureColumn("Net tx", 85, rate, func(r *ctRow) *float64 { return r.it.NetTxBps }),
+		figureColumn("Block read", 85, rate, func(r *ctRow) *float64 { return r.it.BlockReadBps }),
+		figureColumn("Block write", 85, rate, func(r *ctRow) *float64 { return r.it.BlockWriteBps }),
+		figureColumn("PIDs", 50, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) },
+			func(r *ctRow) *uint64 { return r.it.PIDs }),
+		{title: "Uptime", width: 80, text: func(r *ctRow) string {
+			if r.it.StartedAt.IsZero() {
 				return "—"
 			}
-			return formatUptime(time.Since(c.StartedAt))
-		}, cmp: func(a, b *hostContainer) int { return b.StartedAt.Compare(a.StartedAt) }},
+			return formatUptime(time.Since(r.it.StartedAt))
+		}, cmp: func(a, b *ctRow) int { return b.it.StartedAt.Compare(a.it.StartedAt) }},
 	}
-	if hosts > 1 {
-		cols = append([]column[hostContainer]{{title: "Engine", width: 150, text: func(c *hostContainer) string { return c.addr }}}, cols...)
-	}
-	return cols
 }
 
-func containerActions(srcs []containerEngine, expect func(id string)) []action[hostContainer] {
-	mk := func(label string, icon fyne.Resource, a model.ContainerAction, confirm string) action[hostContainer] {
-		act := action[hostContainer]{
-			label: label, icon: icon, confirm: confirm,
-			applies: func(c *hostContainer) bool { return a.AppliesTo(c.State) },
-			run:     func(ctx context.Context, c *hostContainer) error { return srcs[c.host].Act(ctx, c.ID, a) },
-		}
+// containerActions are the Containers tab's buttons, Logs last.
+func containerActions(h containerHooks) []action[ctRow] {
+	engine := func(r *ctRow) (containerEngine, error) { return hostAt(h.hosts(), r.host) }
+	mk := func(label string, icon fyne.Resource, a model.ContainerAction, confirm string) action[ctRow] {
+		act := lifecycle(label, icon, confirm, func(r *ctRow) bool { return a.AppliesTo(r.it.State) },
+			func(ctx context.Context, r *ctRow) error {
+				e, err := engine(r)
+				if err != nil {
+					return err
+				}
+				return e.Act(ctx, r.it.ID, a)
+			})
 		if a == model.StopContainer || a == model.RemoveContainer || a == model.RestartContainer {
-			act.before = func(c *hostContainer) { expect(c.ID) }
+			act.before = func(r *ctRow) { h.expect(r.it.ID) }
 		}
 		return act
 	}
-	return []action[hostContainer]{
+	return []action[ctRow]{
 		mk("Start", theme.MediaPlayIcon(), model.StartContainer, ""),
 		mk("Stop", theme.MediaStopIcon(), model.StopContainer, ""),
 		mk("Restart", theme.ViewRefreshIcon(), model.RestartContainer, ""),
 		mk("Pause", theme.MediaPauseIcon(), model.PauseContainer, ""),
 		mk("Unpause", theme.MediaReplayIcon(), model.UnpauseContainer, ""),
 		mk("Remove", theme.DeleteIcon(), model.RemoveContainer, "Remove %s? The container and its writable layer are deleted."),
-	}
-}
-
-// newContainersView builds the Containers tab, with a Logs button.
-func newContainersView(win fyne.Window, a fyne.App, srcs []containerEngine, expect func(string), onSelect func(string)) *resourceView[hostContainer] {
-	v := newResourceView(win, containerColumns(len(srcs)),
-		func(c *hostContainer) string { return model.ItemKey(c.host, c.ID) },
-		func(c *hostContainer) string { return c.Name },
-		append(containerActions(srcs, expect), action[hostContainer]{
-			label: "Logs", icon: theme.DocumentIcon(),
-			applies: func(*hostContainer) bool { return true },
-			run: func(_ context.Context, c *hostContainer) error {
-				fyne.Do(func() { showLogs(a, srcs[c.host], c.ID, c.Name) })
+		lifecycle("Logs", theme.DocumentIcon(), "", func(*ctRow) bool { return true },
+			func(_ context.Context, r *ctRow) error {
+				e, err := engine(r)
+				if err != nil {
+					return err
+				}
+				fyne.Do(func() { h.logs(e, r.it.ID, r.it.Name) })
 				return nil
-			},
-		}),
-		[]*widgets.Chart{
-			widgets.NewChart("CPU (of one core)", widgets.UnitPercent),
-			widgets.NewChart("Memory", widgets.UnitBytes),
-			widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
-			widgets.NewChart("Block I/O", widgets.UnitBytesPerSec),
-		}, onSelect)
-	return v
-}
-
-// containerState is the text above the Containers table, one line per
-// engine; ok is false when any engine is unavailable.
-func containerState(secs []model.ContainerSection) (text string, ok bool) {
-	lines := make([]string, len(secs))
-	ok = true
-	for i := range secs {
-		lines[i] = engineState(&secs[i])
-		ok = ok && secs[i].IsUp()
+			}),
 	}
-	return strings.Join(lines, "\n"), ok
 }
 
-// engineState is the state of one engine.
-func engineState(s *model.ContainerSection) string {
+// engineState is the state line of one engine.
+func engineState(s *model.ContainerSection) (string, bool) {
 	if !s.IsUp() {
 		if s.Reason == "" {
-			return "not connected"
+			return "not connected", false
 		}
-		return s.Reason
+		return s.Reason, false
 	}
 	running := 0
 	for _, c := range s.Items {
@@ -157,22 +143,7 @@ func engineState(s *model.ContainerSection) string {
 			running++
 		}
 	}
-	return fmt.Sprintf("%s at %s · %d containers, %d running", s.Engine, s.Host, len(s.Items), running)
-}
-
-func containerCharts(c *model.ItemCharts) []widgets.ChartData {
-	if c == nil {
-		return nil
-	}
-	two := func(a, b string, x, y []float64) []widgets.Series {
-		return []widgets.Series{{Name: a, Values: x, Color: colorOf(0)}, {Name: b, Values: y, Color: colorOf(1)}}
-	}
-	return []widgets.ChartData{
-		{Window: c.Window, Series: []widgets.Series{{Name: "cpu", Values: c.CPU, Color: colorOf(0)}}, Max: chartMaxPercent(c.CPU)},
-		{Window: c.Window, Series: []widgets.Series{{Name: "used", Values: c.Mem, Color: colorOf(2)}}},
-		{Window: c.Window, Series: two("rx", "tx", c.NetRx, c.NetTx)},
-		{Window: c.Window, Series: two("read", "write", c.DiskRead, c.DiskWrite)},
-	}
+	return fmt.Sprintf("%s at %s · %d containers, %d running", s.Engine, s.Host, len(s.Items), running), true
 }
 
 // logLines is how many lines a log window keeps.
@@ -180,7 +151,7 @@ const logLines = 2000
 
 // showLogs opens a window that tails and follows a container's output until
 // it is closed.
-func showLogs(a fyne.App, src containerEngine, id, name string) {
+func showLogs(a fyne.App, j *jobs, src containerEngine, id, name string) {
 	w := a.NewWindow("Logs: " + name)
 	grid := widget.NewTextGrid()
 	scroll := container.NewScroll(grid)
@@ -188,7 +159,7 @@ func showLogs(a fyne.App, src containerEngine, id, name string) {
 	w.SetContent(container.NewBorder(status, nil, nil, nil, scroll))
 	w.Resize(fyne.NewSize(800, 500))
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(j.ctx)
 	var (
 		mu    sync.Mutex
 		lines []string
@@ -203,7 +174,8 @@ func showLogs(a fyne.App, src containerEngine, id, name string) {
 		scroll.ScrollToBottom()
 	}}
 	w.SetOnClosed(cancel)
-	go func() {
+	j.Go(func(context.Context) {
+		defer cancel()
 		r, err := src.Logs(ctx, id, 500, true)
 		if err != nil {
 			fyne.Do(func() { status.SetText("Cannot read the logs: " + err.Error()) })
@@ -229,6 +201,6 @@ func showLogs(a fyne.App, src containerEngine, id, name string) {
 			}
 			fyne.Do(func() { status.SetText(msg) })
 		}
-	}()
+	})
 	w.Show()
 }

@@ -11,27 +11,36 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // diagnostics is the Diagnostics tab: every doctor check with its fix, and
 // a button to run them again.
 type diagnostics struct {
 	root    fyne.CanvasObject
-	cfg     doctor.Config
+	cfg     func() doctor.Config // the hosts to check, as they are when the checks start
 	list    *fyne.Container
 	status  *widget.Label
 	rerun   *widget.Button
 	running bool
 	ran     bool // the checks ran at least once
 	uiDo    func(func())
+	jobs    *jobs
 }
 
-func newDiagnostics(cfg doctor.Config) *diagnostics {
-	d := &diagnostics{cfg: cfg, list: container.NewVBox(), status: widget.NewLabel(""), uiDo: fyne.Do}
+func newDiagnostics(j *jobs, cfg func() doctor.Config) *diagnostics {
+	d := &diagnostics{cfg: cfg, list: container.NewVBox(), status: widget.NewLabel(""), uiDo: fyne.Do, jobs: j}
 	d.rerun = widget.NewButtonWithIcon("Run the checks again", theme.ViewRefreshIcon(), d.run)
 	top := container.NewBorder(nil, nil, nil, d.rerun, d.status)
 	d.root = container.NewBorder(top, nil, nil, nil, container.NewVScroll(d.list))
 	return d
+}
+
+// render runs the checks the first time the tab is shown.
+func (d *diagnostics) render(*model.Snapshot) {
+	if !d.ran {
+		d.run()
+	}
 }
 
 // run starts the checks off the UI goroutine; one run at a time.
@@ -42,12 +51,13 @@ func (d *diagnostics) run() {
 	d.running, d.ran = true, true
 	d.rerun.Disable()
 	d.status.SetText("Checking…")
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	cfg := d.cfg()
+	d.jobs.Go(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		rs := doctor.Run(ctx, d.cfg)
+		rs := doctor.Run(ctx, cfg)
 		d.uiDo(func() { d.show(rs) })
-	}()
+	})
 }
 
 // show lists the results, problems first. It runs on the UI goroutine.

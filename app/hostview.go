@@ -54,6 +54,9 @@ type hostView struct {
 	load     *widgets.Chart
 	disk     *widgets.Chart
 	net      *widgets.Chart
+
+	seen  model.Versions // of the snapshot last rendered
+	fresh bool           // something was rendered
 }
 
 // newHostView builds the Host tab; onWindow is told when the user picks
@@ -118,27 +121,31 @@ func windowLabel(d time.Duration) string {
 	return windowChoices[0].label
 }
 
-// show renders one snapshot. It runs on the UI goroutine.
-func (v *hostView) show(s *model.Snapshot) {
-	v.header.SetText(hostHeader(&s.Host))
-	msg := hostProblems(s)
-	if msg != v.status.Text || (msg != "") != v.status.Visible() {
-		v.status.SetText(msg)
-		v.status.Hidden = msg == ""
-		v.diagnose.Hidden = msg == "" || v.diagnose.OnTapped == nil
-		v.top.Refresh()
-		v.root.Refresh()
+// render shows s: the header and problems when the host figures changed,
+// the charts when their data did; nothing otherwise. It runs on the UI
+// goroutine.
+func (v *hostView) render(s *model.Snapshot) {
+	if !v.fresh || s.Versions.Host != v.seen.Host {
+		v.header.SetText(hostHeader(&s.Host))
+		msg := hostProblems(s)
+		if msg != v.status.Text || (msg != "") != v.status.Visible() {
+			v.status.SetText(msg)
+			v.status.Hidden = msg == ""
+			v.diagnose.Hidden = msg == "" || v.diagnose.OnTapped == nil
+			v.top.Refresh()
+			v.root.Refresh()
+		}
 	}
-	if s.Charts == nil {
-		return
+	if s.Charts != nil && (!v.fresh || s.Versions.Charts != v.seen.Charts) {
+		d := hostChartData(s)
+		v.cpu.SetData(d.cpu)
+		v.cores.SetData(d.cores)
+		v.mem.SetData(d.mem)
+		v.load.SetData(d.load)
+		v.disk.SetData(d.disk)
+		v.net.SetData(d.net)
 	}
-	d := hostChartData(s)
-	v.cpu.SetData(d.cpu)
-	v.cores.SetData(d.cores)
-	v.mem.SetData(d.mem)
-	v.load.SetData(d.load)
-	v.disk.SetData(d.disk)
-	v.net.SetData(d.net)
+	v.seen, v.fresh = s.Versions, true
 }
 
 // hostHeader is the one-line summary above the charts.

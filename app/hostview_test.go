@@ -101,7 +101,7 @@ func TestHostViewRenders(t *testing.T) {
 	v := newHostView(time.Minute, func(d time.Duration) { picked = d }, nil, nil)
 	w := test.NewTempWindow(t, v.root)
 	w.Resize(fyne.NewSize(1000, 700))
-	v.show(fakeSnapshot(2, map[model.Part]model.Gap{model.PartSwap: {Reason: "no /proc/swaps"}}))
+	v.render(fakeSnapshot(2, map[model.Part]model.Gap{model.PartSwap: {Reason: "no /proc/swaps"}}))
 	test.AssertImageMatches(t, "hostview.png", w.Canvas().Capture())
 	if !v.status.Visible() || !strings.Contains(v.status.Text, "swap unavailable") {
 		t.Errorf("missing swap not shown: %q", v.status.Text)
@@ -127,7 +127,7 @@ func benchHostView(b *testing.B) (*hostView, fyne.Window, *model.Snapshot) {
 func BenchmarkHostViewUpdate(b *testing.B) {
 	v, _, s := benchHostView(b)
 	for b.Loop() {
-		v.show(s)
+		v.render(s)
 	}
 }
 
@@ -136,7 +136,7 @@ func BenchmarkHostViewUpdate(b *testing.B) {
 func BenchmarkHostViewPaint(b *testing.B) {
 	v, w, s := benchHostView(b)
 	for b.Loop() {
-		v.show(s)
+		v.render(s)
 		w.Canvas().Capture()
 	}
 }

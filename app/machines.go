@@ -15,11 +15,6 @@ import (
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
-// vmActor runs lifecycle actions; *vm.Source is one.
-type vmActor interface {
-	Act(ctx context.Context, uuid string, a model.VMAction) error
-}
-
 func optText[N float64 | uint64](p *N, f func(float64) string) string {
 	if p == nil {
 		return "—"
@@ -31,76 +26,92 @@ func pct(v float64) string  { return strconv.FormatFloat(v, 'f', 1, 64) + " %" }
 func rate(v float64) string { return widgets.UnitBytesPerSec.Format(v) }
 func size(v float64) string { return widgets.FormatBytes(v) }
 
-// vmColumns are the Machines table's columns.
-// hostVM is one machine with the host it runs on.
-type hostVM struct {
-	model.Machine
-	host int    // index in the list of libvirt hosts
-	uri  string // that host's URI
+// machineActor is one libvirt host as the Machines tab acts on it; a
+// registry.MachineHost is one.
+type machineActor interface {
+	Act(ctx context.Context, uuid string, a model.VMAction) error
 }
 
-// vmRows lists the machines of every host.
-func vmRows(secs []model.VMSection) []hostVM {
-	n := 0
-	for i := range secs {
-		n += len(secs[i].Items)
-	}
-	rows := make([]hostVM, 0, n)
-	for i := range secs {
-		for _, m := range secs[i].Items {
-			rows = append(rows, hostVM{Machine: m, host: i, uri: secs[i].URI})
-		}
-	}
-	return rows
+// machineHooks are what the Machines tab calls outside itself.
+type machineHooks struct {
+	hosts   func() []machineActor                                  // the libvirt hosts, in the snapshot's order
+	expect  func(uuid string)                                      // a stop the user asked for is not an alert
+	console func(ctx context.Context, host int, uuid string) error // nil: no Console button
 }
 
-// vmColumns are the Machines table's columns; with several hosts the
-// first one names the host.
-func vmColumns(hosts int) []column[hostVM] {
-	cols := []column[hostVM]{
-		{title: "Name", width: 170, text: func(m *hostVM) string { return m.Name }},
-		{title: "State", width: 90, text: func(m *hostVM) string { return string(m.State) }},
-		{title: "vCPUs", width: 60, text: func(m *hostVM) string { return strconv.Itoa(m.VCPUs) },
-			cmp: func(a, b *hostVM) int { return cmp.Compare(a.VCPUs, b.VCPUs) }},
-		{title: "Memory", width: 90, text: func(m *hostVM) string { return size(float64(m.MemoryBytes)) },
-			cmp: func(a, b *hostVM) int { return cmp.Compare(a.MemoryBytes, b.MemoryBytes) }},
-		{title: "CPU", width: 75, text: func(m *hostVM) string { return optText(m.CPUPercent, pct) },
-			cmp: func(a, b *hostVM) int { return cmpOpt(a.CPUPercent, b.CPUPercent) }},
-		{title: "Disk read", width: 90, text: func(m *hostVM) string { return optText(m.DiskReadBps, rate) },
-			cmp: func(a, b *hostVM) int { return cmpOpt(a.DiskReadBps, b.DiskReadBps) }},
-		{title: "Disk write", width: 90, text: func(m *hostVM) string { return optText(m.DiskWriteBps, rate) },
-			cmp: func(a, b *hostVM) int { return cmpOpt(a.DiskWriteBps, b.DiskWriteBps) }},
-		{title: "Net rx", width: 90, text: func(m *hostVM) string { return optText(m.NetRxBps, rate) },
-			cmp: func(a, b *hostVM) int { return cmpOpt(a.NetRxBps, b.NetRxBps) }},
-		{title: "Net tx", width: 90, text: func(m *hostVM) string { return optText(m.NetTxBps, rate) },
-			cmp: func(a, b *hostVM) int { return cmpOpt(a.NetTxBps, b.NetTxBps) }},
-		{title: "Uptime", width: 85, text: func(m *hostVM) string {
-			return optText(m.UptimeSeconds, func(s float64) string { return formatUptime(time.Duration(s) * time.Second) })
-		}, cmp: func(a, b *hostVM) int { return cmpOpt(a.UptimeSeconds, b.UptimeSeconds) }},
-		{title: "Display", width: 65, text: func(m *hostVM) string { return map[bool]string{true: "VNC", false: "—"}[m.VNC] }},
+// machineKind is the Machines tab.
+func machineKind(h machineHooks) *resourceKind[model.VMSection, model.Machine] {
+	return &resourceKind[model.VMSection, model.Machine]{
+		hostTitle: "Host",
+		items:     func(s *model.VMSection) []model.Machine { return s.Items },
+		where:     func(s *model.VMSection) string { return s.URI },
+		status:    vmHostState,
+		id:        func(m *model.Machine) string { return m.UUID },
+		name:      func(m *model.Machine) string { return m.Name },
+		columns:   vmColumns(),
+		actions:   vmActions(h),
+		charts: []chartSpec{
+			{title: "CPU (of one core)", unit: widgets.UnitPercent,
+				series: func(c *model.ItemCharts) []widgets.Series { return one("cpu", c.CPU, 0) },
+				max:    func(c *model.ItemCharts) float64 { return chartMaxPercent(c.CPU) }},
+			{title: "Disk I/O", unit: widgets.UnitBytesPerSec,
+				series: func(c *model.ItemCharts) []widgets.Series { return pair("read", "write", c.DiskRead, c.DiskWrite) }},
+			{title: "Network I/O", unit: widgets.UnitBytesPerSec,
+				series: func(c *model.ItemCharts) []widgets.Series { return pair("rx", "tx", c.NetRx, c.NetTx) }},
+		},
+		sections: func(s *model.Snapshot) ([]model.VMSection, uint64) { return s.VMs, s.Versions.VMs },
+		history:  func(s *model.Snapshot) (*model.ItemCharts, uint64) { return s.VMCharts, s.Versions.VMCharts },
 	}
-	if hosts > 1 {
-		cols = append([]column[hostVM]{{title: "Host", width: 150, text: func(m *hostVM) string { return m.uri }}}, cols...)
-	}
-	return cols
 }
 
-// vmActions are the Machines tab's lifecycle buttons; expect is told the
-// UUID of a machine the user is about to stop; openConsole opens a console
-// (nil: no Console button).
-func vmActions(srcs []vmActor, expect func(uuid string), openConsole func(ctx context.Context, host int, uuid string) error) []action[hostVM] {
-	mk := func(label string, icon fyne.Resource, a model.VMAction, confirm string) action[hostVM] {
-		act := action[hostVM]{
-			label: label, icon: icon, confirm: confirm,
-			applies: func(m *hostVM) bool { return a.AppliesTo(m.State) },
-			run:     func(ctx context.Context, m *hostVM) error { return srcs[m.host].Act(ctx, m.UUID, a) },
-		}
+// vmRow is a machine with its host.
+type vmRow = row[model.Machine]
+
+// vmColumns are the Machines table's columns, without the Host column.
+func vmColumns() []column[vmRow] {
+	return []column[vmRow]{
+		{title: "Name", width: 170, text: func(r *vmRow) string { return r.it.Name }},
+		{title: "State", width: 90, text: func(r *vmRow) string { return string(r.it.State) }},
+		{title: "vCPUs", width: 60, text: func(r *vmRow) string { return strconv.Itoa(r.it.VCPUs) },
+			cmp: func(a, b *vmRow) int { return cmp.Compare(a.it.VCPUs, b.it.VCPUs) }},
+		{title: "Memory", width: 90, text: func(r *vmRow) string { return size(float64(r.it.MemoryBytes)) },
+			cmp: func(a, b *vmRow) int { return cmp.Compare(a.it.MemoryBytes, b.it.MemoryBytes) }},
+		figureColumn("CPU", 75, pct, func(r *vmRow) *float64 { return r.it.CPUPercent }),
+		figureColumn("Disk read", 90, rate, func(r *vmRow) *float64 { return r.it.DiskReadBps }),
+		figureColumn("Disk write", 90, rate, func(r *vmRow) *float64 { return r.it.DiskWriteBps }),
+		figureColumn("Net rx", 90, rate, func(r *vmRow) *float64 { return r.it.NetRxBps }),
+		figureColumn("Net tx", 90, rate, func(r *vmRow) *float64 { return r.it.NetTxBps }),
+		figureColumn("Uptime", 85, func(s float64) string { return formatUptime(time.Duration(s) * time.Second) },
+			func(r *vmRow) *float64 { return r.it.UptimeSeconds }),
+		{title: "Display", width: 65, text: func(r *vmRow) string { return map[bool]string{true: "VNC", false: "—"}[r.it.VNC] }},
+	}
+}
+
+// figureColumn is a column of an optional figure: "—" when unknown, sorted
+// with the unknown first.
+func figureColumn[T any, N float64 | uint64](title string, width float32, format func(float64) string, get func(*T) *N) column[T] {
+	return column[T]{title: title, width: width,
+		text: func(r *T) string { return optText(get(r), format) },
+		cmp:  func(a, b *T) int { return cmpOpt(get(a), get(b)) }}
+}
+
+// vmActions are the Machines tab's lifecycle buttons, and Console.
+func vmActions(h machineHooks) []action[vmRow] {
+	mk := func(label string, icon fyne.Resource, a model.VMAction, confirm string) action[vmRow] {
+		act := lifecycle(label, icon, confirm, func(r *vmRow) bool { return a.AppliesTo(r.it.State) },
+			func(ctx context.Context, r *vmRow) error {
+				host, err := hostAt(h.hosts(), r.host)
+				if err != nil {
+					return err
+				}
+				return host.Act(ctx, r.it.UUID, a)
+			})
 		if a == model.ShutDownVM || a == model.ForceOffVM {
-			act.before = func(m *hostVM) { expect(m.UUID) }
+			act.before = func(r *vmRow) { h.expect(r.it.UUID) }
 		}
 		return act
 	}
-	acts := []action[hostVM]{
+	acts := []action[vmRow]{
 		mk("Start", theme.MediaPlayIcon(), model.StartVM, ""),
 		mk("Shut down", theme.LogoutIcon(), model.ShutDownVM, ""),
 		mk("Reboot", theme.ViewRefreshIcon(), model.RebootVM, ""),
@@ -108,45 +119,16 @@ func vmActions(srcs []vmActor, expect func(uuid string), openConsole func(ctx co
 		mk("Pause", theme.MediaPauseIcon(), model.PauseVM, ""),
 		mk("Resume", theme.MediaReplayIcon(), model.ResumeVM, ""),
 	}
-	if openConsole != nil {
-		acts = append(acts, action[hostVM]{
-			label: "Console", icon: theme.ComputerIcon(),
-			applies: func(m *hostVM) bool { return m.State == model.VMRunning && m.VNC },
-			run:     func(ctx context.Context, m *hostVM) error { return openConsole(ctx, m.host, m.UUID) },
-		})
+	if h.console != nil {
+		acts = append(acts, lifecycle("Console", theme.ComputerIcon(), "",
+			func(r *vmRow) bool { return r.it.State == model.VMRunning && r.it.VNC },
+			func(ctx context.Context, r *vmRow) error { return h.console(ctx, r.host, r.it.UUID) }))
 	}
 	return acts
 }
 
-// newMachinesView builds the Machines tab.
-func newMachinesView(win fyne.Window, srcs []vmActor, expect func(string), openConsole func(context.Context, int, string) error,
-	onSelect func(string)) *resourceView[hostVM] {
-	return newResourceView(win, vmColumns(len(srcs)),
-		func(m *hostVM) string { return model.ItemKey(m.host, m.UUID) },
-		func(m *hostVM) string { return m.Name },
-		vmActions(srcs, expect, openConsole),
-		[]*widgets.Chart{
-			widgets.NewChart("CPU (of one core)", widgets.UnitPercent),
-			widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),
-			widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
-		}, onSelect)
-}
-
-// vmState is the text above the Machines table, one line per host: where
-// the list comes from and whether it is live. ok is false when any host is
-// unavailable or stale.
-func vmState(secs []model.VMSection) (text string, ok bool) {
-	lines := make([]string, len(secs))
-	ok = true
-	for i := range secs {
-		lines[i] = vmHostState(&secs[i])
-		ok = ok && secs[i].IsUp() && secs[i].Notice == ""
-	}
-	return strings.Join(lines, "\n"), ok
-}
-
-// vmHostState is the state of one host.
-func vmHostState(s *model.VMSection) string {
+// vmHostState is the state line of one libvirt host.
+func vmHostState(s *model.VMSection) (string, bool) {
 	if !s.IsUp() {
 		msg := s.Reason
 		if msg == "" {
@@ -155,7 +137,7 @@ func vmHostState(s *model.VMSection) string {
 		if s.URI != "" && !strings.Contains(msg, s.URI) {
 			msg = s.URI + ": " + msg
 		}
-		return msg
+		return msg, false
 	}
 	running := 0
 	for _, m := range s.Items {
@@ -170,23 +152,7 @@ func vmHostState(s *model.VMSection) string {
 	if strings.HasPrefix(s.URI, "test:") {
 		msg += " · libvirt's test driver: demo machines, not real ones"
 	}
-	return msg
-}
-
-// vmCharts is the chart data of the selected VM, or nil without one.
-func vmCharts(c *model.ItemCharts) []widgets.ChartData {
-	if c == nil {
-		return nil
-	}
-	two := func(a, b string, x, y []float64) []widgets.Series {
-		return []widgets.Series{{Name: a, Values: x, Color: colorOf(0)}, {Name: b, Values: y, Color: colorOf(1)}}
-	}
-	return []widgets.ChartData{
-		{Window: c.Window, Series: []widgets.Series{{Name: "cpu", Values: c.CPU, Color: colorOf(0)}},
-			Max: chartMaxPercent(c.CPU)},
-		{Window: c.Window, Series: two("read", "write", c.DiskRead, c.DiskWrite)},
-		{Window: c.Window, Series: two("rx", "tx", c.NetRx, c.NetTx)},
-	}
+	return msg, s.Notice == ""
 }
 
 // chartMaxPercent scales a percent-of-one-core chart: 100 unless a guest or

@@ -18,44 +18,44 @@ import (
 
 func f64(v float64) *float64 { return &v }
 
-func machines(n int) []hostVM {
-	out := make([]hostVM, n)
+func machines(n int) []vmRow {
+	out := make([]vmRow, n)
 	for i := range out {
-		out[i].uri = "qemu:///system"
-		out[i].Machine = model.Machine{
+		out[i].where = "qemu:///system"
+		out[i].it = model.Machine{
 			Name: fmt.Sprintf("vm-%04d", i), UUID: fmt.Sprintf("uuid-%04d", i),
 			State: model.VMRunning, VCPUs: 1 + i%4, MemoryBytes: uint64(i%8+1) << 30,
 			CPUPercent: f64(float64(i % 97)), DiskReadBps: f64(float64(i)),
 		}
 		if i%3 == 0 {
-			out[i].State, out[i].CPUPercent = model.VMShutoff, nil
+			out[i].it.State, out[i].it.CPUPercent = model.VMShutoff, nil
 		}
 	}
 	return out
 }
 
 func TestSortItems(t *testing.T) {
-	cols := vmColumns(1)
+	cols := vmColumns()
 	ms := machines(6) // CPU: nil,1,2,nil,4,5
 	sortItems(ms, cols[4], true)
 	var got []string
 	for _, m := range ms {
-		got = append(got, m.Name)
+		got = append(got, m.it.Name)
 	}
 	want := "vm-0005 vm-0004 vm-0002 vm-0001 vm-0000 vm-0003"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("by CPU, descending: %v, want %s (unknown last, ties keep order)", got, want)
 	}
 	sortItems(ms, cols[0], false)
-	if ms[0].Name != "vm-0000" || ms[5].Name != "vm-0005" {
+	if ms[0].it.Name != "vm-0000" || ms[5].it.Name != "vm-0005" {
 		t.Fatalf("by name: %v", ms)
 	}
 }
 
-func plain(ms []hostVM) []model.Machine {
+func plain(ms []vmRow) []model.Machine {
 	out := make([]model.Machine, len(ms))
 	for i := range ms {
-		out[i] = ms[i].Machine
+		out[i] = ms[i].it
 	}
 	return out
 }
@@ -77,7 +77,7 @@ func TestVMState(t *testing.T) {
 		{[]model.VMSection{up, down}, "Connected to qemu:///system · 3 machines, 2 running\nqemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 	}
 	for _, tt := range tests {
-		if got, ok := vmState(tt.secs); got != tt.want || ok != tt.ok {
+		if got, ok := statusOf(machineKind(machineHooks{}), tt.secs); got != tt.want || ok != tt.ok {
 			t.Errorf("vmState = %q, %v; want %q, %v", got, ok, tt.want, tt.ok)
 		}
 	}
@@ -86,16 +86,17 @@ func TestVMState(t *testing.T) {
 func TestRowsOfSeveralHosts(t *testing.T) {
 	a := model.VMSection{URI: "qemu:///system", Availability: model.Available(), Items: []model.Machine{{Name: "web", UUID: "u1"}}}
 	b := model.VMSection{URI: "qemu+ssh://far/system", Availability: model.Available(), Items: []model.Machine{{Name: "web", UUID: "u1"}}}
-	rows := vmRows([]model.VMSection{a, b})
-	if len(rows) != 2 || rows[1].host != 1 || rows[1].uri != b.URI {
+	k := machineKind(machineHooks{})
+	rows := rowsOf(k, []model.VMSection{a, b})
+	if len(rows) != 2 || rows[1].host != 1 || rows[1].where != b.URI {
 		t.Fatalf("rows %+v", rows)
 	}
-	cols := vmColumns(2)
+	cols := columnsFor(k, 2)
 	if cols[0].title != "Host" || cols[0].text(&rows[1]) != b.URI {
 		t.Fatalf("several hosts need a Host column: %q", cols[0].title)
 	}
 	// The same UUID on two hosts is two rows with two keys.
-	if k0, k1 := model.ItemKey(rows[0].host, rows[0].UUID), model.ItemKey(rows[1].host, rows[1].UUID); k0 == k1 {
+	if k0, k1 := model.ItemKey(rows[0].host, rows[0].it.UUID), model.ItemKey(rows[1].host, rows[1].it.UUID); k0 == k1 {
 		t.Fatalf("one key %q for two machines", k0)
 	}
 	if got := hostList(" qemu+ssh://a/system\n\nqemu+ssh://a/system\ntest:///default \n"); len(got) != 2 || got[1] != "test:///default" {
@@ -121,14 +122,16 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	var selected string
 	var expected []string
 	var consoles []string
-	v := newMachinesView(w, []vmActor{actor}, func(uuid string) { expected = append(expected, uuid) },
-		func(_ context.Context, _ int, uuid string) error { consoles = append(consoles, uuid); return nil },
-		func(key string) { selected = key })
+	v := newResourceTab(w, testJobs(t), machineKind(machineHooks{
+		hosts:   func() []machineActor { return []machineActor{actor} },
+		expect:  func(uuid string) { expected = append(expected, uuid) },
+		console: func(_ context.Context, _ int, uuid string) error { consoles = append(consoles, uuid); return nil },
+	}), func(key string) { selected = key })
 	ui := make(chan func(), 1)
 	v.uiDo = func(f func()) { ui <- f }
 	w.SetContent(v.root)
 	w.Resize(fyne.NewSize(1000, 700))
-	v.show(true, "ok", machines(4), nil)
+	v.showList(true, "ok", machines(4))
 
 	button := func(label string) *widget.Button {
 		for _, b := range v.buttons {
@@ -153,14 +156,14 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 		t.Fatal("Console enabled for a VM without a VNC display")
 	}
 	ms := machines(4)
-	ms[1].VNC = true
-	v.show(true, "ok", ms, nil)
+	ms[1].it.VNC = true
+	v.showList(true, "ok", ms)
 	if button("Console").Disabled() {
 		t.Fatal("Console disabled for a running VM with VNC")
 	}
 	// The selection follows the VM when a re-sort moves it.
 	v.table.sortBy(0)
-	if it, ok := v.table.selectedItem(); !ok || it.UUID != "uuid-0001" {
+	if it, ok := v.table.selectedItem(); !ok || it.it.UUID != "uuid-0001" {
 		t.Fatalf("selection lost on re-sort: %v", it)
 	}
 	test.Tap(button("Pause"))
@@ -181,7 +184,7 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 		t.Fatal("the libvirt error was not shown to the user")
 	}
 	// A VM that vanishes takes the selection with it.
-	v.show(true, "ok", machines(1), nil)
+	v.showList(true, "ok", machines(1))
 	if selected != "" {
 		t.Fatalf("selection kept for a VM that is gone: %q", selected)
 	}
@@ -192,18 +195,20 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 func BenchmarkMachinesView1000(b *testing.B) {
 	test.NewTempApp(b)
 	w := test.NewTempWindow(b, widget.NewLabel(""))
-	v := newMachinesView(w, []vmActor{&recordingActor{}}, func(string) {}, nil, func(string) {})
+	v := newResourceTab(w, testJobs(b), machineKind(machineHooks{
+		hosts: func() []machineActor { return []machineActor{&recordingActor{}} }, expect: func(string) {},
+	}), func(string) {})
 	w.SetContent(v.root)
 	w.Resize(fyne.NewSize(1100, 720))
 	// Two lists whose figures differ, so every visible cell changes.
-	sets := [2][]hostVM{machines(1000), machines(1000)}
+	sets := [2][]vmRow{machines(1000), machines(1000)}
 	for i := range sets[1] {
-		sets[1][i].CPUPercent = f64(float64(i%89) + 0.5)
-		sets[1][i].DiskReadBps = f64(float64(i * 3))
+		sets[1][i].it.CPUPercent = f64(float64(i%89) + 0.5)
+		sets[1][i].it.DiskReadBps = f64(float64(i * 3))
 	}
 	i := 0
 	for b.Loop() {
-		v.show(true, "ok", sets[i%2], nil)
+		v.showList(true, "ok", sets[i%2])
 		i++
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -196,12 +197,7 @@ func checkPrefs(raw []byte) (savedPrefs, map[string]any) {
 		p.reset("the preferences file is %s: kept the %d settings read before the damage, the others are at their defaults",
 			damage, len(pairs))
 	}
-	keys := make([]string, 0, len(pairs))
-	for k := range pairs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(pairs)) {
 		rv := pairs[k]
 		var v any
 		if err := json.Unmarshal(rv, &v); err != nil {

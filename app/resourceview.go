@@ -45,14 +45,16 @@ type resourceView[T any] struct {
 	name     func(*T) string
 	win      fyne.Window
 	busy     map[string]bool // keys with an action in flight
+	jobs     *jobs           // runs the actions
 	// uiDo runs a function on the UI goroutine: fyne.Do, or a queue in tests
 	// (the test driver's fyne.Do runs on the calling goroutine).
 	uiDo func(func())
 }
 
-func newResourceView[T any](win fyne.Window, cols []column[T], key, name func(*T) string,
+func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, name func(*T) string,
 	actions []action[T], charts []*widgets.Chart, onSelect func(string)) *resourceView[T] {
 	v := &resourceView[T]{
+		jobs:    j,
 		state:   widget.NewLabel(""),
 		actions: actions,
 		charts:  charts,
@@ -90,10 +92,10 @@ func newResourceView[T any](win fyne.Window, cols []column[T], key, name func(*T
 	return v
 }
 
-// show renders one refresh of the source; ok says whether it is connected
-// and fresh. The view keeps items (see itemTable.set). It runs on the UI
-// goroutine.
-func (v *resourceView[T]) show(ok bool, state string, items []T, charts []widgets.ChartData) {
+// showList shows the sources' state and their items; ok says whether
+// every source is connected and fresh. The view keeps items (see
+// itemTable.set). It runs on the UI goroutine.
+func (v *resourceView[T]) showList(ok bool, state string, items []T) {
 	if v.state.Text != state {
 		v.state.SetText(state)
 	}
@@ -107,6 +109,11 @@ func (v *resourceView[T]) show(ok bool, state string, items []T, charts []widget
 	v.table.set(items)
 	v.table.table.Refresh()
 	v.updateButtons()
+}
+
+// showCharts shows the selected item's history, or hides the charts when
+// nothing is selected (charts nil).
+func (v *resourceView[T]) showCharts(charts []widgets.ChartData) {
 	_, selected := v.table.selectedItem()
 	if selected && charts != nil {
 		for i, c := range v.charts {
@@ -147,8 +154,8 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 		}
 		v.busy[key] = true
 		v.updateButtons()
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), actTimeout)
+		v.jobs.Go(func(ctx context.Context) {
+			ctx, cancel := context.WithTimeout(ctx, actTimeout)
 			defer cancel()
 			err := a.run(ctx, &item)
 			v.uiDo(func() {
@@ -158,7 +165,7 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 					dialog.ShowError(fmt.Errorf("%s %s: %w", a.label, name, err), v.win)
 				}
 			})
-		}()
+		})
 	}
 	if a.confirm == "" {
 		do()

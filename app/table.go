@@ -96,6 +96,20 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 	return t
 }
 
+// setColumns lays the table out anew, keeping the sort on the same column
+// title; the caller sets the rows again.
+func (t *itemTable[T]) setColumns(cols []column[T]) {
+	title := t.cols[t.sortCol].title
+	t.cols, t.sortCol = cols, 0
+	for i, c := range cols {
+		if c.title == title {
+			t.sortCol = i
+		}
+		t.table.SetColumnWidth(i, c.width)
+	}
+	t.cells = nil
+}
+
 // sortBy sorts by column col, flipping the order when it already is.
 func (t *itemTable[T]) sortBy(col int) {
 	if col == t.sortCol {

@@ -51,6 +51,9 @@ type Engine struct {
 	vms    map[string]vmTrack   // by UUID
 	cts    map[string]*ctTrack  // by ID
 	queued []Alert              // resolutions from SetThresholds, for the next Observe
+	// seen are the section versions last checked: an unchanged list has
+	// nothing new to say (0 means unnumbered, always checked).
+	seen model.Versions
 }
 
 // NewEngine returns an Engine with no episode open.
@@ -130,12 +133,17 @@ func (e *Engine) Observe(s *model.Snapshot) (raised, resolved []Alert) {
 	o := observation{e: e, now: now, resolved: e.queued}
 	e.queued = nil
 	o.host(s)
-	for i := range s.VMs {
-		o.vms(&s.VMs[i])
+	if v := s.Versions.VMs; v == 0 || v != e.seen.VMs {
+		for i := range s.VMs {
+			o.vms(&s.VMs[i])
+		}
 	}
-	for i := range s.Containers {
-		o.containers(&s.Containers[i])
+	if v := s.Versions.Containers; v == 0 || v != e.seen.Containers {
+		for i := range s.Containers {
+			o.containers(&s.Containers[i])
+		}
 	}
+	e.seen = s.Versions
 	return o.raised, o.resolved
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
@@ -128,7 +129,9 @@ func (r *Registry) machinesFor(old []*MachineHost, more []string) (keep, gone []
 
 func (r *Registry) enginesFor(old []*Engine, more []string) (keep, gone []*Engine) {
 	return reconcile(old, r.dockerHost, more, func(e *Engine) string { return e.Host },
-		func(host string) *Engine { return &Engine{Host: host, src: container.NewSource(container.Config{Host: host})} })
+		func(host string) *Engine {
+			return &Engine{Host: host, src: container.NewSource(container.Config{Host: host})}
+		})
 }
 
 // hostList is first then more, trimmed, without blanks or repeats.
@@ -202,6 +205,20 @@ func (r *Registry) Sources() ([]collector.VMSource, []collector.ContainerSource)
 		cts[i] = e
 	}
 	return vms, cts
+}
+
+// Doctor is the doctor's configuration for exactly these hosts.
+func (r *Registry) Doctor() doctor.Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var cfg doctor.Config
+	for _, h := range r.machines {
+		cfg.URIs = append(cfg.URIs, h.URI)
+	}
+	for _, e := range r.engines {
+		cfg.DockerHosts = append(cfg.DockerHosts, e.Host)
+	}
+	return cfg
 }
 
 // Close closes every source and waits for them.

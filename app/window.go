@@ -1,0 +1,274 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/horcrux-desktop/horcrux/backend/alerts"
+	"github.com/horcrux-desktop/horcrux/backend/collector"
+	"github.com/horcrux-desktop/horcrux/backend/console"
+	"github.com/horcrux-desktop/horcrux/backend/exporter"
+	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/backend/registry"
+)
+
+// tab names the window's tabs, in their order.
+type tab int
+
+const (
+	tabHost tab = iota
+	tabMachines
+	tabContainers
+	tabDiagnostics
+)
+
+// view is a tab's content: render brings it up to date with a snapshot and
+// returns at once when the parts it shows did not change.
+type view interface {
+	render(s *model.Snapshot)
+}
+
+// window is the Horcrux window and what it is wired to. Its fields are
+// used on the UI goroutine, but for the collector and the exporter.
+type window struct {
+	app      fyne.App
+	win      fyne.Window
+	prefs    fyne.Preferences
+	hosts    *registry.Registry
+	consoles *console.Launcher
+	coll     *collector.Collector
+	exp      *exporter.Exporter // nil unless metrics are served
+
+	jobs     *jobs // background work the window owns
+	ui       *handoff[model.Snapshot]
+	last     *model.Snapshot
+	alerts   *alerting
+	tray     *tray // nil without a session bus
+	tabs     *container.AppTabs
+	views    [tabDiagnostics + 1]view
+	host     *hostView
+	sessions *sessionsPanel
+	diag     *diagnostics
+}
+
+// newWindow builds the window and its tabs; Run adds the collector.
+func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles *console.Launcher) *window {
+	w := &window{app: a, win: a.NewWindow("Horcrux"), prefs: a.Preferences(), hosts: hosts, consoles: consoles, jobs: newJobs()}
+	w.win.SetMaster()
+	w.ui = &handoff[model.Snapshot]{do: fyne.Do, apply: w.apply}
+	w.alerts = newAlerting(saved.thresholds, func(title, body string) {
+		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
+	})
+	w.host = newHostView(saved.window, w.setChartWindow,
+		func() { exportCSV(w.win, w.last) }, func() { exportPNG(w.win, w.host.root) })
+	machines := newResourceTab(w.win, w.jobs, machineKind(machineHooks{
+		hosts:   w.machineActors,
+		expect:  func(uuid string) { w.alerts.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
+		console: w.openConsole,
+	}), func(k string) { w.coll.SelectVM(k) })
+	w.sessions = newSessionsPanel(consoles.CloseSession)
+	machines.bottom.Add(w.sessions.root)
+	containers := newResourceTab(w.win, w.jobs, containerKind(containerHooks{
+		hosts:  w.engines,
+		expect: func(id string) { w.alerts.engine.Expect(alerts.KindContainer, id, time.Now().Add(expectFor)) },
+		logs:   func(e containerEngine, id, name string) { showLogs(a, w.jobs, e, id, name) },
+	}), func(k string) { w.coll.SelectContainer(k) })
+	w.diag = newDiagnostics(w.jobs, hosts.Doctor)
+	w.views = [...]view{w.host, withSessions{machines, w}, containers, w.diag}
+	w.tabs = container.NewAppTabs(
+		container.NewTabItem("Host", w.host.root),
+		container.NewTabItem("Machines", machines.root),
+		container.NewTabItem("Containers", containers.root),
+		container.NewTabItem("Diagnostics", w.diag.root),
+	)
+	for _, b := range []*widget.Button{w.host.diagnose, machines.diagnose, containers.diagnose} {
+		b.OnTapped = w.diagnose
+	}
+	w.tabs.SelectIndex(saved.tab)
+	w.tabs.OnSelected = func(*container.TabItem) {
+		w.prefs.SetInt(prefTab, w.tabs.SelectedIndex())
+		w.renderVisible()
+	}
+	w.tray = newTray(a, w.win, func(host int, uuid string) {
+		w.jobs.Go(func(ctx context.Context) { w.consoleFromTray(ctx, host, uuid) })
+	}, w.quit)
+	w.win.SetContent(container.NewBorder(container.NewVBox(saved.resetBanner(), w.alerts.box), nil, nil, nil, w.tabs))
+	w.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux", fyne.NewMenuItem("Settings…", w.settings))))
+	w.win.Resize(saved.windowSize(screenSize()))
+	return w
+}
+
+// offer hands a snapshot from the collector to the exporter and the UI.
+func (w *window) offer(s *model.Snapshot) {
+	if w.exp != nil {
+		w.exp.Update(s)
+	}
+	w.ui.Offer(s)
+}
+
+// apply is the one place snapshots reach the UI goroutine: the alerts and
+// the tray see every one, and only the visible tab is brought up to date.
+func (w *window) apply(s *model.Snapshot) {
+	vmsChanged := w.last == nil || s.Versions.VMs != w.last.Versions.VMs
+	w.last = s
+	w.alerts.observe(s)
+	if w.tray != nil && vmsChanged {
+		w.tray.setVMs(runningVMs(s.VMs))
+	}
+	w.renderVisible()
+}
+
+// renderVisible brings the visible tab up to date with the last snapshot.
+func (w *window) renderVisible() {
+	if w.last != nil {
+		w.views[w.tabs.SelectedIndex()].render(w.last)
+	}
+}
+
+// withSessions is the Machines tab with its console sessions panel.
+type withSessions struct {
+	view
+	w *window
+}
+
+func (v withSessions) render(s *model.Snapshot) {
+	v.view.render(s)
+	v.w.sessions.show(v.w.consoles.Sessions(), time.Now())
+}
+
+func (w *window) diagnose() {
+	w.tabs.SelectIndex(int(tabDiagnostics))
+	w.diag.run()
+}
+
+func (w *window) setChartWindow(d time.Duration) {
+	w.prefs.SetInt(prefRange, int(d/time.Second))
+	w.coll.SetWindow(d)
+}
+
+// machineActors and engines are the registry's hosts in the collector's order.
+func (w *window) machineActors() []machineActor {
+	hs := w.hosts.Machines()
+	out := make([]machineActor, len(hs))
+	for i, h := range hs {
+		out[i] = h
+	}
+	return out
+}
+
+func (w *window) engines() []containerEngine {
+	es := w.hosts.Engines()
+	out := make([]containerEngine, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// openConsole resolves the console of VM uuid on libvirt host number host
+// and opens it in the browser. It blocks: call it off the UI goroutine.
+func (w *window) openConsole(ctx context.Context, host int, uuid string) error {
+	h, err := hostAt(w.hosts.Machines(), host)
+	if err != nil {
+		return err
+	}
+	t, err := h.Console(ctx, uuid)
+	if err != nil {
+		return err
+	}
+	_, err = w.consoles.Launch(t)
+	return err
+}
+
+func (w *window) consoleFromTray(ctx context.Context, host int, uuid string) {
+	ctx, cancel := context.WithTimeout(ctx, actTimeout)
+	defer cancel()
+	if err := w.openConsole(ctx, host, uuid); err != nil {
+		fyne.Do(func() {
+			w.win.Show()
+			dialog.ShowError(err, w.win)
+		})
+	}
+}
+
+// settings opens the Settings dialog; hosts it adds or removes apply at once.
+func (w *window) settings() {
+	settingsDialog(w.win, w.prefs, w.tray != nil, settingsApply{
+		thresholds: w.alerts.engine.SetThresholds,
+		hosts:      w.setMoreHosts,
+	})
+}
+
+// setMoreHosts applies the hosts added in Settings to the registry and
+// the collector at once.
+func (w *window) setMoreHosts(uris, engines []string) {
+	w.hosts.SetMore(uris, engines)
+	w.coll.SetHosts(w.hosts.Sources())
+}
+
+func (w *window) saveSize() {
+	s := w.win.Canvas().Size()
+	if s.Width > 0 && s.Height > 0 {
+		w.prefs.SetFloat(prefWidth, float64(s.Width))
+		w.prefs.SetFloat(prefHeight, float64(s.Height))
+	}
+}
+
+func (w *window) quit() { w.saveSize(); w.app.Quit() }
+
+// show runs the window until the user quits, with the collector (and the
+// exporter, at metricsAt) running from when it is up to when it closes.
+func (w *window) show(sigs <-chan os.Signal, metricsAt string) {
+	w.win.SetCloseIntercept(func() {
+		w.saveSize()
+		if w.tray != nil && w.prefs.Bool(prefKeepInTray) {
+			w.win.Hide()
+			w.tray.hidden()
+			return
+		}
+		w.app.Quit()
+	})
+	w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierControl},
+		func(fyne.Shortcut) { w.quit() })
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	// A signal ends the loop as Fyne's own handler does, with the driver's
+	// Quit. Once the loop is over fyne.Do runs its function at once on this
+	// goroutine: the driver's Quit is then a no-op, where app.Quit would
+	// close windows off the main goroutine.
+	wg.Go(func() {
+		select {
+		case <-sigs:
+			fyne.Do(w.app.Driver().Quit)
+		case <-ctx.Done():
+		}
+	})
+	// Sampling starts once the window is up, so a slow first libvirt or
+	// Docker call never competes with opening it.
+	w.app.Lifecycle().SetOnStarted(func() {
+		wg.Go(func() { w.coll.Run(ctx) })
+		if w.exp != nil {
+			wg.Go(func() {
+				if err := exporter.Serve(ctx, metricsAt, w.exp); err != nil {
+					fyne.Do(func() { dialog.ShowError(fmt.Errorf("metrics exporter: %w", err), w.win) })
+				}
+			})
+		}
+	})
+	// Every way out (Ctrl+Q, closing, a signal) saves the window size here,
+	// and the collector is gone before the app's goroutine is.
+	w.app.Lifecycle().SetOnStopped(func() { w.saveSize(); cancel(); wg.Wait(); w.jobs.close() })
+	w.win.ShowAndRun()
+	cancel()
+	wg.Wait()
+	w.jobs.close()
+}
