@@ -24,6 +24,7 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
 	"github.com/horcrux-desktop/horcrux/backend/report"
+	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
 
 	// Before Fyne's init: no "Error parsing user locale C" under LANG=C.UTF-8.
 	_ "github.com/horcrux-desktop/horcrux/internal/toolkitlocale"
@@ -226,7 +227,7 @@ func runDoctor(g globals, args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rs := doctor.Run(ctx, doctor.Config{URIs: []string{g.connect}, DockerHosts: []string{g.dockerHost}})
+	rs := doctor.Run(ctx, doctorConfig(g, savedhosts.Path(app.ID), stderr))
 	var err error
 	if *asJSON {
 		err = doctor.WriteJSON(stdout, rs)
@@ -241,6 +242,20 @@ func runDoctor(g globals, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// doctorConfig is the hosts the window would watch: the ones the flags name
+// (or the defaults), then the ones saved in Settings in the preferences
+// file at prefs. A damaged file is reported on stderr and checks the rest.
+func doctorConfig(g globals, prefs string, stderr io.Writer) doctor.Config {
+	uris, engines, err := savedhosts.Read(prefs)
+	if err != nil {
+		fmt.Fprintln(stderr, "horcrux doctor:", err)
+	}
+	return doctor.Config{
+		URIs:        append([]string{g.connect}, uris...),
+		DockerHosts: append([]string{g.dockerHost}, engines...),
+	}
 }
 
 func runExporter(g globals, args []string, stderr io.Writer) int {

@@ -73,11 +73,11 @@ func (c *checker) docker(ctx context.Context, e engineTarget) Result {
 		// An HTTP answer, but not the Docker API's.
 		r.Status = StatusFailed
 		r.Detail = "something answers at " + host + " but not as Docker: " + strings.TrimPrefix(err.Error(), "Error response from daemon: ")
-		r.Fix = "point --docker-host or DOCKER_HOST at the Docker socket (default " + defaultDockerHost + ")"
+		r.Fix = "point --docker-host, DOCKER_HOST or Settings at the Docker socket (default " + defaultDockerHost + ")"
 	default:
 		r.Status = StatusFailed
 		r.Detail = "cannot talk to Docker at " + host + ": " + err.Error()
-		r.Fix = "check --docker-host / DOCKER_HOST, and DOCKER_CERT_PATH and DOCKER_TLS_VERIFY for an engine that uses TLS"
+		r.Fix = "check the address (--docker-host, DOCKER_HOST or Settings), and DOCKER_CERT_PATH and DOCKER_TLS_VERIFY for an engine that uses TLS"
 	}
 	return r
 }
@@ -206,13 +206,13 @@ func (c *checker) dockerUnreachable(ctx context.Context, r Result, e engineTarge
 		r.Fix = "sudo systemctl start docker"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		r.Detail = "Docker is not running at " + host + ": the connection was refused, so the container list is empty"
-		r.Fix = "start Docker on that host (`sudo systemctl start docker`), or fix --docker-host / DOCKER_HOST"
+		r.Fix = "start Docker on that host (`sudo systemctl start docker`), or fix the address (--docker-host, DOCKER_HOST or Settings)"
 	case ctx.Err() != nil:
 		r.Detail = fmt.Sprintf("no answer from %s within %s: the container list is empty", host, c.timeout)
-		r.Fix = "check that this machine reaches " + addr + " (firewall, routing), or fix --docker-host / DOCKER_HOST"
+		r.Fix = "check that this machine reaches " + addr + " (firewall, routing), or fix the address (--docker-host, DOCKER_HOST or Settings)"
 	default:
 		r.Detail = "cannot connect to Docker at " + host + ": " + err.Error()
-		r.Fix = "check --docker-host / DOCKER_HOST and that Docker runs there"
+		r.Fix = "check the address (--docker-host, DOCKER_HOST or Settings) and that Docker runs there"
 	}
 	return r
 }
@@ -235,7 +235,7 @@ func (c *checker) dockerAbsent(r Result, e engineTarget, path string) Result {
 		r.Detail = "Docker is installed but not running: there is no socket at " + path + ", so the container list is empty"
 		r.Fix = "sudo systemctl start docker"
 		if e.explicit {
-			r.Fix += " (or point --docker-host / DOCKER_HOST at the socket it uses)"
+			r.Fix += " (or point --docker-host, DOCKER_HOST or Settings at the socket it uses)"
 		}
 		return r
 	}
