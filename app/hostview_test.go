@@ -125,18 +125,38 @@ func benchHostView(b *testing.B) (*hostView, fyne.Window, *model.Snapshot) {
 // BenchmarkHostViewUpdate is the UI-thread cost of one snapshot: texts,
 // layout and chart data, without GL painting.
 func BenchmarkHostViewUpdate(b *testing.B) {
-	v, _, s := benchHostView(b)
+	v, _, _ := benchHostView(b)
+	snaps := newHostSamples()
 	for b.Loop() {
-		v.render(s)
+		v.render(snaps.next())
 	}
+}
+
+// hostSamples alternates two snapshots whose host figures and chart data
+// differ, numbered as the collector does, so every render has work to do.
+type hostSamples struct {
+	pair [2]*model.Snapshot
+	n    uint64
+}
+
+func newHostSamples() *hostSamples {
+	return &hostSamples{pair: [2]*model.Snapshot{fakeSnapshot(2, nil), fakeSnapshot(2, nil)}}
+}
+
+func (h *hostSamples) next() *model.Snapshot {
+	h.n++
+	s := *h.pair[h.n%2]
+	s.Versions.Host, s.Versions.Charts = h.n, h.n
+	return &s
 }
 
 // BenchmarkHostViewPaint adds a full software render of the window, an upper
 // bound of the painting a GL driver does per update.
 func BenchmarkHostViewPaint(b *testing.B) {
-	v, w, s := benchHostView(b)
+	v, w, _ := benchHostView(b)
+	snaps := newHostSamples()
 	for b.Loop() {
-		v.render(s)
+		v.render(snaps.next())
 		w.Canvas().Capture()
 	}
 }

@@ -24,7 +24,6 @@ type itemTable[T any] struct {
 	cols     []column[T]
 	key      func(*T) string
 	rows     []T
-	cells    [][]string // rendered texts of rows, computed once per refresh
 	sortCol  int
 	desc     bool
 	selected string
@@ -41,9 +40,11 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 		// again on each refresh, 90 % of a 1000-row refresh. The cell clips.
 		func() fyne.CanvasObject { return widget.NewLabel("") },
 		func(id widget.TableCellID, o fyne.CanvasObject) {
-			if id.Row < len(t.cells) {
-				if l := o.(*widget.Label); l.Text != t.cells[id.Row][id.Col] {
-					l.SetText(t.cells[id.Row][id.Col])
+			// Texts are made for the visible cells only: a 1000-row table
+			// shows a few dozen rows.
+			if id.Row < len(t.rows) && id.Col < len(t.cols) {
+				if l, text := o.(*widget.Label), t.cols[id.Col].text(&t.rows[id.Row]); l.Text != text {
+					l.SetText(text)
 				}
 			}
 		},
@@ -107,7 +108,6 @@ func (t *itemTable[T]) setColumns(cols []column[T]) {
 		}
 		t.table.SetColumnWidth(i, c.width)
 	}
-	t.cells = nil
 }
 
 // sortBy sorts by column col, flipping the order when it already is.
@@ -128,18 +128,6 @@ func (t *itemTable[T]) sortBy(col int) {
 func (t *itemTable[T]) set(items []T) {
 	sortItems(items, t.cols[t.sortCol], t.desc)
 	t.rows = items
-	if cap(t.cells) < len(items) {
-		t.cells = make([][]string, len(items))
-	}
-	t.cells = t.cells[:len(items)]
-	for i := range items {
-		if len(t.cells[i]) != len(t.cols) {
-			t.cells[i] = make([]string, len(t.cols))
-		}
-		for j, c := range t.cols {
-			t.cells[i][j] = c.text(&items[i])
-		}
-	}
 	t.reselect()
 }
 
