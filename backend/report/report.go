@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -32,6 +31,7 @@ type Config struct {
 	Host       host.Reader        // default host.SystemReader{}
 	VMs        collector.VMSource // nil: the section says the VM list is disabled
 	Containers collector.ContainerSource
+	Timeout    time.Duration // how long past the interval a source may take; default 10 s
 }
 
 // statsGrace is how long past the interval Take waits for container figures:
@@ -39,6 +39,8 @@ type Config struct {
 const statsGrace = 2 * time.Second
 
 // Take measures everything over one interval: two readings Interval apart.
+// A source that has not answered Timeout after the second reading is
+// reported as not answering since Take began, never with made-up figures.
 func Take(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
@@ -46,40 +48,78 @@ func Take(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Host == nil {
 		cfg.Host = host.SystemReader{}
 	}
-	s := host.NewSampler(cfg.Host)
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a source still busy gives up when Take returns
+	began := time.Now()
 	r := &Report{
 		VMs:        model.VMSection{Availability: model.Unavailable("VM list disabled")},
 		Containers: model.ContainerSection{Availability: model.Unavailable("container list disabled")},
 	}
 	// The first look starts every counter; the second, one interval later,
-	// gives the rates. The sources are polled side by side so a slow one
-	// delays only itself.
-	var wg sync.WaitGroup
-	first := func(poll func()) { wg.Go(poll) }
-	s.Sample(ctx)
+	// gives the rates. Each source runs on its own so a slow one delays
+	// only itself.
+	vmC := make(chan model.VMSection, 1)
+	ctC := make(chan model.ContainerSection, 1)
+	waiting := 0
 	if cfg.VMs != nil {
-		first(func() { cfg.VMs.Poll(ctx) })
+		waiting++
+		go func() {
+			cfg.VMs.Poll(ctx)
+			sleep(ctx, cfg.Interval)
+			vmC <- cfg.VMs.Poll(ctx)
+		}()
 	}
 	if cfg.Containers != nil {
-		first(func() { cfg.Containers.Poll(ctx) })
+		waiting++
+		go func() {
+			cfg.Containers.Poll(ctx)
+			sleep(ctx, cfg.Interval)
+			ctC <- pollContainers(ctx, cfg.Containers)
+		}()
 	}
-	select {
-	case <-time.After(cfg.Interval):
-	case <-ctx.Done():
-		wg.Wait()
+	s := host.NewSampler(cfg.Host)
+	s.Sample(ctx)
+	if !sleep(ctx, cfg.Interval) {
 		return nil, ctx.Err()
 	}
-	wg.Wait()
-	if cfg.VMs != nil {
-		wg.Go(func() { r.VMs = cfg.VMs.Poll(ctx) })
-	}
-	if cfg.Containers != nil {
-		wg.Go(func() { r.Containers = pollContainers(ctx, cfg.Containers) })
-	}
 	r.Host = s.Sample(ctx)
-	wg.Wait()
 	r.Time = r.Host.Time.UTC().Truncate(time.Second)
-	return r, ctx.Err()
+	late := time.NewTimer(cfg.Timeout + statsGrace)
+	defer late.Stop()
+	for ; waiting > 0; waiting-- {
+		select {
+		case r.VMs = <-vmC:
+			vmC = nil
+		case r.Containers = <-ctC:
+			ctC = nil
+		case now := <-late.C:
+			if vmC != nil {
+				r.VMs = model.VMsNotAnswering("", began, now)
+			}
+			if ctC != nil {
+				r.Containers = model.ContainersNotAnswering("", began, now)
+			}
+			return r, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return r, nil
+}
+
+// sleep waits d; false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // pollContainers polls until every running container has its figures, or

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/backend/container"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
@@ -140,5 +141,42 @@ func TestTakeWithUnreachableURI(t *testing.T) {
 	}
 	if r.VMs.IsUp() || r.VMs.Reason == "" {
 		t.Fatalf("unreachable URI: %+v", r.VMs)
+	}
+}
+
+// frozenEngine never answers, as a SIGSTOPped dockerd.
+type frozenEngine struct{}
+
+func (frozenEngine) Poll(ctx context.Context) model.ContainerSection {
+	<-ctx.Done()
+	return model.ContainerSection{Availability: model.Unavailable("cancelled")}
+}
+
+func (frozenEngine) Changed() <-chan struct{} { return nil }
+
+// TestTakeReportsASilentSource: a frozen engine is reported as not
+// answering since the snapshot began, and the rest is still reported.
+func TestTakeReportsASilentSource(t *testing.T) {
+	vms := vm.NewSource(vm.Config{URI: "test:///default"})
+	defer vms.Close()
+	began := time.Now()
+	r, err := Take(context.Background(), Config{Interval: 50 * time.Millisecond, Timeout: 200 * time.Millisecond,
+		VMs: vms, Containers: frozenEngine{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.VMs.IsUp() || len(r.VMs.Items) != 1 {
+		t.Errorf("the VMs were lost with the frozen engine: %+v", r.VMs)
+	}
+	c := r.Containers
+	if c.State != model.NotAnswering || c.Since.Before(began) || !strings.Contains(c.Reason, "has not answered since") || c.Items != nil {
+		t.Errorf("frozen engine reported as %+v", c)
+	}
+	var buf bytes.Buffer
+	if err := r.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"state": "not-answering"`) || !strings.Contains(buf.String(), `"since": "`) {
+		t.Errorf("JSON does not say so:\n%s", buf.String())
 	}
 }
