@@ -22,12 +22,26 @@ type descs struct {
 	hostNetRx, hostNetTx                     *prometheus.Desc
 	hostUptime                               *prometheus.Desc
 	vmsUp, vmInfo, vmRunning, vmVCPUs, vmMem *prometheus.Desc
-	vmCPU, vmDiskRead, vmDiskWrite           *prometheus.Desc
-	vmNetRx, vmNetTx, vmUptime               *prometheus.Desc
-	ctsUp, ctInfo, ctRunning, ctCPU          *prometheus.Desc
-	ctMemUsage, ctMemLimit, ctNetRx, ctNetTx *prometheus.Desc
-	ctBlockRead, ctBlockWrite, ctPIDs        *prometheus.Desc
+	vmFigures                                []figure[model.Machine]
+	ctsUp, ctInfo, ctRunning                 *prometheus.Desc
+	ctFigures                                []figure[model.Container]
 	ctRestarts, ctExitCode                   *prometheus.Desc
+}
+
+// figure is one optional per-item metric: emitted only when measured.
+type figure[T any] struct {
+	desc  *prometheus.Desc
+	value func(*T) (float64, bool)
+}
+
+// measured reads an optional figure.
+func measured[T any, N float64 | uint64](get func(*T) *N) func(*T) (float64, bool) {
+	return func(it *T) (float64, bool) {
+		if p := get(it); p != nil {
+			return float64(*p), true
+		}
+		return 0, false
+	}
 }
 
 func newDescs() *descs {
@@ -59,24 +73,28 @@ func newDescs() *descs {
 	d.vmRunning = mk("vm_running", "1 when the VM is running (libvirt state running or blocked), else 0.", "name", "uri")
 	d.vmVCPUs = mk("vm_vcpus", "Virtual CPUs of the VM.", "name", "uri")
 	d.vmMem = mk("vm_memory_bytes", "Memory of the VM (balloon size when known), in bytes.", "name", "uri")
-	d.vmCPU = mk("vm_cpu_percent", "VM CPU use over the last interval, in percent of one host core (200 = two cores).", "name", "uri")
-	d.vmDiskRead = mk("vm_disk_read_bytes_per_second", "Bytes read by the VM from all its disks per second.", "name", "uri")
-	d.vmDiskWrite = mk("vm_disk_write_bytes_per_second", "Bytes written by the VM to all its disks per second.", "name", "uri")
-	d.vmNetRx = mk("vm_network_receive_bytes_per_second", "Bytes received by the VM on all its interfaces per second.", "name", "uri")
-	d.vmNetTx = mk("vm_network_transmit_bytes_per_second", "Bytes sent by the VM on all its interfaces per second.", "name", "uri")
-	d.vmUptime = mk("vm_uptime_seconds", "Time since the VM's QEMU process started, in seconds.", "name", "uri")
+	d.vmFigures = []figure[model.Machine]{
+		{mk("vm_cpu_percent", "VM CPU use over the last interval, in percent of one host core (200 = two cores).", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.CPUPercent })},
+		{mk("vm_disk_read_bytes_per_second", "Bytes read by the VM from all its disks per second.", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.DiskReadBps })},
+		{mk("vm_disk_write_bytes_per_second", "Bytes written by the VM to all its disks per second.", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.DiskWriteBps })},
+		{mk("vm_network_receive_bytes_per_second", "Bytes received by the VM on all its interfaces per second.", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.NetRxBps })},
+		{mk("vm_network_transmit_bytes_per_second", "Bytes sent by the VM on all its interfaces per second.", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.NetTxBps })},
+		{mk("vm_uptime_seconds", "Time since the VM's QEMU process started, in seconds.", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.UptimeSeconds })},
+	}
 
 	d.ctsUp = mk("containers_up", "1 when the container engine answered the last refresh, 0 when the container list is unavailable (no container series then).", "host")
 	d.ctInfo = mk("container_info", "Always 1; labels name the container, its full ID, its image and its engine state (running, exited, ...).", "name", "id", "image", "state", "host")
 	d.ctRunning = mk("container_running", "1 when the container is running, else 0.", "name", "host")
-	d.ctCPU = mk("container_cpu_percent", "Container CPU use, in percent of one core (200 = two cores), as docker stats.", "name", "host")
-	d.ctMemUsage = mk("container_memory_usage_bytes", "Container memory use without inactive page cache, in bytes, as docker stats.", "name", "host")
-	d.ctMemLimit = mk("container_memory_limit_bytes", "Container memory limit (the host's memory when unlimited), in bytes.", "name", "host")
-	d.ctNetRx = mk("container_network_receive_bytes_per_second", "Bytes received by the container on all its interfaces per second.", "name", "host")
-	d.ctNetTx = mk("container_network_transmit_bytes_per_second", "Bytes sent by the container on all its interfaces per second.", "name", "host")
-	d.ctBlockRead = mk("container_block_read_bytes_per_second", "Bytes read by the container from block devices per second.", "name", "host")
-	d.ctBlockWrite = mk("container_block_write_bytes_per_second", "Bytes written by the container to block devices per second.", "name", "host")
-	d.ctPIDs = mk("container_pids", "Processes and threads in the container.", "name", "host")
+	d.ctFigures = []figure[model.Container]{
+		{mk("container_cpu_percent", "Container CPU use, in percent of one core (200 = two cores), as docker stats.", "name", "host"), measured(func(c *model.Container) *float64 { return c.CPUPercent })},
+		{mk("container_memory_usage_bytes", "Container memory use without inactive page cache, in bytes, as docker stats.", "name", "host"), measured(func(c *model.Container) *uint64 { return c.MemUsageBytes })},
+		{mk("container_memory_limit_bytes", "Container memory limit (the host's memory when unlimited), in bytes.", "name", "host"), measured(func(c *model.Container) *uint64 { return c.MemLimitBytes })},
+		{mk("container_network_receive_bytes_per_second", "Bytes received by the container on all its interfaces per second.", "name", "host"), measured(func(c *model.Container) *float64 { return c.NetRxBps })},
+		{mk("container_network_transmit_bytes_per_second", "Bytes sent by the container on all its interfaces per second.", "name", "host"), measured(func(c *model.Container) *float64 { return c.NetTxBps })},
+		{mk("container_block_read_bytes_per_second", "Bytes read by the container from block devices per second.", "name", "host"), measured(func(c *model.Container) *float64 { return c.BlockReadBps })},
+		{mk("container_block_write_bytes_per_second", "Bytes written by the container to block devices per second.", "name", "host"), measured(func(c *model.Container) *float64 { return c.BlockWriteBps })},
+		{mk("container_pids", "Processes and threads in the container.", "name", "host"), measured(func(c *model.Container) *uint64 { return c.PIDs })},
+	}
 	d.ctRestarts = mk("container_restarts_total", "Restarts of the container by its restart policy, as the engine counts them.", "name", "host")
 	d.ctExitCode = mk("container_exit_code", "Exit code of the container's last run; only for exited or dead containers.", "name", "host")
 	return d
@@ -98,14 +116,6 @@ func (m emitter) metric(d *prometheus.Desc, t prometheus.ValueType, v float64, l
 
 func (m emitter) gauge(d *prometheus.Desc, v float64, labels ...string) {
 	m.metric(d, prometheus.GaugeValue, v, labels...)
-}
-
-// optional sends a gauge only when the figure was measured: an absent series
-// is honest, a zero would be invented.
-func optional[T float64 | uint64](m emitter, d *prometheus.Desc, p *T, labels ...string) {
-	if p != nil {
-		m.gauge(d, float64(*p), labels...)
-	}
 }
 
 func boolValue(b bool) float64 {
@@ -167,57 +177,50 @@ func collectHost(d *descs, m emitter, h *model.HostStats) {
 	}
 }
 
-// collectVMs emits the VM list only while libvirt answers: a list kept from
-// before libvirt went silent would draw flat lines that look measured.
-func collectVMs(d *descs, m emitter, sec *model.VMSection) {
-	up := sec.IsUp()
-	m.gauge(d.vmsUp, boolValue(up), sec.URI)
-	if !up {
+// collectSection emits a source's up gauge and, only while it answers,
+// each item with its measured figures: a list kept from before the source
+// went silent would draw flat lines that look measured.
+func collectSection[T any](m emitter, up *prometheus.Desc, a model.Availability, where string,
+	items []T, figures []figure[T], name func(*T) string, each func(*T)) {
+	m.gauge(up, boolValue(a.IsUp()), where)
+	if !a.IsUp() {
 		return
 	}
-	for i := range sec.Items {
-		v := &sec.Items[i]
-		m.gauge(d.vmInfo, 1, v.Name, v.UUID, string(v.State), sec.URI)
-		m.gauge(d.vmRunning, boolValue(v.State == model.VMRunning || v.State == model.VMBlocked), v.Name, sec.URI)
-		// Zero vCPUs or memory means the domain XML did not say, not a
-		// VM without any.
-		if v.VCPUs > 0 {
-			m.gauge(d.vmVCPUs, float64(v.VCPUs), v.Name, sec.URI)
+	for i := range items {
+		it := &items[i]
+		each(it)
+		for _, f := range figures {
+			if v, ok := f.value(it); ok {
+				m.gauge(f.desc, v, name(it), where)
+			}
 		}
-		if v.MemoryBytes > 0 {
-			m.gauge(d.vmMem, float64(v.MemoryBytes), v.Name, sec.URI)
-		}
-		optional(m, d.vmCPU, v.CPUPercent, v.Name, sec.URI)
-		optional(m, d.vmDiskRead, v.DiskReadBps, v.Name, sec.URI)
-		optional(m, d.vmDiskWrite, v.DiskWriteBps, v.Name, sec.URI)
-		optional(m, d.vmNetRx, v.NetRxBps, v.Name, sec.URI)
-		optional(m, d.vmNetTx, v.NetTxBps, v.Name, sec.URI)
-		optional(m, d.vmUptime, v.UptimeSeconds, v.Name, sec.URI)
 	}
 }
 
-// collectContainers emits the container list while the engine answers.
+func collectVMs(d *descs, m emitter, sec *model.VMSection) {
+	collectSection(m, d.vmsUp, sec.Availability, sec.URI, sec.Items, d.vmFigures,
+		func(v *model.Machine) string { return v.Name }, func(v *model.Machine) {
+			m.gauge(d.vmInfo, 1, v.Name, v.UUID, string(v.State), sec.URI)
+			m.gauge(d.vmRunning, boolValue(v.State == model.VMRunning || v.State == model.VMBlocked), v.Name, sec.URI)
+			// Zero vCPUs or memory means the domain XML did not say, not a
+			// VM without any.
+			if v.VCPUs > 0 {
+				m.gauge(d.vmVCPUs, float64(v.VCPUs), v.Name, sec.URI)
+			}
+			if v.MemoryBytes > 0 {
+				m.gauge(d.vmMem, float64(v.MemoryBytes), v.Name, sec.URI)
+			}
+		})
+}
+
 func collectContainers(d *descs, m emitter, sec *model.ContainerSection) {
-	up := sec.IsUp()
-	m.gauge(d.ctsUp, boolValue(up), sec.Host)
-	if !up {
-		return
-	}
-	for i := range sec.Items {
-		c := &sec.Items[i]
-		m.gauge(d.ctInfo, 1, c.Name, c.ID, c.Image, c.State, sec.Host)
-		m.gauge(d.ctRunning, boolValue(c.State == "running"), c.Name, sec.Host)
-		optional(m, d.ctCPU, c.CPUPercent, c.Name, sec.Host)
-		optional(m, d.ctMemUsage, c.MemUsageBytes, c.Name, sec.Host)
-		optional(m, d.ctMemLimit, c.MemLimitBytes, c.Name, sec.Host)
-		optional(m, d.ctNetRx, c.NetRxBps, c.Name, sec.Host)
-		optional(m, d.ctNetTx, c.NetTxBps, c.Name, sec.Host)
-		optional(m, d.ctBlockRead, c.BlockReadBps, c.Name, sec.Host)
-		optional(m, d.ctBlockWrite, c.BlockWriteBps, c.Name, sec.Host)
-		optional(m, d.ctPIDs, c.PIDs, c.Name, sec.Host)
-		m.metric(d.ctRestarts, prometheus.CounterValue, float64(c.RestartCount), c.Name, sec.Host)
-		if c.State == "exited" || c.State == "dead" {
-			m.gauge(d.ctExitCode, float64(c.ExitCode), c.Name, sec.Host)
-		}
-	}
+	collectSection(m, d.ctsUp, sec.Availability, sec.Host, sec.Items, d.ctFigures,
+		func(c *model.Container) string { return c.Name }, func(c *model.Container) {
+			m.gauge(d.ctInfo, 1, c.Name, c.ID, c.Image, c.State, sec.Host)
+			m.gauge(d.ctRunning, boolValue(c.State == "running"), c.Name, sec.Host)
+			m.metric(d.ctRestarts, prometheus.CounterValue, float64(c.RestartCount), c.Name, sec.Host)
+			if c.State == "exited" || c.State == "dead" {
+				m.gauge(d.ctExitCode, float64(c.ExitCode), c.Name, sec.Host)
+			}
+		})
 }

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -85,4 +87,18 @@ func at(what, addr string) string {
 		return what
 	}
 	return what + " at " + addr
+}
+
+// withAvailable is the JSON object of a section with "available" first, as
+// scripts read it since before the state had a name.
+func withAvailable(up bool, section any) ([]byte, error) {
+	b, err := json.Marshal(section)
+	if err != nil || len(b) < 2 || b[0] != '{' {
+		return b, err
+	}
+	head := []byte(`{"available":` + strconv.FormatBool(up))
+	if len(b) > 2 {
+		head = append(head, ',')
+	}
+	return append(head, b[1:]...), nil
 }

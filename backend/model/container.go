@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -45,10 +44,7 @@ type ContainerSection struct {
 // MarshalJSON adds "available", true while the list is current.
 func (s ContainerSection) MarshalJSON() ([]byte, error) {
 	type plain ContainerSection
-	return json.Marshal(struct {
-		Available bool `json:"available"`
-		plain
-	}{s.IsUp(), plain(s)})
+	return withAvailable(s.IsUp(), plain(s))
 }
 
 // ContainersNotAnswering is the section of an engine that has been silent

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"encoding/json"
 	"time"
 )
 
@@ -36,10 +35,7 @@ type VMSection struct {
 // MarshalJSON adds "available", true while the list is current.
 func (s VMSection) MarshalJSON() ([]byte, error) {
 	type plain VMSection
-	return json.Marshal(struct {
-		Available bool `json:"available"`
-		plain
-	}{s.IsUp(), plain(s)})
+	return withAvailable(s.IsUp(), plain(s))
 }
 
 // VMsNotAnswering is the section of a libvirt that has been silent since
