@@ -65,6 +65,7 @@ bench: build
 	bench/idle.sh 30
 	bench/testnode.sh 1000 /tmp/horcrux-node1000.xml
 	TAB=1 bench/idle.sh 30 --connect test:///tmp/horcrux-node1000.xml
+	bench/window.sh 3 20
 	bench/vms.sh
 	bench/containers.sh
 	bench/console.sh

@@ -4,7 +4,9 @@
 set -eu
 
 # xz-utils: fyne package compresses the release tarball with xz.
-build="gcc pkg-config libgl1-mesa-dev xorg-dev libxxf86vm-dev xz-utils"
+# libvirt0: the library the binary dlopens; without it even the test driver
+# `make run` falls back to is "not installed".
+build="gcc pkg-config libgl1-mesa-dev xorg-dev libxxf86vm-dev xz-utils libvirt0"
 # npm installs the pinned noVNC; Debian's npm brings Node.js with it. A
 # Node.js from elsewhere that already has npm is left alone.
 command -v npm >/dev/null 2>&1 || build="$build npm"
@@ -12,7 +14,7 @@ test="$build xvfb xauth x11-utils xdotool imagemagick
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   docker.io containerd runc iptables
   tigervnc-standalone-server x11vnc chromium openssh-server openssh-client"
-bench="$test websockify"
+bench="$test websockify virt-manager"
 
 case "${1:-}" in
 build) want=$build ;;
