@@ -106,8 +106,9 @@ func (v *resourceView[T]) showList(ok bool, state string, items []T) {
 			v.diagnose.Show()
 		}
 	}
-	v.table.set(items)
-	v.table.table.Refresh()
+	if v.table.set(items) {
+		v.table.table.Refresh()
+	}
 	v.updateButtons()
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"cmp"
+	"reflect"
 	"slices"
 
 	"fyne.io/fyne/v2"
@@ -108,6 +109,7 @@ func (t *itemTable[T]) setColumns(cols []column[T]) {
 		}
 		t.table.SetColumnWidth(i, c.width)
 	}
+	t.rows = nil // the next set draws every row again
 }
 
 // sortBy sorts by column col, flipping the order when it already is.
@@ -121,14 +123,18 @@ func (t *itemTable[T]) sortBy(col int) {
 	t.table.Refresh()
 }
 
-// set shows items, sorted, and keeps the selection on the same key. It
-// sorts items in place and keeps them: callers hand over a slice of their
-// own (vmRows and containerRows build one per refresh). The caller
-// refreshes the table widget.
-func (t *itemTable[T]) set(items []T) {
+// set shows items, sorted, and keeps the selection on the same key; it
+// reports whether they differ from the rows shown. It sorts items in place
+// and keeps them: callers hand over a slice of their own (rowsOf builds one
+// per refresh). The caller refreshes the table widget when they changed.
+func (t *itemTable[T]) set(items []T) (changed bool) {
 	sortItems(items, t.cols[t.sortCol], t.desc)
+	// A refresh repaints the whole window (in software under Xvfb): skip it
+	// when the rows are what the table shows already.
+	changed = !reflect.DeepEqual(t.rows, items)
 	t.rows = items
 	t.reselect()
+	return changed
 }
 
 // reselect moves the table's selection to wherever the selected key sits
