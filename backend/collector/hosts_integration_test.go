@@ -216,7 +216,8 @@ func TestSeveralHosts(t *testing.T) {
 	if silent.IsUp() || len(silent.Items) != 0 || !strings.Contains(silent.Reason, "has not answered since") {
 		t.Errorf("the frozen engine: %+v", silent)
 	}
-	if silent.Since.After(frozenAt) {
+	// The last answer may have reached the collector just after the freeze.
+	if silent.Since.After(frozenAt.Add(time.Second)) {
 		t.Errorf("not answering since %s, but it was frozen at %s", silent.Since, frozenAt)
 	}
 	thaw()
