@@ -223,13 +223,26 @@ func (w *window) saveSize() {
 	}
 }
 
-func (w *window) quit() { w.saveSize(); w.app.Quit() }
+// quit ends the loop; show saves the window size after it.
+func (w *window) quit() { w.app.Quit() }
+
+// quitOnSignal quits on the first of sigs, until ctx ends after the loop.
+// It ends the loop as Fyne's own handler (which gets the signal too) does,
+// with the driver's Quit: once the loop is over, fyne.Do runs its function
+// at once on this goroutine, and the driver's Quit is then a no-op where
+// app.Quit would close windows off the main goroutine.
+func (w *window) quitOnSignal(ctx context.Context, sigs <-chan os.Signal) {
+	select {
+	case <-sigs:
+		fyne.Do(w.app.Driver().Quit)
+	case <-ctx.Done():
+	}
+}
 
 // show runs the window until the user quits, with the collector (and the
 // exporter, at metricsAt) running from when it is up to when it closes.
 func (w *window) show(sigs <-chan os.Signal, metricsAt string) {
 	w.win.SetCloseIntercept(func() {
-		w.saveSize()
 		if w.tray != nil && w.prefs.Bool(prefKeepInTray) {
 			w.win.Hide()
 			w.tray.hidden()
@@ -241,17 +254,7 @@ func (w *window) show(sigs <-chan os.Signal, metricsAt string) {
 		func(fyne.Shortcut) { w.quit() })
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	// A signal ends the loop as Fyne's own handler does, with the driver's
-	// Quit. Once the loop is over fyne.Do runs its function at once on this
-	// goroutine: the driver's Quit is then a no-op, where app.Quit would
-	// close windows off the main goroutine.
-	wg.Go(func() {
-		select {
-		case <-sigs:
-			fyne.Do(w.app.Driver().Quit)
-		case <-ctx.Done():
-		}
-	})
+	wg.Go(func() { w.quitOnSignal(ctx, sigs) })
 	// Sampling starts once the window is up, so a slow first libvirt or
 	// Docker call never competes with opening it.
 	w.app.Lifecycle().SetOnStarted(func() {
@@ -264,11 +267,14 @@ func (w *window) show(sigs <-chan os.Signal, metricsAt string) {
 			})
 		}
 	})
-	// Every way out (Ctrl+Q, closing, a signal) saves the window size here,
-	// and the collector is gone before the app's goroutine is.
-	w.app.Lifecycle().SetOnStopped(func() { w.saveSize(); cancel(); wg.Wait(); w.jobs.close() })
+	// stop runs once the loop is over, however it ended (Ctrl+Q, closing,
+	// a signal): it saves the window size, then stops the collector before
+	// the app's goroutine ends. Fyne runs it as OnStopped, then writes the
+	// preferences; it may drop that call, hence the call after ShowAndRun.
+	// The size is not saved before the loop ends: Fyne's watcher of the
+	// preferences file would then race with Fyne's shutdown.
+	stop := sync.OnceFunc(func() { w.saveSize(); cancel(); wg.Wait(); w.jobs.close() })
+	w.app.Lifecycle().SetOnStopped(stop)
 	w.win.ShowAndRun()
-	cancel()
-	wg.Wait()
-	w.jobs.close()
+	stop()
 }

@@ -35,7 +35,9 @@ bin=$dest/usr/bin/${exec_line%% *}
 [ -x "$bin" ] || { echo "FAIL: Exec=$exec_line is not an installed program ($bin)"; exit 1; }
 if ldd "$bin" | grep -q libvirt; then echo "FAIL: the binary links libvirt"; exit 1; fi
 
-Xvfb :98 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# -noreset: xdpyinfo is the last client to leave; a reset then would refuse
+# the app for a moment.
+Xvfb :98 -screen 0 1280x800x24 -nolisten tcp -noreset >/dev/null 2>&1 &
 xpid=$!
 for _ in $(seq 100); do DISPLAY=:98 xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done
 HOME=$work/home XDG_CONFIG_HOME=$work/home/.config DISPLAY=:98 "$bin" >"$work/log" 2>&1 &
