@@ -79,11 +79,15 @@ func (g *globals) registry() *registry.Registry {
 
 // check refuses flag values no command can use, wherever they were placed.
 func (g *globals) check() error {
-	if g.interval <= 0 {
-		return fmt.Errorf("--interval must be positive, not %s", g.interval)
+	// Rates over a shorter period are noise: a counter moves in steps.
+	if g.interval < minInterval {
+		return fmt.Errorf("--interval %s is too short: rates need at least %s between two readings", g.interval, minInterval)
 	}
 	return nil
 }
+
+// minInterval is the shortest sampling period a figure means something over.
+const minInterval = 100 * time.Millisecond
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
@@ -179,7 +183,7 @@ func runSnapshot(g globals, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "horcrux snapshot: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hosts := g.registry()
 	defer hosts.Close()
@@ -225,7 +229,7 @@ func runDoctor(g globals, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "horcrux doctor: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rs := doctor.Run(ctx, doctorConfig(g, savedhosts.Path(app.ID), stderr))
 	var err error

@@ -137,6 +137,9 @@ func vmHostState(s *model.VMSection) (string, bool) {
 		if s.URI != "" && !strings.Contains(msg, s.URI) {
 			msg = s.URI + ": " + msg
 		}
+		if when := s.RetryIn(time.Now()); when != "" {
+			msg += "; retrying " + when
+		}
 		return msg, false
 	}
 	running := 0

@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -46,6 +47,21 @@ type Availability struct {
 	State  SourceState `json:"state"`
 	Reason string      `json:"error"`          // words for the user; "" when up
 	Since  time.Time   `json:"since,omitzero"` // when the state began, where known
+	// RetryAt is when a watching source tries again; zero when it will not
+	// (or for a one-shot look, where nothing is retried).
+	RetryAt time.Time `json:"-"`
+}
+
+// RetryIn says when the source tries again, seen at now: "in 4s", "now",
+// or "" when it will not.
+func (a Availability) RetryIn(now time.Time) string {
+	if a.RetryAt.IsZero() {
+		return ""
+	}
+	if d := a.RetryAt.Sub(now); d > 0 {
+		return "in " + (time.Duration(math.Ceil(d.Seconds())) * time.Second).String()
+	}
+	return "now"
 }
 
 // IsUp reports whether the source's list is current.

@@ -31,7 +31,7 @@ type Config struct {
 	Host       host.Reader        // default host.SystemReader{}
 	VMs        collector.VMSource // nil: the section says the VM list is disabled
 	Containers collector.ContainerSource
-	Timeout    time.Duration // how long past the interval a source may take; default 10 s
+	Timeout    time.Duration // Take returns within 2 x Interval + Timeout; default 4 s
 }
 
 // statsGrace is how long past the interval Take waits for container figures:
@@ -39,8 +39,9 @@ type Config struct {
 const statsGrace = 2 * time.Second
 
 // Take measures everything over one interval: two readings Interval apart.
-// A source that has not answered Timeout after the second reading is
-// reported as not answering since Take began, never with made-up figures.
+// It returns within 2 x Interval + Timeout whatever the sources do: a source
+// that has not answered by then is reported as not answering since Take
+// began, never with made-up figures.
 func Take(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
@@ -49,7 +50,7 @@ func Take(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Host = host.SystemReader{}
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = 4 * time.Second
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // a source still busy gives up when Take returns
@@ -87,7 +88,7 @@ func Take(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r.Host = s.Sample(ctx)
 	r.Time = r.Host.Time.UTC().Truncate(time.Second)
-	late := time.NewTimer(cfg.Timeout + statsGrace)
+	late := time.NewTimer(time.Until(began.Add(2*cfg.Interval + cfg.Timeout)))
 	defer late.Stop()
 	for ; waiting > 0; waiting-- {
 		select {

@@ -1,7 +1,6 @@
 package vm
 
 import (
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -69,15 +68,16 @@ type figures struct {
 func (c *collector) down() model.VMSection {
 	sec := model.VMSection{URI: c.uri}
 	if c.connErr == nil {
-		sec.Availability = model.Unavailable(c.lost + "; reconnecting")
+		sec.Availability = model.Unavailable(c.lost)
+		sec.RetryAt = time.Now()
 		return sec
 	}
 	if Classify(c.connErr) == ProblemNotInstalled {
 		sec.Availability = model.Unavailable(notInstalled)
 		return sec
 	}
-	wait := max(time.Until(c.nextTry), 0)
-	sec.Availability = model.Unavailable(connectWords(c.uri, c.connErr) + "; retrying in " + time.Duration(math.Ceil(wait.Seconds())*float64(time.Second)).String())
+	sec.Availability = model.Unavailable(connectWords(c.uri, c.connErr))
+	sec.RetryAt = c.nextTry
 	return sec
 }
 

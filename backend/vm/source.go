@@ -25,6 +25,8 @@ const (
 	// Lifecycle actions can take long (a first start probes QEMU), so they
 	// get more than a refresh unless the caller's context says otherwise.
 	defaultActTimeout = time.Minute
+	// closeWait bounds how long Close waits for a call in flight.
+	closeWait = 500 * time.Millisecond
 )
 
 // Config says where to find libvirt and how long to wait for it.
@@ -215,7 +217,9 @@ func (s *Source) refresh() model.VMSection {
 		s.retire(l)
 		c.lost = "lost the connection to " + l.uri + " (" + Message(err) + ")"
 		c.connErr, c.nextTry = nil, time.Time{}
-		return model.VMSection{URI: l.uri, Availability: model.Unavailable(c.lost + "; reconnecting")}
+		sec := model.VMSection{URI: l.uri, Availability: model.Unavailable(c.lost)}
+		sec.RetryAt = time.Now()
+		return sec
 	}
 	return model.VMSection{URI: l.uri, Availability: model.Unavailable("cannot list VMs at " + l.uri + ": " + Message(err))}
 }
@@ -379,20 +383,22 @@ func (s *Source) Close() error {
 	if drop {
 		go l.teardown()
 	}
-	t := time.NewTimer(s.callTimeout)
+	// A hung libvirt must not hold up a quit: a call stuck in the C library
+	// cannot be interrupted, so it is left to end in the background.
+	t := time.NewTimer(closeWait)
 	defer t.Stop()
 	if running != nil {
 		select {
 		case <-running:
 		case <-t.C:
-			return fmt.Errorf("libvirt has not answered for %s; closing its connection in the background", s.callTimeout)
+			return fmt.Errorf("libvirt has not answered for %s; closing its connection in the background", closeWait)
 		}
 	}
 	if l != nil {
 		select {
 		case <-l.gone:
 		case <-t.C:
-			return fmt.Errorf("libvirt has not answered for %s; closing its connection in the background", s.callTimeout)
+			return fmt.Errorf("libvirt has not answered for %s; closing its connection in the background", closeWait)
 		}
 	}
 	return nil
