@@ -75,8 +75,8 @@ func TestSSHArgs(t *testing.T) {
 		addr string
 		want string
 	}{
-		{"ssh://host", "-o BatchMode=yes -o ConnectTimeout=10 -- host docker system dial-stdio"},
-		{"ssh://me@host:2222", "-o BatchMode=yes -o ConnectTimeout=10 -l me -p 2222 -- host docker system dial-stdio"},
+		{"ssh://host", "-o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -- host docker system dial-stdio"},
+		{"ssh://me@host:2222", "-o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -l me -p 2222 -- host docker system dial-stdio"},
 		{"ssh://-oProxyCommand=x", ""}, // not a host name
 		{"ssh://host/path", ""},
 		{"tcp://host", ""},

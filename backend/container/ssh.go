@@ -26,7 +26,9 @@ func sshArgs(addr string) ([]string, error) {
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
 		return nil, fmt.Errorf("%q: an ssh:// address takes no path or query", addr)
 	}
-	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=10"}
+	// A host or sshd that freezes after the connection is up is noticed
+	// within 15 s (three unanswered keepalives) instead of never.
+	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"}
 	if u.User != nil {
 		args = append(args, "-l", u.User.Username())
 	}
