@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/pkg/browser"
 )
@@ -13,12 +14,27 @@ import (
 // x-www-browser or www-browser). What the browser prints goes to
 // browser.Stdout and browser.Stderr, which main points at /dev/null.
 // It refuses anything but an http://127.0.0.1:PORT/console/ URL, so it cannot be used to open files or other handlers.
-func Open(pageURL string) error {
+func Open(pageURL string) error { return openWithin(pageURL, launchWait) }
+
+// launchWait bounds how long Open waits for the launcher. Some launchers
+// return only when the browser they started exits: one still running after
+// this has started it, and the console is open.
+const launchWait = 5 * time.Second
+
+func openWithin(pageURL string, wait time.Duration) error {
 	if err := checkPageURL(pageURL); err != nil {
 		return err
 	}
-	if err := browser.OpenURL(pageURL); err != nil {
-		return fmt.Errorf("no browser could open the console (install xdg-utils and a web browser): %w", err)
+	done := make(chan error, 1) // the launcher's goroutine ends with it, sent or not
+	go func() { done <- browser.OpenURL(pageURL) }()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("no browser could open the console (install xdg-utils and a web browser): %w", err)
+		}
+	case <-t.C:
 	}
 	return nil
 }

@@ -3,7 +3,9 @@ package console
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -46,4 +48,40 @@ func TestOpenUsesBrowser(t *testing.T) {
 	if _, err := os.Stat(record); err == nil {
 		t.Error("the stand-in browser ran for a refused URL")
 	}
+}
+
+// TestOpenDoesNotWaitForTheBrowser: a launcher that stays until the browser
+// it started exits does not hold the caller past the wait.
+func TestOpenDoesNotWaitForTheBrowser(t *testing.T) {
+	dir := t.TempDir()
+	record := filepath.Join(dir, "opened")
+	pidFile := filepath.Join(dir, "pid")
+	script := "#!/bin/sh\necho $$ > " + pidFile + "\nprintf '%s' \"$1\" > " + record + "\nexec sleep 30 </dev/null >/dev/null 2>&1\n"
+	if err := os.WriteFile(filepath.Join(dir, "xdg-open"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // the stand-in browser, still running
+		if raw, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	s := newTestServer(t, Config{})
+	pageURL, err := s.Mint(TCPTarget("vm-a", uuidA, "127.0.0.1:5900"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if err := openWithin(pageURL, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(began); took > 10*time.Second {
+		t.Fatalf("Open waited %s for a launcher that never returns", took)
+	}
+	eventually(t, 5*time.Second, "the stand-in browser", func() bool {
+		got, err := os.ReadFile(record)
+		return err == nil && string(got) == pageURL
+	})
 }
