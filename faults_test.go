@@ -205,3 +205,75 @@ func TestWindowQuitsWithAHungHost(t *testing.T) {
 		t.Fatalf("the window took over 3 s to quit with a hung libvirt host:\n%s", logs)
 	}
 }
+
+// TestSnapshotWithAFrozenLibvirtd: a second, real libvirtd (its own socket
+// and mount namespace) stopped with SIGSTOP: `snapshot` still returns within
+// its bound with the VM list not answering, and lists it again once the
+// daemon runs.
+func TestSnapshotWithAFrozenLibvirtd(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to freeze a real libvirtd")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("scripts/libvirtd-alt.sh", "start", dir).CombinedOutput(); err != nil {
+		t.Fatalf("libvirtd: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("scripts/libvirtd-alt.sh", "stop", dir).Run() })
+	raw, err := os.ReadFile(filepath.Join(dir, "libvirtd.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	uri := "test+unix:///default?socket=" + filepath.Join(dir, "libvirt-sock")
+	bin := buildBinary(t)
+	snapshot := func() (available bool, state, reason string, took time.Duration) {
+		t.Helper()
+		began := time.Now()
+		out, err := exec.Command(bin, "snapshot", "--json", "--interval", "1s", "--connect", uri,
+			"--docker-host", "unix://"+filepath.Join(dir, "no-docker.sock")).Output()
+		took = time.Since(began)
+		if err != nil {
+			t.Fatalf("snapshot: %v\n%s", err, out)
+		}
+		var doc struct {
+			VMs struct {
+				Available bool
+				State     string
+				Error     string
+			} `json:"vms"`
+		}
+		if err := json.Unmarshal(out, &doc); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		return doc.VMs.Available, doc.VMs.State, doc.VMs.Error, took
+	}
+	if ok, state, reason, _ := snapshot(); !ok {
+		t.Fatalf("the running libvirtd is not listed: %s %s", state, reason)
+	}
+
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	thawed := false
+	defer func() {
+		if !thawed {
+			syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}()
+	ok, state, reason, took := snapshot()
+	if ok || state != "not-answering" || !strings.Contains(reason, "has not answered") {
+		t.Errorf("a frozen libvirtd reported as available=%v state=%q: %s", ok, state, reason)
+	}
+	if took > 9*time.Second { // 2 x 1 s + 5 s, and the process's start and exit
+		t.Errorf("snapshot took %s with a frozen libvirtd", took)
+	}
+
+	syscall.Kill(pid, syscall.SIGCONT)
+	thawed = true
+	if ok, state, reason, _ := snapshot(); !ok {
+		t.Errorf("after SIGCONT the VMs are not back: %s %s", state, reason)
+	}
+}
