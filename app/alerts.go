@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
@@ -139,7 +141,7 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply s
 		}
 		prefs.SetString(prefAlerts, nt.Encode())
 		prefs.SetBool(prefKeepInTray, keep.Checked)
-		moreURIs, moreEngines := hostList(uris.Text), hostList(engines.Text)
+		moreURIs, moreEngines := savedhosts.Split(uris.Text), savedhosts.Split(engines.Text)
 		prefs.SetString(prefMoreURIs, strings.Join(moreURIs, "\n"))
 		prefs.SetString(prefMoreDocker, strings.Join(moreEngines, "\n"))
 		apply.thresholds(nt)

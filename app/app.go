@@ -7,9 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
 
 	fyneapp "fyne.io/fyne/v2/app"
 
@@ -45,8 +46,8 @@ const (
 	// prefKeepInTray keeps Horcrux running in the tray when the window closes.
 	prefKeepInTray = "tray.keep"
 	// prefMoreURIs and prefMoreDocker list more hosts, one per line.
-	prefMoreURIs   = "hosts.libvirt"
-	prefMoreDocker = "hosts.docker"
+	prefMoreURIs   = savedhosts.KeyLibvirt
+	prefMoreDocker = savedhosts.KeyDocker
 )
 
 // Run opens the Horcrux window and returns when the user quits.
@@ -81,18 +82,4 @@ func Run(opts Options) error {
 	}
 	w.show(sigs, opts.MetricsListen)
 	return nil
-}
-
-// hostList splits a Settings list of hosts, one per line, skipping blanks
-// and repeats.
-func hostList(text string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, l := range strings.Split(text, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !seen[l] {
-			seen[l] = true
-			out = append(out, l)
-		}
-	}
-	return out
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
+
 	"context"
 	"errors"
 	"fmt"
@@ -99,8 +101,8 @@ func TestRowsOfSeveralHosts(t *testing.T) {
 	if k0, k1 := model.ItemKey(rows[0].host, rows[0].it.UUID), model.ItemKey(rows[1].host, rows[1].it.UUID); k0 == k1 {
 		t.Fatalf("one key %q for two machines", k0)
 	}
-	if got := hostList(" qemu+ssh://a/system\n\nqemu+ssh://a/system\ntest:///default \n"); len(got) != 2 || got[1] != "test:///default" {
-		t.Fatalf("hostList = %q", got)
+	if got := savedhosts.Split(" qemu+ssh://a/system\n\nqemu+ssh://a/system\ntest:///default \n"); len(got) != 2 || got[1] != "test:///default" {
+		t.Fatalf("savedhosts.Split = %q", got)
 	}
 }
 

@@ -20,6 +20,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -62,18 +64,11 @@ func defaultPrefs() savedPrefs {
 	}
 }
 
-// prefsPath is the file Fyne's preferences store reads on Linux and the
-// BSDs, built as fyne.io/fyne/v2/internal/app.rootConfigDir builds it.
-func prefsPath() string {
-	dir, _ := os.UserConfigDir() // Fyne ignores the error too
-	return filepath.Join(dir, "fyne", ID, "preferences.json")
-}
-
 // openPrefs checks the preferences file before Fyne reads it: Fyne ignores a
 // file it cannot parse and then overwrites it, and a window size no screen
 // can hold stops the app at every start.
 func openPrefs() (savedPrefs, error) {
-	path := prefsPath()
+	path := savedhosts.Path(ID)
 	p, err := loadPrefs(path, path+".damaged-"+time.Now().Format("20060102-150405"))
 	for _, r := range p.resets {
 		log.Printf("preferences %s: %s", path, r)
@@ -286,7 +281,7 @@ func (p *savedPrefs) hosts(name string, raw json.RawMessage, v any, bad func(str
 		return nil
 	}
 	var keep []string
-	for _, l := range hostList(s) {
+	for _, l := range savedhosts.Split(s) {
 		if why := bad(l); why != "" {
 			p.reset("%s: dropped %s (%s)", name, shownText(l), why)
 			continue

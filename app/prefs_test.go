@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
@@ -274,8 +276,8 @@ func TestLoadPrefsSoundMissingAndEmpty(t *testing.T) {
 func TestPrefsPathIsWhereFyneLooks(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", dir)
-	if got, want := prefsPath(), filepath.Join(dir, "fyne", ID, "preferences.json"); got != want {
-		t.Fatalf("prefsPath() = %q, want %q", got, want)
+	if got, want := savedhosts.Path(ID), filepath.Join(dir, "fyne", ID, "preferences.json"); got != want {
+		t.Fatalf("savedhosts.Path(ID) = %q, want %q", got, want)
 	}
 }
 

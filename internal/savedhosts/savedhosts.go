@@ -1,6 +1,7 @@
-// Package savedhosts reads the hosts added in Settings from the window's
-// preferences file, for commands that run without the window (and without
-// Fyne): `horcrux doctor` checks them like the window's own.
+// Package savedhosts is where the hosts added in Settings are kept: the
+// preferences file's path and keys and the list's format, for the window
+// and for commands that run without it (and without Fyne): `horcrux
+// doctor` checks them like the window's own.
 package savedhosts
 
 import (
@@ -68,6 +69,12 @@ func lines(values map[string]json.RawMessage, key string) ([]string, error) {
 	if err := json.Unmarshal(raw, &text); err != nil {
 		return nil, fmt.Errorf("%s is not text, so those saved hosts are unknown", key)
 	}
+	return Split(text), nil
+}
+
+// Split turns a Settings list of hosts, one per line, into the hosts:
+// trimmed, without blanks or repeats.
+func Split(text string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, l := range strings.Split(text, "\n") {
@@ -76,5 +83,5 @@ func lines(values map[string]json.RawMessage, key string) ([]string, error) {
 			out = append(out, l)
 		}
 	}
-	return out, nil
+	return out
 }
