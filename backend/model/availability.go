@@ -85,12 +85,13 @@ func Silent(what, hidden string, since, now time.Time) Availability {
 		State: NotAnswering,
 		Since: since,
 		Reason: fmt.Sprintf("%s has not answered since %s (%s); its %s are hidden until it answers",
-			what, since.Format(time.TimeOnly), roundDuration(now.Sub(since)), hidden),
+			what, since.Format(time.TimeOnly), Elapsed(now.Sub(since)), hidden),
 	}
 }
 
-// roundDuration keeps a duration readable: whole seconds, or milliseconds below one.
-func roundDuration(d time.Duration) string {
+// Elapsed says a duration as Horcrux's messages do: whole seconds, or
+// milliseconds below one.
+func Elapsed(d time.Duration) string {
 	if d >= time.Second {
 		return d.Round(time.Second).String()
 	}

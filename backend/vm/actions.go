@@ -48,7 +48,7 @@ func (s *Source) Act(ctx context.Context, uuid string, a model.VMAction) error {
 		return err
 	case <-ctx.Done():
 		return &ActionError{
-			Words: "cannot " + a.String() + " " + name + ": libvirt has not answered for " + roundDuration(time.Since(began)),
+			Words: "cannot " + a.String() + " " + name + ": libvirt has not answered for " + model.Elapsed(time.Since(began)),
 			Err:   ctx.Err(),
 		}
 	}

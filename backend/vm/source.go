@@ -166,13 +166,6 @@ func (s *Source) Poll(ctx context.Context) model.VMSection {
 	return model.VMsNotAnswering(s.last.URI, since, time.Now())
 }
 
-func roundDuration(d time.Duration) string {
-	if d >= time.Second {
-		return d.Round(time.Second).String()
-	}
-	return d.Round(time.Millisecond).String()
-}
-
 func (s *Source) refreshInFlight(done chan struct{}) {
 	sec := s.refresh()
 	s.mu.Lock()
