@@ -9,11 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/internal/faults"
 )
 
 // frozenDockerd starts a private dockerd and freezes it with SIGSTOP; it is
@@ -30,53 +31,14 @@ func frozenDockerd(t *testing.T) string {
 	if out, err := start.CombinedOutput(); err != nil {
 		t.Fatalf("dockerd: %v\n%s", err, out)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "docker.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
-		syscall.Kill(pid, syscall.SIGCONT)
 		stop := exec.Command("scripts/dockerd.sh", "stop")
 		stop.Env = env
 		stop.Run()
 		os.RemoveAll(dir)
 	})
+	faults.Freeze(t, filepath.Join(dir, "docker.pid"))
 	return "unix://" + filepath.Join(dir, "docker.sock")
-}
-
-// hungLibvirt is a libvirt socket that accepts and never answers, as a
-// libvirtd stopped with SIGSTOP does (the kernel still accepts).
-func hungLibvirt(t *testing.T) string {
-	t.Helper()
-	sock := filepath.Join(t.TempDir(), "hung-sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	return "qemu+unix:///system?socket=" + sock
 }
 
 // TestSnapshotWithAFrozenDockerd: `snapshot` returns within 2 x interval +
@@ -181,19 +143,10 @@ func TestWindowQuitsWithAHungHost(t *testing.T) {
 	windowTest(t)
 	bin := buildBinary(t)
 	display := startXvfb(t)
-	app, logs := startApp(t, bin, display, t.TempDir(), "--connect", hungLibvirt(t))
+	app, logs := startApp(t, bin, display, t.TempDir(), "--connect", "qemu+unix:///system?socket="+faults.SilentSocket(t))
 	done := make(chan error, 1)
 	go func() { done <- app.Wait() }()
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		search := exec.Command("xdotool", "search", "--name", "^Horcrux$")
-		search.Env = append(os.Environ(), "DISPLAY="+display)
-		if out, _ := search.Output(); len(strings.Fields(string(out))) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no Horcrux window; app said:\n%s", logs)
-		}
-	}
+	waitForWindow(t, display, logs)
 	time.Sleep(2 * time.Second) // the collector is now waiting on the hung host
 	app.Process.Signal(syscall.SIGTERM)
 	select {
@@ -219,14 +172,6 @@ func TestSnapshotWithAFrozenLibvirtd(t *testing.T) {
 		t.Fatalf("libvirtd: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("scripts/libvirtd-alt.sh", "stop", dir).Run() })
-	raw, err := os.ReadFile(filepath.Join(dir, "libvirtd.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
 	uri := "test+unix:///default?socket=" + filepath.Join(dir, "libvirt-sock")
 	bin := buildBinary(t)
 	snapshot := func() (available bool, state, reason string, took time.Duration) {
@@ -254,15 +199,7 @@ func TestSnapshotWithAFrozenLibvirtd(t *testing.T) {
 		t.Fatalf("the running libvirtd is not listed: %s %s", state, reason)
 	}
 
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	defer func() {
-		if !thawed {
-			syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}()
+	thaw := faults.Freeze(t, filepath.Join(dir, "libvirtd.pid"))
 	ok, state, reason, took := snapshot()
 	if ok || state != "not-answering" || !strings.Contains(reason, "has not answered") {
 		t.Errorf("a frozen libvirtd reported as available=%v state=%q: %s", ok, state, reason)
@@ -271,8 +208,7 @@ func TestSnapshotWithAFrozenLibvirtd(t *testing.T) {
 		t.Errorf("snapshot took %s with a frozen libvirtd", took)
 	}
 
-	syscall.Kill(pid, syscall.SIGCONT)
-	thawed = true
+	thaw()
 	if ok, state, reason, _ := snapshot(); !ok {
 		t.Errorf("after SIGCONT the VMs are not back: %s %s", state, reason)
 	}

@@ -147,6 +147,22 @@ func x(t *testing.T, ctx context.Context, display string, name string, args ...s
 	return out
 }
 
+// waitForWindow returns as soon as the Horcrux window shows on display.
+// xdotool search --sync looks only every half second: poll.
+func waitForWindow(t *testing.T, display string, logs fmt.Stringer) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		search := exec.Command("xdotool", "search", "--name", "^Horcrux$")
+		search.Env = append(os.Environ(), "DISPLAY="+display)
+		if out, _ := search.Output(); len(strings.Fields(string(out))) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no Horcrux window; app said:\n%s", logs)
+		}
+	}
+}
+
 // screenshot captures the whole X screen.
 func screenshot(t *testing.T, display string) image.Image {
 	t.Helper()
@@ -279,17 +295,7 @@ func TestWindowQuitsCleanlyOnSignal(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- app.Wait() }()
 
-			// xdotool search --sync looks only every half second: poll.
-			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-				search := exec.Command("xdotool", "search", "--name", "^Horcrux$")
-				search.Env = append(os.Environ(), "DISPLAY="+display)
-				if out, _ := search.Output(); len(strings.Fields(string(out))) > 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no Horcrux window; app said:\n%s", logs)
-				}
-			}
+			waitForWindow(t, display, logs)
 			if err := app.Process.Signal(tc.sig); err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
 			}

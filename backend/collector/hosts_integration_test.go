@@ -3,16 +3,15 @@ package collector_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/internal/faults"
 
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/container"
@@ -64,28 +63,7 @@ func TestSeveralHosts(t *testing.T) {
 	farURI := "test+unix://" + node + "?socket=" + filepath.Join(lvDir, "libvirt-sock")
 
 	// Host 2: a libvirt that accepts and never answers.
-	hung := filepath.Join(dir, "hung-sock")
-	ln, err := net.Listen("unix", hung)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	hungURI := "qemu+unix:///system?socket=" + hung
+	hungURI := "qemu+unix:///system?socket=" + faults.SilentSocket(t)
 
 	// Engines: two private dockerds and a socket nobody serves.
 	var engines, engineDirs []string
@@ -175,25 +153,7 @@ func TestSeveralHosts(t *testing.T) {
 
 	// A frozen dockerd (SIGSTOP) is shown as not answering, with since
 	// when, never with its last figures; it comes back when it thaws.
-	raw, err := os.ReadFile(filepath.Join(engineDirs[1], "docker.pid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	thawed := false
-	thaw := func() {
-		if !thawed {
-			thawed = true
-			syscall.Kill(pid, syscall.SIGCONT)
-		}
-	}
-	defer thaw()
+	thaw := faults.Freeze(t, filepath.Join(engineDirs[1], "docker.pid"))
 	frozenAt := time.Now()
 	waitFor := func(what string, ok func(model.ContainerSection) bool) model.ContainerSection {
 		t.Helper()
