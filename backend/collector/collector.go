@@ -153,8 +153,8 @@ func (c *Collector) Run(ctx context.Context) {
 	vms.start(ctx, &wg, c.cfg.Interval, c.cfg.VMs)
 	cts.start(ctx, &wg, c.cfg.Interval, c.cfg.Containers)
 
-	cur := model.Snapshot{Time: time.Now(), VMs: vms.secs, Containers: cts.secs}
-	v := &cur.Versions // bumped with each part that changes
+	var cur model.Snapshot // the parts that change on events; publish adds the rest
+	v := &cur.Versions     // bumped with each part that changes
 	var lastHost time.Time
 	stale := time.NewTicker(c.cfg.Interval)
 	defer stale.Stop()
