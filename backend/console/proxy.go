@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -254,9 +255,15 @@ func (s *Server) vmToBrowser(ss *session) (code int, reason string) {
 	}
 }
 
+// vncGone reports an error that means the VNC server closed its end: the
+// session ends with the same words whichever direction notices first.
+func vncGone(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
 func (s *Server) vmReadEnd(ss *session, err error) (int, string) {
 	switch {
-	case errors.Is(err, io.EOF):
+	case vncGone(err):
 		return websocket.CloseNormalClosure, "the VNC server of " + ss.g.target.VM + " closed the connection (the VM may have stopped)"
 	case ss.ending.Load():
 		return websocket.CloseNormalClosure, "" // end has already run; this is its doing
@@ -284,6 +291,9 @@ func (s *Server) browserToVM(ss *session) (code int, reason string) {
 					s.putBuf(buf)
 					if ss.ending.Load() {
 						return websocket.CloseNormalClosure, ""
+					}
+					if vncGone(werr) {
+						return s.vmReadEnd(ss, io.EOF)
 					}
 					return websocket.CloseInternalServerErr, "writing to the VNC server of " + ss.g.target.VM + " failed: " + werr.Error()
 				}
