@@ -42,11 +42,11 @@ func TestCheck(t *testing.T) {
 		valid bool
 	}{
 		{"empty", fstest.MapFS{}, false},
-		{"no package.json", fstest.MapFS{"core/rfb.js": {}}, false},
-		{"other version", fstest.MapFS{"core/rfb.js": {}, "package.json": {Data: []byte(`{"version":"1.6.0"}`)}}, false},
-		{"pinned", fstest.MapFS{"core/rfb.js": {}, "package.json": {Data: []byte(`{"version":"` + Version + `"}`)}}, true},
+		{"no package.json", fstest.MapFS{"novnc/core/rfb.js": {}}, false},
+		{"other version", fstest.MapFS{"novnc/core/rfb.js": {}, "novnc/package.json": {Data: []byte(`{"version":"1.6.0"}`)}}, false},
+		{"pinned", fstest.MapFS{"novnc/core/rfb.js": {}, "novnc/package.json": {Data: []byte(`{"version":"` + Version + `"}`)}}, true},
 	} {
-		err := check(tc.fsys)
+		err := check(tc.fsys, Libs()[:1])
 		if tc.valid != (err == nil) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -67,6 +67,16 @@ func TestEmbeddedNoVNC(t *testing.T) {
 	}
 	for _, name := range []string{"core/rfb.js", "core/input/keysym.js", "core/input/keysymdef.js", "vendor/pako/lib/zlib/inflate.js", "LICENSE.txt"} {
 		if _, err := fs.Stat(novnc, name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	dist, err := Dist()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"xterm/lib/xterm.mjs", "xterm/css/xterm.css", "xterm/LICENSE", "xterm-fit/lib/addon-fit.mjs",
+		"spice/src/main.js", "spice/src/thirdparty/rsa.js", "spice/COPYING.LESSER"} {
+		if _, err := fs.Stat(dist, name); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/horcrux-desktop/horcrux/novncassets"
 	"html"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -63,8 +65,9 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	return len(o) == 1 && o[0] == s.origin
 }
 
-// assetFor maps a request path to a file of the page or of noVNC; ok is false for anything else.
-func assetFor(urlPath string) (name string, novnc bool, ok bool) {
+// assetFor maps a request path to a page file, or with lib set to a file of an embedded
+// library (name then starts with the library's directory); ok is false for anything else.
+func assetFor(urlPath string) (name string, lib bool, ok bool) {
 	rest, found := strings.CutPrefix(urlPath, pagePath)
 	if !found {
 		return "", false, false
@@ -75,13 +78,28 @@ func assetFor(urlPath string) (name string, novnc bool, ok bool) {
 	if strings.Contains(rest, "\\") || !fs.ValidPath(rest) {
 		return "", false, false
 	}
-	if sub, isNoVNC := strings.CutPrefix(rest, "novnc/"); isNoVNC {
-		if sub == "" {
-			return "", false, false
+	if dir, sub, nested := strings.Cut(rest, "/"); nested {
+		for _, l := range novncassets.Libs() {
+			if dir == l.Dir {
+				if sub == "" {
+					return "", false, false
+				}
+				return rest, true, true
+			}
 		}
-		return sub, true, true
 	}
 	return rest, false, true
+}
+
+// pageFor is the page that shows a console of kind k.
+func pageFor(k Kind) string {
+	switch {
+	case k == SPICE:
+		return "spice.html"
+	case k.text():
+		return "term.html"
+	}
+	return ""
 }
 
 // contentType is fixed here, not taken from the system's mime.types: nosniff and ES modules need it exact.
@@ -111,22 +129,22 @@ func (s *Server) serveAsset(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	name, novnc, ok := assetFor(r.URL.Path)
+	name, lib, ok := assetFor(r.URL.Path)
 	if !ok {
-		http.Error(w, "not found: open a VM console from Horcrux", http.StatusNotFound)
+		http.Error(w, "not found: open a console from Horcrux", http.StatusNotFound)
 		return
 	}
 	a := s.cfg.assets
-	if a.err != nil && (name == "index.html" || novnc) {
+	if a.err != nil && (path.Ext(name) == ".html" || lib) {
 		s.serveMissing(w)
 		return
 	}
 	fsys := a.page
-	if novnc {
-		fsys = a.novnc
+	if lib {
+		fsys = a.libs
 	}
 	body, err := fs.ReadFile(fsys, name)
-	if name == "index.html" && !novnc {
+	if name == "index.html" && !lib {
 		body, err = s.index, nil
 	}
 	if err != nil {
@@ -152,9 +170,9 @@ func buildIndex(a *assets) []byte {
 		return page
 	}
 	var links strings.Builder
-	_ = fs.WalkDir(a.novnc, ".", func(p string, d fs.DirEntry, err error) error {
+	_ = fs.WalkDir(a.libs, "novnc", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && path.Ext(p) == ".js" {
-			fmt.Fprintf(&links, "<link rel=\"modulepreload\" href=\"novnc/%s\">\n", html.EscapeString(p))
+			fmt.Fprintf(&links, "<link rel=\"modulepreload\" href=\"%s\">\n", html.EscapeString(p))
 		}
 		return nil
 	})
@@ -166,7 +184,7 @@ func (s *Server) serveMissing(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusServiceUnavailable)
 	fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Horcrux console unavailable</title></head>
-<body><h1>The VM console is not part of this build</h1><p id="message">%s.</p>
+<body><h1>The console is not part of this build</h1><p id="message">%s.</p>
 <p>Developers: run <code>make novnc</code> (it runs <code>cd novncassets &amp;&amp; npm ci --no-audit --no-fund</code>), then rebuild Horcrux.</p></body></html>
 `, html.EscapeString(s.cfg.assets.err.Error()))
 }
@@ -221,32 +239,103 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, p string) {
 	s.lastActivity = time.Now()
 	switch p {
 	case apiTicket:
-		s.writeJSON(w, http.StatusOK, struct {
-			WS string `json:"ws"`
-		}{s.newWSPathLocked(now, g)})
+		var req ticketRequest
+		if err := decodeBody(w, r, &req); err != nil {
+			s.apiRefuse(w, r, http.StatusBadRequest, "ticket request: "+err.Error(), "the console page sent a bad request: "+err.Error())
+			return
+		}
+		g.opts = TextOptions{Cols: req.Cols, Rows: req.Rows, Force: req.Force}
+		if g.target.kind() != SPICE {
+			req.Channels = 0 // one connection at a time: a newer one replaces the older
+		}
+		res := struct {
+			WS       string   `json:"ws"`
+			Channels []string `json:"channels,omitempty"`
+		}{}
+		paths := s.newWSPathsLocked(now, g, 1+req.Channels)
+		res.WS, res.Channels = paths[0], paths[1:]
+		s.writeJSON(w, http.StatusOK, res)
 	case apiStats:
 		st := struct {
-			Open    bool   `json:"open"`
-			Session string `json:"session,omitempty"`
-			FromVM  uint64 `json:"fromVM"`
-			ToVM    uint64 `json:"toVM"`
-		}{}
-		if ss := g.session; ss != nil {
-			st.Open, st.Session = true, ss.id
-			st.FromVM, st.ToVM = ss.fromVM.Load(), ss.toVM.Load()
+			Open     bool   `json:"open"`
+			Session  string `json:"session,omitempty"`
+			Sessions int    `json:"sessions"`
+			FromVM   uint64 `json:"fromVM"`
+			ToVM     uint64 `json:"toVM"`
+		}{Sessions: len(g.sessions)}
+		for _, ss := range g.sessions {
+			if !st.Open {
+				st.Open, st.Session = true, ss.id
+			}
+			st.FromVM += ss.fromVM.Load()
+			st.ToVM += ss.toVM.Load()
 		}
 		s.writeJSON(w, http.StatusOK, st)
 	}
 }
 
+// maxTermSize bounds a terminal size a page may ask for.
+const maxTermSize = 1000
+
+// maxChannels bounds the extra WebSocket tickets a SPICE page may hold at once.
+const maxChannels = 8
+
+// openRequest is the body of apiOpen: the page ticket and, for text consoles, the terminal size.
+type openRequest struct {
+	Ticket string `json:"ticket"`
+	Cols   int    `json:"cols"`
+	Rows   int    `json:"rows"`
+}
+
+// ticketRequest is the body of apiTicket: the terminal size, whether to take the console over,
+// and how many extra tickets a SPICE page wants for its other channels.
+type ticketRequest struct {
+	Cols     int  `json:"cols"`
+	Rows     int  `json:"rows"`
+	Force    bool `json:"force"`
+	Channels int  `json:"channels"`
+}
+
+// decodeBody reads a small JSON body strictly into v and checks its sizes; an empty body is the zero value.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 1024)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return fmt.Errorf("body: %w", err)
+	}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(v); err != nil {
+			return fmt.Errorf("body: %w", err)
+		}
+	}
+	return checkRequest(v)
+}
+
+// checkRequest keeps sizes and counts in range.
+func checkRequest(v any) error {
+	var cols, rows, channels int
+	switch req := v.(type) {
+	case *openRequest:
+		cols, rows = req.Cols, req.Rows
+	case *ticketRequest:
+		cols, rows, channels = req.Cols, req.Rows, req.Channels
+	}
+	if cols < 0 || rows < 0 || cols > maxTermSize || rows > maxTermSize {
+		return fmt.Errorf("terminal size %dx%d is out of range (0 to %d)", cols, rows, maxTermSize)
+	}
+	if channels < 0 || channels > maxChannels {
+		return fmt.Errorf("%d channels asked for; 0 to %d are allowed", channels, maxChannels)
+	}
+	return nil
+}
+
 // serveOpen redeems a page ticket: the page gets its VM, a WebSocket URL and its page secret.
 func (s *Server) serveOpen(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Ticket string `json:"ticket"`
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1024)
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		s.apiRefuse(w, r, http.StatusBadRequest, "body: "+err.Error(), "the console page sent a bad request")
+	var req openRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		s.apiRefuse(w, r, http.StatusBadRequest, err.Error(), "the console page sent a bad request")
 		return
 	}
 	tk, err := ParseTicket(req.Ticket)
@@ -269,15 +358,20 @@ func (s *Server) serveOpen(w http.ResponseWriter, r *http.Request) {
 	s.pruneGrants(now)
 	g.secret = newTicket()
 	g.lastSeen = now
+	g.opts = TextOptions{Cols: req.Cols, Rows: req.Rows}
 	s.grants[keyOf(g.secret)] = g
 	s.lastActivity = time.Now()
-	s.log.Info("console: page opened", "vm", g.target.VM, "page", g.id)
+	t := g.target
+	s.log.Info("console: page opened", "vm", t.VM, "kind", t.kind(), "page", g.id)
 	s.writeJSON(w, http.StatusOK, struct {
-		VM   string `json:"vm"`
-		UUID string `json:"uuid"`
-		WS   string `json:"ws"`
-		Page string `json:"page"`
-	}{g.target.VM, g.target.UUID, s.newWSPathLocked(now, g), g.secret.String()})
+		VM     string `json:"vm"`
+		UUID   string `json:"uuid"`
+		Kind   Kind   `json:"kind"`
+		Title  string `json:"title"`
+		Device string `json:"device,omitempty"`
+		WS     string `json:"ws"`
+		Page   string `json:"page"`
+	}{t.VM, t.UUID, t.kind(), t.kind().Title(), t.Device, s.newWSPathsLocked(now, g, 1)[0], g.secret.String()})
 }
 
 // linkText is what the page says about a refused page link.
@@ -294,11 +388,19 @@ func linkText(err error, ttl time.Duration) string {
 	}
 }
 
-// newWSPathLocked mints g's WebSocket ticket, revoking the previous one; s.mu is held.
-func (s *Server) newWSPathLocked(now time.Time, g *grant) string {
-	s.tickets.revoke(g.ws)
-	g.ws = s.tickets.mint(now, kindWS, g)
-	return wsPath + "?vm=" + url.QueryEscape(g.target.UUID) + "&ticket=" + g.ws.String()
+// newWSPathsLocked mints n WebSocket tickets for g, revoking the ones it held; s.mu is held.
+func (s *Server) newWSPathsLocked(now time.Time, g *grant, n int) []string {
+	for _, t := range g.ws {
+		s.tickets.revoke(t)
+	}
+	g.ws = g.ws[:0]
+	paths := make([]string, n)
+	for i := range paths {
+		t := s.tickets.mint(now, kindWS, g)
+		g.ws = append(g.ws, t)
+		paths[i] = wsPath + "?vm=" + url.QueryEscape(g.target.UUID) + "&ticket=" + t.String()
+	}
+	return paths
 }
 
 // parseWSQuery reads the WebSocket URL's query strictly: exactly vm and ticket, once each.

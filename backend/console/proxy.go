@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,13 +28,13 @@ const (
 	maxCloseReason = 123
 )
 
-// session is one WebSocket proxied to one VM's VNC server.
+// session is one WebSocket proxied to one console: a VNC server, a SPICE channel, a serial console or a shell.
 type session struct {
 	id      string
 	g       *grant
 	started time.Time
 	ws      *websocket.Conn
-	vnc     net.Conn
+	vnc     io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
 	fromVM  atomic.Uint64
 	toVM    atomic.Uint64
 
@@ -48,7 +50,7 @@ type session struct {
 
 func (ss *session) info() SessionInfo {
 	t := ss.g.target
-	return SessionInfo{ID: ss.id, VM: t.VM, UUID: t.UUID, Target: t.Desc, Started: ss.started,
+	return SessionInfo{ID: ss.id, Kind: t.kind(), VM: t.VM, Device: t.Device, UUID: t.UUID, Target: t.Desc, Started: ss.started,
 		BytesFromVM: ss.fromVM.Load(), BytesToVM: ss.toVM.Load()}
 }
 
@@ -142,42 +144,57 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered and logged
 	}
 	t := g.target
+	s.mu.Lock()
+	opts := g.opts
+	g.opts.Force = false // a take-over is asked for each time
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
-	vnc, err := t.Dial(ctx)
+	peer, err := dial(ctx, t, opts)
 	cancel()
 	if err != nil {
-		s.log.Warn("console: dial failed", "vm", t.VM, "target", t.Desc, "err", err)
-		closeEarly(ws, websocket.CloseInternalServerErr, "cannot reach the VNC server of "+t.VM+": "+err.Error())
+		s.log.Warn("console: dial failed", "vm", t.VM, "kind", t.kind(), "target", t.Desc, "err", err)
+		code := websocket.CloseInternalServerErr
+		if errors.Is(err, ErrBusy) {
+			code = CloseBusy
+		}
+		verb := "cannot reach "
+		if t.kind().text() {
+			verb = "cannot open "
+		}
+		closeEarly(ws, code, verb+peerOf(t)+": "+err.Error())
 		return
 	}
-	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, vnc: vnc}
+	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, vnc: peer}
 
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		_ = vnc.Close()
+		_ = peer.Close()
 		closeEarly(ws, websocket.CloseGoingAway, "Horcrux closed the console server")
 		return
 	}
-	old := g.session
-	g.session = ss
+	var replaced []*session
+	if t.kind() != SPICE {
+		replaced, g.sessions = g.sessions, nil
+	}
+	g.sessions = append(g.sessions, ss)
 	s.sessions[ss.id] = ss
 	s.notifyLocked()
 	ss.mu.Lock()
 	ss.ping = time.AfterFunc(s.cfg.PingPeriod, func() { ss.sendPing(s.cfg.WriteTimeout, s.cfg.PingPeriod) })
 	ss.mu.Unlock()
 	s.mu.Unlock()
-	if old != nil {
+	for _, old := range replaced {
 		old.end(websocket.CloseNormalClosure, "replaced by a newer connection from the same page")
 	}
-	s.log.Info("console: session started", "session", ss.id, "vm", t.VM, "target", t.Desc)
+	s.log.Info("console: session started", "session", ss.id, "vm", t.VM, "kind", t.kind(), "target", t.Desc)
 
 	s.proxy(ss)
 
 	s.mu.Lock()
 	delete(s.sessions, ss.id)
-	if g.session == ss {
-		g.session = nil
+	if i := slices.Index(g.sessions, ss); i >= 0 {
+		g.sessions = slices.Delete(g.sessions, i, i+1)
 		g.lastSeen = s.cfg.Now()
 	}
 	s.notifyLocked()
@@ -186,8 +203,39 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if p := ss.reason.Load(); p != nil {
 		why = *p
 	}
-	s.log.Info("console: session ended", "session", ss.id, "vm", t.VM, "reason", why,
+	s.log.Info("console: session ended", "session", ss.id, "vm", t.VM, "kind", t.kind(), "reason", why,
 		"bytes_from_vm", ss.fromVM.Load(), "bytes_to_vm", ss.toVM.Load(), "duration", time.Since(ss.started).Round(time.Millisecond))
+}
+
+// CloseBusy is the WebSocket close code for a text console another client holds; the page offers to take it over.
+const CloseBusy = 4001
+
+// dial opens t's end of a session: a connection to the display, or the text console's stream.
+func dial(ctx context.Context, t Target, o TextOptions) (io.ReadWriteCloser, error) {
+	if !t.kind().text() {
+		return t.Dial(ctx)
+	}
+	type result struct {
+		rwc io.ReadWriteCloser
+		err error
+	}
+	// Open may not watch ctx (a library call); the session waits for it no longer than ctx.
+	done := make(chan result, 1)
+	go func() {
+		rwc, err := t.Open(ctx, o)
+		done <- result{rwc, err}
+	}()
+	select {
+	case r := <-done:
+		return r.rwc, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.rwc != nil {
+				_ = r.rwc.Close()
+			}
+		}()
+		return nil, fmt.Errorf("no answer within the dial timeout: %w", ctx.Err())
+	}
 }
 
 // proxy runs one goroutine per direction; whichever ends first ends both.
@@ -226,13 +274,49 @@ func (s *Server) proxy(ss *session) {
 func (s *Server) getBuf() *[]byte  { return s.bufs.Get().(*[]byte) }
 func (s *Server) putBuf(b *[]byte) { s.bufs.Put(b) }
 
-// vmToBrowser copies VNC bytes into binary messages. It waits for data without a buffer
-// (waitReadable), so an idle session holds no copy buffer.
+// peerName names the session's far end in close reasons.
+func (ss *session) peerName() string { return peerOf(ss.g.target) }
+
+// peerOf names a target's far end: "the VNC server of vm-a", "the shell in web".
+func peerOf(t Target) string {
+	switch t.kind() {
+	case SPICE:
+		return "the SPICE server of " + t.VM
+	case Serial:
+		return "the serial console of " + t.VM
+	case Shell:
+		return "the shell in " + t.VM
+	}
+	return "the VNC server of " + t.VM
+}
+
+// replay sends a text console's earlier output before anything new.
+func (s *Server) replay(ss *session) error {
+	if ss.g.target.Replay == nil {
+		return nil
+	}
+	for b := ss.g.target.Replay(); len(b) > 0; {
+		n := min(len(b), copyBufSize)
+		_ = ss.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		if err := ss.ws.WriteMessage(websocket.BinaryMessage, b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// vmToBrowser copies the console's bytes into binary messages. It waits for data without a buffer
+// (waitReadable), so an idle session on a socket holds no copy buffer.
 func (s *Server) vmToBrowser(ss *session) (code int, reason string) {
+	if err := s.replay(ss); err != nil {
+		return websocket.CloseGoingAway, "writing to the browser failed: " + err.Error()
+	}
+	conn, _ := ss.vnc.(net.Conn)
 	more := false // the last read filled the buffer: more is likely waiting, skip the peek
 	for {
-		if !more {
-			if err := waitReadable(ss.vnc); err != nil {
+		if !more && conn != nil {
+			if err := waitReadable(conn); err != nil {
 				return s.vmReadEnd(ss, err)
 			}
 		}
@@ -263,30 +347,98 @@ func vncGone(err error) bool {
 
 func (s *Server) vmReadEnd(ss *session, err error) (int, string) {
 	switch {
+	case vncGone(err) && ss.g.target.Kind == Shell:
+		return websocket.CloseNormalClosure, "the shell in " + ss.g.target.VM + " ended"
 	case vncGone(err):
-		return websocket.CloseNormalClosure, "the VNC server of " + ss.g.target.VM + " closed the connection (the VM may have stopped)"
+		return websocket.CloseNormalClosure, ss.peerName() + " closed the connection (the VM may have stopped)"
 	case ss.ending.Load():
 		return websocket.CloseNormalClosure, "" // end has already run; this is its doing
 	default:
-		return websocket.CloseInternalServerErr, "reading from the VNC server of " + ss.g.target.VM + " failed: " + err.Error()
+		return websocket.CloseInternalServerErr, "reading from " + ss.peerName() + " failed: " + err.Error()
 	}
 }
 
-// browserToVM copies binary messages to the VNC server; a text message ends the session.
+// setWriteDeadline bounds a write to the console's end when it supports deadlines.
+func setWriteDeadline(w io.Writer, d time.Duration) {
+	if c, ok := w.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		_ = c.SetWriteDeadline(time.Now().Add(d))
+	}
+}
+
+// control is a text frame from a terminal page: the only message is a resize.
+type control struct {
+	Type string `json:"type"`
+	Cols int    `json:"cols"`
+	Rows int    `json:"rows"`
+}
+
+// maxControl bounds a control message; a resize is about 40 bytes.
+const maxControl = 256
+
+// parseControl reads one control message strictly.
+func parseControl(b []byte) (control, error) {
+	var c control
+	if len(b) > maxControl {
+		return c, fmt.Errorf("a control message of %d bytes (at most %d)", len(b), maxControl)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("a control message that is not JSON: %w", err)
+	}
+	if dec.More() {
+		return c, errors.New("a control message with trailing data")
+	}
+	if c.Type != "resize" {
+		return c, fmt.Errorf("a control message of unknown type %q", c.Type)
+	}
+	if c.Cols < 1 || c.Rows < 1 || c.Cols > maxTermSize || c.Rows > maxTermSize {
+		return c, fmt.Errorf("a terminal size %dx%d out of range (1 to %d)", c.Cols, c.Rows, maxTermSize)
+	}
+	return c, nil
+}
+
+// handleControl applies a terminal page's text frame; an error ends the session.
+func (s *Server) handleControl(ss *session, r io.Reader) error {
+	b, err := io.ReadAll(io.LimitReader(r, maxControl+1))
+	if err != nil {
+		return err
+	}
+	c, err := parseControl(b)
+	if err != nil {
+		return err
+	}
+	if rs, ok := ss.vnc.(Resizer); ok {
+		if err := rs.Resize(c.Cols, c.Rows); err != nil {
+			s.log.Debug("console: resize failed", "vm", ss.g.target.VM, "err", err)
+		}
+	}
+	return nil
+}
+
+// browserToVM copies binary messages to the console. A text message is a
+// terminal page's resize for text kinds and ends a graphics session.
 func (s *Server) browserToVM(ss *session) (code int, reason string) {
+	text := ss.g.target.kind().text()
 	for {
 		mt, r, err := ss.ws.NextReader()
 		if err != nil {
 			return s.browserReadEnd(ss, err)
 		}
 		if mt != websocket.BinaryMessage {
-			return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary VNC data only"
+			if !text {
+				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only"
+			}
+			if err := s.handleControl(ss, r); err != nil {
+				return websocket.CloseUnsupportedData, "the page sent " + err.Error()
+			}
+			continue
 		}
 		buf := s.getBuf()
 		for {
 			n, rerr := r.Read(*buf)
 			if n > 0 {
-				_ = ss.vnc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+				setWriteDeadline(ss.vnc, s.cfg.WriteTimeout)
 				if _, werr := ss.vnc.Write((*buf)[:n]); werr != nil {
 					s.putBuf(buf)
 					if ss.ending.Load() {
@@ -295,7 +447,7 @@ func (s *Server) browserToVM(ss *session) (code int, reason string) {
 					if vncGone(werr) {
 						return s.vmReadEnd(ss, io.EOF)
 					}
-					return websocket.CloseInternalServerErr, "writing to the VNC server of " + ss.g.target.VM + " failed: " + werr.Error()
+					return websocket.CloseInternalServerErr, "writing to " + ss.peerName() + " failed: " + werr.Error()
 				}
 				ss.toVM.Add(uint64(n))
 			}

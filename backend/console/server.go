@@ -135,9 +135,10 @@ type Server struct {
 type grant struct {
 	id       string // non-secret, for logs
 	target   Target
-	secret   Ticket // the page secret, set when the page ticket is redeemed
-	ws       Ticket // the newest WebSocket ticket; minting another revokes it
-	session  *session
+	secret   Ticket      // the page secret, set when the page ticket is redeemed
+	ws       []Ticket    // the newest WebSocket tickets (several only for SPICE's channels); minting more revokes them
+	opts     TextOptions // how the next text session opens: the page's size, take over
+	sessions []*session  // open sessions; more than one only for SPICE's channels
 	lastSeen time.Time
 }
 
@@ -220,7 +221,8 @@ func securityHeaders(host string) http.Header {
 // Origin returns the server's only origin, http://127.0.0.1:PORT.
 func (s *Server) Origin() string { return s.origin }
 
-// Mint binds a fresh one-time page link to t and returns its URL, http://127.0.0.1:PORT/console/#t=TICKET.
+// Mint binds a fresh one-time page link to t and returns its URL, http://127.0.0.1:PORT/console/PAGE#t=TICKET,
+// PAGE being the page of t's kind.
 // The link works once, for Config.TicketTTL; its ticket sits in the URL fragment, which
 // browsers send neither to the server nor in a Referer.
 func (s *Server) Mint(t Target) (pageURL string, err error) {
@@ -242,14 +244,16 @@ func (s *Server) Mint(t Target) (pageURL string, err error) {
 	tk := s.tickets.mint(now, kindPage, g)
 	s.lastActivity = time.Now()
 	s.log.Debug("console: link minted", "vm", t.VM, "target", t.Desc, "page", g.id)
-	return s.origin + pagePath + "#t=" + tk.String(), nil
+	return s.origin + pagePath + pageFor(t.kind()) + "#t=" + tk.String(), nil
 }
 
 // SessionInfo describes one open console session.
 type SessionInfo struct {
 	ID          string    // non-secret session ID, for CloseSession
-	VM          string    // the VM's name
-	UUID        string    // the VM's UUID
+	Kind        Kind      // VNC, SPICE (one session per channel), serial console or shell
+	VM          string    // the VM's or container's name
+	Device      string    // the console device or shell command, if any
+	UUID        string    // the VM's UUID or the container's ID
 	Target      string    // Target.Desc
 	Started     time.Time // when the WebSocket opened
 	BytesFromVM uint64    // bytes the VM's VNC server sent to the browser
@@ -373,8 +377,10 @@ func (s *Server) notifyLocked() {
 // pruneGrants forgets pages that stopped calling in and have no session; s.mu is held.
 func (s *Server) pruneGrants(now time.Time) {
 	for k, g := range s.grants {
-		if g.session == nil && now.Sub(g.lastSeen) > s.cfg.PageTTL {
-			s.tickets.revoke(g.ws)
+		if len(g.sessions) == 0 && now.Sub(g.lastSeen) > s.cfg.PageTTL {
+			for _, t := range g.ws {
+				s.tickets.revoke(t)
+			}
 			delete(s.grants, k)
 		}
 	}
@@ -387,14 +393,14 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// assets is the page and noVNC a Server serves.
+// assets is the pages and libraries a Server serves.
 type assets struct {
-	page  fs.FS
-	novnc fs.FS
-	err   error // why noVNC is missing; the page then shows it
+	page fs.FS
+	libs fs.FS // one directory per novncassets.Lib
+	err  error // why the libraries are missing; the pages then show it
 }
 
 func embeddedAssets() *assets {
-	novnc, err := novncassets.NoVNC()
-	return &assets{page: novncassets.Page(), novnc: novnc, err: err}
+	libs, err := novncassets.Dist()
+	return &assets{page: novncassets.Page(), libs: libs, err: err}
 }

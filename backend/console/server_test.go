@@ -94,7 +94,7 @@ func newTestServer(t *testing.T, cfg Config) *Server {
 		cfg.assets = &assets{page: fstest.MapFS{
 			"index.html": {Data: []byte("<!doctype html><title>t</title>")},
 			"console.js": {Data: []byte("export {};")},
-		}, novnc: fstest.MapFS{"core/rfb.js": {Data: []byte("export default class RFB {}")}}}
+		}, libs: fstest.MapFS{"novnc/core/rfb.js": {Data: []byte("export default class RFB {}")}}}
 	}
 	s, err := NewServer(cfg)
 	if err != nil {
@@ -675,7 +675,7 @@ func TestCloseSessionAndWaitIdle(t *testing.T) {
 func TestCloseEndsEverything(t *testing.T) {
 	noGoroutineLeak(t)
 	vnc := startFakeVNC(t)
-	s, err := NewServer(Config{Log: testLog(t), assets: &assets{page: fstest.MapFS{}, novnc: fstest.MapFS{}}})
+	s, err := NewServer(Config{Log: testLog(t), assets: &assets{page: fstest.MapFS{}, libs: fstest.MapFS{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -762,7 +762,10 @@ func TestAssetFor(t *testing.T) {
 	}{
 		{"/console/", "index.html", false, true},
 		{"/console/console.js", "console.js", false, true},
-		{"/console/novnc/core/rfb.js", "core/rfb.js", true, true},
+		{"/console/novnc/core/rfb.js", "novnc/core/rfb.js", true, true},
+		{"/console/xterm/lib/xterm.mjs", "xterm/lib/xterm.mjs", true, true},
+		{"/console/spice/src/main.js", "spice/src/main.js", true, true},
+		{"/console/term.html", "term.html", false, true},
 		{"/console/novnc/", "", false, false},
 		{"/console/../etc/passwd", "", false, false},
 		{"/console/a//b", "", false, false},
@@ -813,7 +816,7 @@ func FuzzConsoleURL(f *testing.F) {
 func TestIndexPreloadsNoVNC(t *testing.T) {
 	s := newTestServer(t, Config{assets: &assets{
 		page:  fstest.MapFS{"index.html": {Data: []byte("<head>\n" + preloadMarker + "\n</head>")}},
-		novnc: fstest.MapFS{"core/rfb.js": {}, "core/util/int.js": {}, "LICENSE.txt": {}},
+		libs:  fstest.MapFS{"novnc/core/rfb.js": {}, "novnc/core/util/int.js": {}, "novnc/LICENSE.txt": {}},
 	}})
 	_, body := get(t, s, "/console/")
 	for _, want := range []string{`<link rel="modulepreload" href="novnc/core/rfb.js">`, `<link rel="modulepreload" href="novnc/core/util/int.js">`} {
