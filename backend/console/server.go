@@ -206,9 +206,7 @@ func NewServer(cfg Config) (*Server, error) {
 // securityHeaders go on every response: one origin, nothing cached, no referrer.
 func securityHeaders(host string) http.Header {
 	h := http.Header{}
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; "+
-		"img-src 'self' data: blob:; connect-src 'self' ws://"+host+"; object-src 'none'; "+
-		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", csp(host, "'self'"))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -217,6 +215,17 @@ func securityHeaders(host string) http.Header {
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	return h
 }
+
+// csp is the page's Content-Security-Policy: scripts from this origin only, always.
+func csp(host, styles string) string {
+	return "default-src 'self'; script-src 'self'; style-src " + styles + "; " +
+		"img-src 'self' data: blob:; connect-src 'self' ws://" + host + "; object-src 'none'; " +
+		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
+
+// inlineStyles is the policy of the terminal and SPICE pages: xterm.js and
+// spice-html5 size and colour their elements with inline styles; scripts stay strict.
+func inlineStyles(host string) string { return csp(host, "'self' 'unsafe-inline'") }
 
 // Origin returns the server's only origin, http://127.0.0.1:PORT.
 func (s *Server) Origin() string { return s.origin }
