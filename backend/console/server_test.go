@@ -815,8 +815,8 @@ func FuzzConsoleURL(f *testing.F) {
 
 func TestIndexPreloadsNoVNC(t *testing.T) {
 	s := newTestServer(t, Config{assets: &assets{
-		page:  fstest.MapFS{"index.html": {Data: []byte("<head>\n" + preloadMarker + "\n</head>")}},
-		libs:  fstest.MapFS{"novnc/core/rfb.js": {}, "novnc/core/util/int.js": {}, "novnc/LICENSE.txt": {}},
+		page: fstest.MapFS{"index.html": {Data: []byte("<head>\n" + preloadMarker + "\n</head>")}},
+		libs: fstest.MapFS{"novnc/core/rfb.js": {}, "novnc/core/util/int.js": {}, "novnc/LICENSE.txt": {}},
 	}})
 	_, body := get(t, s, "/console/")
 	for _, want := range []string{`<link rel="modulepreload" href="novnc/core/rfb.js">`, `<link rel="modulepreload" href="novnc/core/util/int.js">`} {
