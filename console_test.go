@@ -182,3 +182,85 @@ func TestConsoleOfARealGuest(t *testing.T) {
 		t.Fatalf("horcrux console still running after Ctrl+C:\n%s", stderr.String())
 	}
 }
+
+// spiceGuest is a diskless QEMU guest whose only display is SPICE.
+const spiceGuest = `<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+ <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+ <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+  <graphics type='spice' autoport='yes' listen='127.0.0.1'/><video><model type='qxl'/></video></devices></domain>`
+
+// TestSPICEConsoleOfARealGuest opens the console of a SPICE-only guest with
+// `horcrux console`: the SPICE page opens its channels through the proxy,
+// each with its own ticket, and paints the guest's screen.
+func TestSPICEConsoleOfARealGuest(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to run against libvirtd, QEMU and Chromium")
+	}
+	if err := novncassets.Check(); err != nil {
+		t.Fatalf("run make novnc: %v", err)
+	}
+	startLibvirtd(t)
+	name := fmt.Sprintf("horcrux-e2e-spice-%d", os.Getpid())
+	xml := filepath.Join(t.TempDir(), name+".xml")
+	if err := os.WriteFile(xml, []byte(fmt.Sprintf(spiceGuest, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	virsh(t, "define", xml)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run()
+		exec.Command("virsh", "-c", "qemu:///system", "undefine", name).Run()
+	})
+	virsh(t, "start", name)
+
+	bin := buildBinary(t)
+	// Asked for VNC, a SPICE-only guest says what it has instead.
+	out, err := exec.Command(bin, "console", "--connect", "qemu:///system", "--print-url", name+"-missing").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no VM named") {
+		t.Errorf("a missing VM: %v %s", err, out)
+	}
+	cmd := exec.Command(bin, "console", "--connect", "qemu:///system", "--print-url", name)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		t.Fatalf("no URL printed; horcrux said:\n%s", stderr.String())
+	}
+	pageURL := sc.Text()
+	if !strings.Contains(pageURL, "/console/spice.html#t=") {
+		t.Fatalf("a SPICE-only guest opens %q", pageURL)
+	}
+
+	browser := bt.Start(t)
+	page := bt.NewTab(t, browser)
+	clicked := time.Now()
+	page.Do(t, chromedp.Navigate(pageURL))
+	page.WaitFor(t, 20*time.Second, bt.JSConnected)
+	page.WaitFor(t, 20*time.Second, bt.JSSpicePainted)
+	t.Logf("link to first painted SPICE frame: %v", time.Since(clicked).Round(time.Millisecond))
+	// main, display, inputs, cursor at least: each its own WebSocket and ticket.
+	page.WaitFor(t, 10*time.Second, `Number(document.body.dataset.channels || 0) >= 3`)
+	if title := bt.Eval[string](t, page, `document.title`); !strings.Contains(title, name) || !strings.Contains(title, "SPICE") {
+		t.Errorf("page title %q", title)
+	}
+	// The page says what spice-html5 cannot do and offers a .vv file.
+	page.Do(t, chromedp.Click(chromedp.ID("btn-limits")))
+	page.WaitFor(t, 10*time.Second, `document.getElementById('vv').href.startsWith('blob:')`)
+
+	// The guest goes away: the page says so.
+	virsh(t, "destroy", name)
+	page.WaitFor(t, 20*time.Second, bt.JSState+` === 'disconnected'`)
+	if msg := bt.Eval[string](t, page, bt.JSMessage); msg == "" {
+		t.Error("the page does not say why it disconnected")
+	}
+	if p := page.Problems(); len(p) > 0 {
+		t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
+	}
+}

@@ -40,7 +40,11 @@ Usage:
   horcrux snapshot [--json] [flags] print one snapshot (rates over one interval)
   horcrux doctor [--json] [flags]   check the set-up and say how to fix what is missing
   horcrux exporter --listen ADDR    serve Prometheus metrics, headless (for servers)
-  horcrux console [--print-url] VM  open a VM's console in the browser (name or UUID)
+  horcrux console [--print-url] [--serial|--spice] VM
+                                   open a VM's console in the browser (name or UUID):
+                                   its display (VNC or SPICE), else its serial console
+  horcrux shell [--print-url] [--cmd CMD] CONTAINER
+                                   open a shell in a container in the browser
   horcrux version                  print the version
   horcrux help                     print this help
 
@@ -306,16 +310,25 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 const consoleGrace = console.DefaultTicketTTL
 
 func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
-	var printURL *bool
+	var printURL, serial, spice *bool
 	fs, code, ok := subcommand("console", &g, args, stderr, func(fs *flag.FlagSet) {
 		printURL = fs.Bool("print-url", false, "print the one-time URL instead of opening a browser")
+		serial = fs.Bool("serial", false, "open the serial console (default: the display, else the serial console)")
+		spice = fs.Bool("spice", false, "open the SPICE display")
 	})
 	if !ok {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: horcrux console [--connect URI] [--print-url] VM")
+	if fs.NArg() != 1 || *serial && *spice {
+		fmt.Fprintln(stderr, "usage: horcrux console [--connect URI] [--print-url] [--serial|--spice] VM")
 		return 2
+	}
+	var kind console.Kind
+	switch {
+	case *serial:
+		kind = console.Serial
+	case *spice:
+		kind = console.SPICE
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -348,29 +361,39 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	dispCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	target, err := h.Console(dispCtx, uuid)
+	target, err := h.Console(dispCtx, uuid, kind)
 	cancel()
 	if err != nil {
 		return fail(err)
 	}
+	return serveConsole(ctx, "console", target, *printURL, stdout, stderr)
+}
+
+// serveConsole opens target's page (or prints its link) and serves it
+// until the page has been closed for consoleGrace or ctx ends.
+func serveConsole(ctx context.Context, cmd string, target console.Target, printURL bool, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "horcrux %s: %v\n", cmd, err)
+		return 1
+	}
 	var show func(string) error
-	if !*printURL {
+	if !printURL {
 		show = console.Open
 	}
 	consoles := console.NewLauncher(console.Config{}, show)
 	defer consoles.Close()
 	url, err := consoles.Launch(target)
 	switch {
-	case err != nil && *printURL:
+	case err != nil && printURL:
 		return fail(err)
 	case err != nil:
 		return fail(fmt.Errorf("%w; run again with --print-url and open the link yourself", err))
-	case *printURL:
+	case printURL:
 		fmt.Fprintln(stdout, url)
 	default:
-		fmt.Fprintf(stderr, "horcrux console: opened the console of %s in your browser\n", target.VM)
+		fmt.Fprintf(stderr, "horcrux %s: opened the %s of %s in your browser\n", cmd, target.Kind.Title(), target.VM)
 	}
-	fmt.Fprintln(stderr, "horcrux console: serving while the console is open; Ctrl+C to stop")
+	fmt.Fprintf(stderr, "horcrux %s: serving while the console is open; Ctrl+C to stop\n", cmd)
 	if err := consoles.Server().WaitIdle(ctx, consoleGrace); err != nil && ctx.Err() == nil {
 		return fail(err)
 	}

@@ -58,8 +58,12 @@ func (p *sessionsPanel) show(ss []console.SessionInfo, now time.Time) {
 	}
 }
 
-// sessionText is one session's line: VM, how long, bytes each way.
+// sessionText is one session's line: what, how long, bytes each way.
 func sessionText(s console.SessionInfo, now time.Time) string {
-	return fmt.Sprintf("%s · %s · %s from the VM, %s to it", s.VM, now.Sub(s.Started).Round(time.Second),
+	what := s.Kind.Title()
+	if s.Device != "" {
+		what += " " + s.Device
+	}
+	return fmt.Sprintf("%s (%s) · %s · %s in, %s out", s.VM, what, now.Sub(s.Started).Round(time.Second),
 		widgets.FormatBytes(float64(s.BytesFromVM)), widgets.FormatBytes(float64(s.BytesToVM)))
 }

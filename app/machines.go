@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
+	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
@@ -34,9 +35,9 @@ type machineActor interface {
 
 // machineHooks are what the Machines tab calls outside itself.
 type machineHooks struct {
-	hosts   func() []machineActor                                  // the libvirt hosts, in the snapshot's order
-	expect  func(uuid string)                                      // a stop the user asked for is not an alert
-	console func(ctx context.Context, host int, uuid string) error // nil: no Console button
+	hosts   func() []machineActor                                                     // the libvirt hosts, in the snapshot's order
+	expect  func(uuid string)                                                         // a stop the user asked for is not an alert
+	console func(ctx context.Context, host int, uuid string, kind console.Kind) error // nil: no Console buttons
 }
 
 // machineKind is the Machines tab.
@@ -83,7 +84,7 @@ func vmColumns() []column[vmRow] {
 		figureColumn("Net tx", 90, rate, func(r *vmRow) *float64 { return r.it.NetTxBps }),
 		figureColumn("Uptime", 85, func(s float64) string { return formatUptime(time.Duration(s) * time.Second) },
 			func(r *vmRow) *float64 { return r.it.UptimeSeconds }),
-		{title: "Display", width: 65, text: func(r *vmRow) string { return map[bool]string{true: "VNC", false: "—"}[r.it.VNC] }},
+		{title: "Consoles", width: 95, text: func(r *vmRow) string { return consolesOf(&r.it) }},
 	}
 }
 
@@ -120,11 +121,35 @@ func vmActions(h machineHooks) []action[vmRow] {
 		mk("Resume", theme.MediaReplayIcon(), model.ResumeVM, ""),
 	}
 	if h.console != nil {
-		acts = append(acts, lifecycle("Console", theme.ComputerIcon(), "",
-			func(r *vmRow) bool { return r.it.State == model.VMRunning && r.it.VNC },
-			func(ctx context.Context, r *vmRow) error { return h.console(ctx, r.host, r.it.UUID) }))
+		open := func(kind console.Kind) func(context.Context, *vmRow) error {
+			return func(ctx context.Context, r *vmRow) error { return h.console(ctx, r.host, r.it.UUID, kind) }
+		}
+		running := func(r *vmRow) bool { return r.it.State == model.VMRunning }
+		// Console opens what the machine has, graphics first; Serial opens the text console beside its graphics.
+		acts = append(acts,
+			lifecycle("Console", theme.ComputerIcon(), "",
+				func(r *vmRow) bool { return running(r) && (r.it.VNC || r.it.SPICE || r.it.Serial) }, open("")),
+			lifecycle("Serial", theme.ListIcon(), "",
+				func(r *vmRow) bool { return running(r) && r.it.Serial && (r.it.VNC || r.it.SPICE) }, open(console.Serial)))
 	}
 	return acts
+}
+
+// consolesOf lists the consoles a machine has, the one Console opens first.
+func consolesOf(m *model.Machine) string {
+	var kinds []string
+	for _, k := range []struct {
+		has  bool
+		name string
+	}{{m.VNC, "VNC"}, {m.SPICE, "SPICE"}, {m.Serial, "serial"}} {
+		if k.has {
+			kinds = append(kinds, k.name)
+		}
+	}
+	if len(kinds) == 0 {
+		return "—"
+	}
+	return strings.Join(kinds, " + ")
 }
 
 // vmHostState is the state line of one libvirt host.

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
@@ -124,10 +125,14 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	var selected string
 	var expected []string
 	var consoles []string
+	var kinds []console.Kind
 	v := newResourceTab(w, testJobs(t), machineKind(machineHooks{
-		hosts:   func() []machineActor { return []machineActor{actor} },
-		expect:  func(uuid string) { expected = append(expected, uuid) },
-		console: func(_ context.Context, _ int, uuid string) error { consoles = append(consoles, uuid); return nil },
+		hosts:  func() []machineActor { return []machineActor{actor} },
+		expect: func(uuid string) { expected = append(expected, uuid) },
+		console: func(_ context.Context, _ int, uuid string, k console.Kind) error {
+			consoles, kinds = append(consoles, uuid), append(kinds, k)
+			return nil
+		},
 	}), func(key string) { selected = key })
 	ui := make(chan func(), 1)
 	v.uiDo = func(f func()) { ui <- f }
@@ -154,14 +159,28 @@ func TestMachinesViewSelectionAndActions(t *testing.T) {
 	if button("Start").Disabled() == button("Pause").Disabled() || button("Pause").Disabled() {
 		t.Fatal("running VM: Pause should be enabled, Start disabled")
 	}
-	if !button("Console").Disabled() {
-		t.Fatal("Console enabled for a VM without a VNC display")
+	if !button("Console").Disabled() || !button("Serial").Disabled() {
+		t.Fatal("Console enabled for a VM without a display or serial port")
 	}
 	ms := machines(4)
-	ms[1].it.VNC = true
+	ms[1].it.Serial = true
 	v.showList(true, "ok", ms)
-	if button("Console").Disabled() {
-		t.Fatal("Console disabled for a running VM with VNC")
+	if button("Console").Disabled() || !button("Serial").Disabled() {
+		t.Fatal("a serial-only VM: Console opens the serial console; no separate Serial button")
+	}
+	ms = machines(4)
+	ms[1].it.SPICE, ms[1].it.Serial = true, true
+	v.showList(true, "ok", ms)
+	if button("Console").Disabled() || button("Serial").Disabled() {
+		t.Fatal("SPICE + serial: both Console and Serial")
+	}
+	test.Tap(button("Serial"))
+	(<-ui)()
+	if len(kinds) != 1 || kinds[0] != console.Serial || consoles[0] != "uuid-0001" {
+		t.Fatalf("Serial opened %v %v", consoles, kinds)
+	}
+	if got := consolesOf(&ms[1].it); got != "SPICE + serial" {
+		t.Errorf("consoles column %q", got)
 	}
 	// The selection follows the VM when a re-sort moves it.
 	v.table.sortBy(0)

@@ -174,14 +174,15 @@ func (w *window) engines() []containerEngine {
 	return out
 }
 
-// openConsole resolves the console of VM uuid on libvirt host number host
-// and opens it in the browser. It blocks: call it off the UI goroutine.
-func (w *window) openConsole(ctx context.Context, host int, uuid string) error {
+// openConsole resolves a console of VM uuid on libvirt host number host
+// ("" kind: the one it has, graphics first) and opens it in the browser.
+// It blocks: call it off the UI goroutine.
+func (w *window) openConsole(ctx context.Context, host int, uuid string, kind console.Kind) error {
 	h, err := hostAt(w.hosts.Machines(), host)
 	if err != nil {
 		return err
 	}
-	t, err := h.Console(ctx, uuid)
+	t, err := h.Console(ctx, uuid, kind)
 	if err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func (w *window) openConsole(ctx context.Context, host int, uuid string) error {
 func (w *window) consoleFromTray(ctx context.Context, host int, uuid string) {
 	ctx, cancel := context.WithTimeout(ctx, actTimeout)
 	defer cancel()
-	if err := w.openConsole(ctx, host, uuid); err != nil {
+	if err := w.openConsole(ctx, host, uuid, ""); err != nil {
 		fyne.Do(func() {
 			w.win.Show()
 			dialog.ShowError(err, w.win)

@@ -197,13 +197,16 @@ func TestSessionsPanel(t *testing.T) {
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	ss := []console.SessionInfo{
 		{ID: "s1", VM: "web", Started: now.Add(-90 * time.Second), BytesFromVM: 2 << 20, BytesToVM: 512},
-		{ID: "s2", VM: "db", Started: now.Add(-5 * time.Second)},
+		{ID: "s2", Kind: console.Serial, Device: "serial0", VM: "db", Started: now.Add(-5 * time.Second)},
 	}
 	p.show(ss, now)
 	if !p.root.Visible() || len(p.texts) != 2 {
 		t.Fatalf("visible %v with %d rows", p.root.Visible(), len(p.texts))
 	}
-	if got := p.texts[0].Text; got != "web · 1m30s · 2 MiB from the VM, 512 B to it" {
+	if got := p.texts[0].Text; got != "web (VNC) · 1m30s · 2 MiB in, 512 B out" {
+		t.Errorf("row text %q", got)
+	}
+	if got := p.texts[1].Text; got != "db (serial console serial0) · 5s · 0 B in, 0 B out" {
 		t.Errorf("row text %q", got)
 	}
 	row := p.rows.Objects[1].(*fyne.Container)

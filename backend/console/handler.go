@@ -2,6 +2,7 @@ package console
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ const (
 	apiOpen    = "/console/api/open"   // page ticket -> VM name, WebSocket URL, page secret
 	apiTicket  = "/console/api/ticket" // page secret -> a fresh WebSocket URL (Reconnect)
 	apiStats   = "/console/api/stats"  // page secret -> the proxy's byte counters
+	apiVV      = "/console/api/vv"     // page secret -> a remote-viewer file for a SPICE display
 	pageHeader = "X-Horcrux-Page"      // carries the page secret
 )
 
@@ -45,7 +47,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; p {
 	case wsPath:
 		s.serveWS(w, r)
-	case apiOpen, apiTicket, apiStats:
+	case apiOpen, apiTicket, apiStats, apiVV:
 		s.serveAPI(w, r, p)
 	default:
 		s.serveAsset(w, r)
@@ -241,6 +243,24 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, p string) {
 	g.lastSeen = now
 	s.lastActivity = time.Now()
 	switch p {
+	case apiVV:
+		vv := g.target.VV
+		s.mu.Unlock()
+		defer s.mu.Lock()
+		if vv == nil {
+			s.writeJSON(w, http.StatusNotFound, apiError{Error: "Horcrux cannot make a .vv file for this console"})
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.DialTimeout)
+		defer cancel()
+		text, err := vv(ctx)
+		if err != nil {
+			s.writeJSON(w, http.StatusBadGateway, apiError{Error: err.Error()})
+			return
+		}
+		s.writeJSON(w, http.StatusOK, struct {
+			VV string `json:"vv"`
+		}{text})
 	case apiTicket:
 		var req ticketRequest
 		if err := decodeBody(w, r, &req); err != nil {

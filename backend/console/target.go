@@ -61,6 +61,7 @@ type Target struct {
 	Dial   func(ctx context.Context) (net.Conn, error)                          // opens a connection to that VM's display, and only that (each SPICE channel dials anew)
 	Open   func(ctx context.Context, o TextOptions) (io.ReadWriteCloser, error) // opens that machine's text console or that container's shell, and only that
 	Replay func() []byte                                                        // text kinds: output seen before this attach, sent first; nil for none
+	VV     func(ctx context.Context) (string, error)                            // SPICE: a remote-viewer (.vv) file for the same display; nil for none
 	Desc   string                                                               // e.g. "127.0.0.1:5900" or "libvirt graphics fd", for logs (never a password)
 }
 

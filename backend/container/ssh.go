@@ -1,18 +1,13 @@
 package container
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
-	"os"
-	"os/exec"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/horcrux-desktop/horcrux/internal/sshpipe"
 )
 
 // sshArgs turns ssh://[user@]host[:port] into the arguments that run
@@ -26,9 +21,7 @@ func sshArgs(addr string) ([]string, error) {
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
 		return nil, fmt.Errorf("%q: an ssh:// address takes no path or query", addr)
 	}
-	// A host or sshd that freezes after the connection is up is noticed
-	// within 15 s (three unanswered keepalives) instead of never.
-	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"}
+	args := sshpipe.KeepAlive()
 	if u.User != nil {
 		args = append(args, "-l", u.User.Username())
 	}
@@ -42,120 +35,5 @@ func sshArgs(addr string) ([]string, error) {
 // sshDial returns a dialer that reaches the engine through ssh; every
 // connection is one ssh process, ended when the connection closes.
 func sshDial(args []string) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	return func(ctx context.Context, _, _ string) (net.Conn, error) {
-		// Our own pipes, not StdoutPipe: Wait closes those as soon as ssh
-		// exits, and its last words would be lost to "file already closed".
-		inR, inW, err := os.Pipe()
-		if err != nil {
-			return nil, err
-		}
-		outR, outW, err := os.Pipe()
-		if err != nil {
-			inR.Close()
-			inW.Close()
-			return nil, err
-		}
-		cmd := exec.Command("ssh", args...)
-		cmd.Stdin, cmd.Stdout = inR, outW
-		c := &cmdConn{cmd: cmd, in: inW, out: outR, exited: make(chan struct{})}
-		cmd.Stderr = &c.stderr
-		err = cmd.Start()
-		inR.Close()
-		outW.Close()
-		if err != nil {
-			inW.Close()
-			outR.Close()
-			return nil, fmt.Errorf("cannot run ssh (install openssh-client): %w", err)
-		}
-		go func() { cmd.Wait(); close(c.exited) }()
-		return c, nil
-	}
-}
-
-// cmdConn is a command's stdin and stdout as a net.Conn.
-type cmdConn struct {
-	cmd    *exec.Cmd
-	in     io.WriteCloser
-	out    io.ReadCloser
-	stderr limitedBuffer
-	exited chan struct{}
-	close  sync.Once
-}
-
-func (c *cmdConn) Read(p []byte) (int, error) {
-	n, err := c.out.Read(p)
-	return n, c.explain(err)
-}
-
-func (c *cmdConn) Write(p []byte) (int, error) {
-	n, err := c.in.Write(p)
-	return n, c.explain(err)
-}
-
-// explain replaces a broken pipe or an early EOF with what ssh said, once
-// it has exited: "Connection refused", "Permission denied (publickey)".
-func (c *cmdConn) explain(err error) error {
-	if err == nil {
-		return nil
-	}
-	select {
-	case <-c.exited:
-	case <-time.After(time.Second):
-		return err
-	}
-	msg := strings.TrimSpace(c.stderr.String())
-	if msg == "" {
-		return err
-	}
-	if !strings.HasPrefix(msg, "ssh:") {
-		msg = "ssh: " + msg
-	}
-	return errors.New(msg)
-}
-
-// Close ends the ssh process.
-func (c *cmdConn) Close() error {
-	c.close.Do(func() {
-		c.in.Close()
-		c.cmd.Process.Kill()
-		<-c.exited
-		c.out.Close()
-	})
-	return nil
-}
-
-func (c *cmdConn) LocalAddr() net.Addr  { return sshAddr{} }
-func (c *cmdConn) RemoteAddr() net.Addr { return sshAddr{} }
-
-// Deadlines are not supported on pipes to a process; the HTTP client's own
-// timeouts and contexts still apply.
-func (c *cmdConn) SetDeadline(time.Time) error      { return nil }
-func (c *cmdConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *cmdConn) SetWriteDeadline(time.Time) error { return nil }
-
-type sshAddr struct{}
-
-func (sshAddr) Network() string { return "ssh" }
-func (sshAddr) String() string  { return "ssh" }
-
-// limitedBuffer keeps the first 4 KiB written to it: enough for ssh's
-// error, never a log that grows.
-type limitedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := 4096 - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(room, len(p))])
-	}
-	return len(p), nil
-}
-
-func (b *limitedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return func(context.Context, string, string) (net.Conn, error) { return sshpipe.Dial(args) }
 }

@@ -19,6 +19,8 @@ type Machine struct {
 	NetTxBps      *float64 `json:"net_tx_bytes_per_sec"`     // summed over interfaces
 	UptimeSeconds *float64 `json:"uptime_seconds"`           // since the local QEMU process started
 	VNC           bool     `json:"vnc"`                      // has a VNC graphics device
+	SPICE         bool     `json:"spice"`                    // has a SPICE graphics device
+	Serial        bool     `json:"serial"`                   // has a serial or text console device
 }
 
 // VMSection is one refresh of one libvirt host's VM list. Items is non-nil

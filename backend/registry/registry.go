@@ -6,6 +6,8 @@ package registry
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -45,14 +47,50 @@ func (h *MachineHost) Act(ctx context.Context, uuid string, a model.VMAction) er
 	return h.src.Act(ctx, uuid, a)
 }
 
-// Console resolves the console of the running VM uuid: a target whose
-// every dial reaches that VM's display and nothing else.
-func (h *MachineHost) Console(ctx context.Context, uuid string) (console.Target, error) {
-	d, err := h.src.Display(ctx, uuid)
-	if err != nil {
-		return console.Target{}, err
+// Console resolves a console of the running VM uuid: a target whose every
+// dial reaches that VM's display or text console and nothing else. Kind ""
+// picks what the VM has: VNC, then SPICE, then its serial console.
+func (h *MachineHost) Console(ctx context.Context, uuid string, kind console.Kind) (console.Target, error) {
+	if kind != "" {
+		return h.console(ctx, uuid, kind)
 	}
-	return console.Target{VM: d.Name, UUID: d.UUID, Dial: d.Dial, Desc: d.Via}, nil
+	var first error
+	for _, k := range []console.Kind{console.VNC, console.SPICE, console.Serial} {
+		t, err := h.console(ctx, uuid, k)
+		if err == nil {
+			return t, nil
+		}
+		if !errors.Is(err, vm.ErrNoDisplay) && !errors.Is(err, vm.ErrNoSerial) {
+			return console.Target{}, err // not running, libvirt gone: every kind would say the same
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return console.Target{}, first
+}
+
+func (h *MachineHost) console(ctx context.Context, uuid string, kind console.Kind) (console.Target, error) {
+	switch kind {
+	case console.VNC, console.SPICE:
+		d, err := h.src.Display(ctx, uuid, vm.Protocol(kind))
+		if err != nil {
+			return console.Target{}, err
+		}
+		t := console.Target{Kind: kind, VM: d.Name, UUID: d.UUID, Dial: d.Dial, Desc: d.Via}
+		if kind == console.SPICE {
+			t.VV = d.VV
+		}
+		return t, nil
+	case console.Serial:
+		return h.serial(ctx, uuid)
+	}
+	return console.Target{}, fmt.Errorf("a VM has no %s console", kind)
+}
+
+// serial resolves the VM's serial console.
+func (h *MachineHost) serial(context.Context, string) (console.Target, error) {
+	return console.Target{}, fmt.Errorf("serial consoles are not in this build yet: %w", vm.ErrNoSerial)
 }
 
 // Engine is one container engine.

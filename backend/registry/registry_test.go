@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
@@ -78,8 +79,10 @@ func TestMachineHostActsAndResolvesConsoles(t *testing.T) {
 	}
 	uuid := sec.Items[0].UUID
 	// The default test domain has no graphics: a clear error, no target.
-	if _, err := h.Console(ctx, uuid); err == nil {
-		t.Error("a console for a domain without a display")
+	for _, k := range []console.Kind{"", console.VNC, console.SPICE, console.Serial} {
+		if _, err := h.Console(ctx, uuid, k); err == nil {
+			t.Errorf("a %q console for a domain without a display or serial port", k)
+		}
 	}
 	if err := h.Act(ctx, uuid, model.PauseVM); err != nil {
 		t.Fatal(err)

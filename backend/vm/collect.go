@@ -160,6 +160,8 @@ func (c *collector) machine(l *link, bt *batch, i int, now time.Time,
 		VCPUs:       d.info.vcpus,
 		MemoryBytes: d.info.memoryBytes,
 		VNC:         d.info.vnc,
+		SPICE:       d.info.spice,
+		Serial:      d.info.serial,
 	}
 	if r.hasBalloon {
 		m.MemoryBytes = r.balloonKiB << 10

@@ -7,57 +7,80 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"libvirt.org/go/libvirt"
 	"libvirt.org/go/libvirtxml"
 )
 
-// Display is one domain's VNC console. Dial resolves the display anew
-// through libvirt every time it is called, for that domain only: an
-// address seen earlier is never reused, so a Reconnect after the domain
-// stopped cannot reach whatever took its port since.
+// Protocol is a graphics protocol a console can show.
+type Protocol string
+
+// The graphics protocols.
+const (
+	VNC   Protocol = "vnc"
+	SPICE Protocol = "spice"
+)
+
+// Display is one domain's graphical console (VNC or SPICE). Dial resolves
+// the display anew through libvirt every time it is called, for that
+// domain only: an address seen earlier is never reused, so a Reconnect
+// after the domain stopped cannot reach whatever took its port since.
 type Display struct {
 	Name, UUID string
+	Protocol   Protocol
 	// Addr is the display's TCP address when it was resolved ("" without
 	// a TCP port); for information only, Dial looks it up again.
 	Addr string
 	// Via says how Dial connects, for logs.
 	Via  string
 	Dial func(ctx context.Context) (net.Conn, error)
+	// VV writes a remote-viewer file for the same display, looked up anew.
+	VV func(ctx context.Context) (string, error)
 }
 
-// vncDisplay is the VNC part of a domain's live XML.
-type vncDisplay struct {
-	index int    // position among the domain's graphics devices (for OpenGraphicsFD)
-	addr  string // host:port, "" without a TCP port
-	spice bool   // the domain has SPICE but no VNC
+// graphicsDisplay is one protocol's display in a domain's live XML.
+type graphicsDisplay struct {
+	index int      // position among the domain's graphics devices (for OpenGraphicsFD); -1 for none
+	addr  string   // host:port, "" without a TCP port
+	other Protocol // a protocol the domain has instead, for the message when it lacks this one
 }
 
-// parseVNC finds the first VNC display of a domain. Wildcard listen
-// addresses mean the display is reachable on loopback.
-func parseVNC(doc string) (vncDisplay, error) {
+// parseGraphics finds the first display of protocol p in a domain. Wildcard
+// listen addresses mean the display is reachable on loopback.
+func parseGraphics(doc string, p Protocol) (graphicsDisplay, error) {
 	var d libvirtxml.Domain
 	if err := d.Unmarshal(doc); err != nil {
-		return vncDisplay{}, fmt.Errorf("parse domain XML: %w", err)
+		return graphicsDisplay{}, fmt.Errorf("parse domain XML: %w", err)
 	}
-	out := vncDisplay{index: -1}
+	out := graphicsDisplay{index: -1}
 	if d.Devices == nil {
 		return out, nil
 	}
 	for i, g := range d.Devices.Graphics {
-		if g.Spice != nil {
-			out.spice = true
-		}
-		if g.VNC == nil {
+		var port int
+		var socket, listen string
+		var listeners []libvirtxml.DomainGraphicListener
+		switch {
+		case g.VNC != nil && p == VNC:
+			port, socket, listen, listeners = g.VNC.Port, g.VNC.Socket, g.VNC.Listen, g.VNC.Listeners
+		case g.Spice != nil && p == SPICE:
+			port, listen, listeners = g.Spice.Port, g.Spice.Listen, g.Spice.Listeners
+		case g.VNC != nil && out.other == "":
+			out.other = VNC
+			continue
+		case g.Spice != nil && out.other == "":
+			out.other = SPICE
+			continue
+		default:
 			continue
 		}
-		out.index, out.spice = i, false
-		v := g.VNC
-		if v.Port <= 0 || v.Socket != "" {
+		out.index, out.other = i, ""
+		if port <= 0 || socket != "" {
 			return out, nil
 		}
-		host := v.Listen
-		for _, l := range v.Listeners {
+		host := listen
+		for _, l := range listeners {
 			switch {
 			case l.Socket != nil:
 				return out, nil
@@ -67,7 +90,7 @@ func parseVNC(doc string) (vncDisplay, error) {
 				host = l.Network.Address
 			}
 		}
-		out.addr = net.JoinHostPort(loopbackFor(host), strconv.Itoa(v.Port))
+		out.addr = net.JoinHostPort(loopbackFor(host), strconv.Itoa(port))
 		return out, nil
 	}
 	return out, nil
@@ -91,34 +114,38 @@ func localURI(uri string) bool {
 	return err == nil && u.Host == ""
 }
 
-// ErrNoDisplay is returned for a domain without a VNC display.
-var ErrNoDisplay = errors.New("no VNC display")
+// ErrNoDisplay is returned for a domain without a display of the protocol asked for.
+var ErrNoDisplay = errors.New("no such display")
+
+// ErrNoSerial is returned for a domain without a serial or text console.
+var ErrNoSerial = errors.New("no serial console")
 
 // ErrNotRunning is returned for a console of a domain that is not running.
 var ErrNotRunning = errors.New("it is not running")
 
-// liveVNC is a running domain's VNC display at one moment: id names the
+// liveDisplay is a running domain's display at one moment: id names the
 // QEMU process, which changes whenever the domain is started again.
-type liveVNC struct {
-	name string
-	id   uint
-	vnc  vncDisplay
+type liveDisplay struct {
+	name  string
+	id    uint
+	proto Protocol
+	disp  graphicsDisplay
 }
 
 // sameRun reports whether a and b describe the same run of the same
 // domain with the same display.
-func (a liveVNC) sameRun(b liveVNC) bool {
-	return a.id == b.id && a.vnc == b.vnc
+func (a liveDisplay) sameRun(b liveDisplay) bool {
+	return a.id == b.id && a.disp == b.disp
 }
 
 // usable says why a live display cannot serve a console, or nil.
-func (r liveVNC) usable(uri string) error {
+func (r liveDisplay) usable(uri string) error {
 	switch {
-	case r.vnc.index < 0 && r.vnc.spice:
-		return fmt.Errorf("it has a SPICE display only, and the console needs VNC: %w", ErrNoDisplay)
-	case r.vnc.index < 0:
-		return fmt.Errorf("it has no graphics device: %w", ErrNoDisplay)
-	case !localURI(uri) && r.vnc.addr != "":
+	case r.disp.index < 0 && r.disp.other != "":
+		return fmt.Errorf("it has no %s display (it has %s: open that console instead): %w", r.proto.title(), r.disp.other.title(), ErrNoDisplay)
+	case r.disp.index < 0:
+		return fmt.Errorf("it has no graphics device (headless; a serial console may work): %w", ErrNoDisplay)
+	case !localURI(uri) && r.disp.addr != "":
 		// OpenGraphicsFD passes a descriptor, which cannot cross hosts, and
 		// the address in a remote domain's XML is the remote host's.
 		return fmt.Errorf("its libvirt (%s) is on another machine; open its console there or through an SSH tunnel", uri)
@@ -128,11 +155,15 @@ func (r liveVNC) usable(uri string) error {
 	return nil
 }
 
-// Display checks that the running domain uuid has a VNC display this
-// machine can reach and returns a Display whose Dial reaches it.
-func (s *Source) Display(ctx context.Context, uuid string) (Display, error) {
+// title is the protocol as messages name it.
+func (p Protocol) title() string { return strings.ToUpper(string(p)) }
+
+// Display checks that the running domain uuid has a display of protocol p
+// this machine can reach and returns a Display whose Dial reaches it.
+func (s *Source) Display(ctx context.Context, uuid string, p Protocol) (Display, error) {
 	uri := s.URI()
-	r, err := s.liveVNC(ctx, uuid)
+	look := func(ctx context.Context, uuid string) (liveDisplay, error) { return s.liveDisplay(ctx, uuid, p) }
+	r, err := look(ctx, uuid)
 	if err == nil {
 		err = r.usable(uri)
 	}
@@ -144,19 +175,52 @@ func (s *Source) Display(ctx context.Context, uuid string) (Display, error) {
 		return Display{}, fmt.Errorf("no console for %s: %w", name, err)
 	}
 	via := "libvirt graphics fd"
-	if r.vnc.addr != "" {
+	if r.disp.addr != "" {
 		via += ", or its current TCP port checked against the domain"
 	}
 	return Display{
-		Name: name, UUID: uuid, Addr: r.vnc.addr, Via: via,
+		Name: name, UUID: uuid, Protocol: p, Addr: r.disp.addr, Via: via,
 		Dial: func(ctx context.Context) (net.Conn, error) {
-			c, err := dialVNC(ctx, uri, uuid, s.liveVNC, s.graphicsFD, tcpDial)
+			c, err := dialDisplay(ctx, uri, uuid, look, s.graphicsFD, tcpDial)
 			if err != nil {
 				return nil, fmt.Errorf("no console for %s: %w", name, err)
 			}
 			return c, nil
 		},
+		VV: func(ctx context.Context) (string, error) {
+			r, err := look(ctx, uuid)
+			if err == nil {
+				err = r.usable(uri)
+			}
+			if err != nil {
+				return "", fmt.Errorf("no console for %s: %w", name, err)
+			}
+			return viewerFile(uri, r)
+		},
 	}, nil
+}
+
+// viewerFile is a remote-viewer (.vv) file for a display on this machine's
+// loopback; displays without a TCP port or on other hosts are opened with
+// virt-viewer --connect instead, which the error says.
+func viewerFile(uri string, r liveDisplay) (string, error) {
+	host, port, err := net.SplitHostPort(r.disp.addr)
+	if err != nil || !localURI(uri) {
+		return "", fmt.Errorf("remote-viewer cannot reach this display from a file; run: virt-viewer --connect %s %s", uri, r.name)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "[virt-viewer]\ntype=%s\nhost=%s\nport=%s\ntitle=%s\ndelete-this-file=1\n", r.proto, host, port, oneLine(r.name))
+	return b.String(), nil
+}
+
+// oneLine keeps a name from adding lines to a key file.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func tcpDial(ctx context.Context, addr string) (net.Conn, error) {
@@ -164,14 +228,14 @@ func tcpDial(ctx context.Context, addr string) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", addr)
 }
 
-// dialVNC connects to the display of domain uuid as it is now. It asks
+// dialDisplay connects to the display of domain uuid as it is now. It asks
 // libvirt for a socket bound to that domain (OpenGraphicsFD); where libvirt
 // cannot hand one over it dials the domain's current TCP port and keeps the
 // connection only if the same run of the same domain still holds that port
 // afterwards. A port is held by one process at a time, so a connection made
 // between two identical looks reached that domain and nothing else.
-func dialVNC(ctx context.Context, uri, uuid string,
-	look func(context.Context, string) (liveVNC, error),
+func dialDisplay(ctx context.Context, uri, uuid string,
+	look func(context.Context, string) (liveDisplay, error),
 	graphicsFD func(context.Context, string, uint) (net.Conn, error),
 	dial func(context.Context, string) (net.Conn, error),
 ) (net.Conn, error) {
@@ -182,11 +246,11 @@ func dialVNC(ctx context.Context, uri, uuid string,
 	if err != nil {
 		return nil, err
 	}
-	c, err := graphicsFD(ctx, uuid, uint(before.vnc.index))
-	if err == nil || before.vnc.addr == "" {
+	c, err := graphicsFD(ctx, uuid, uint(before.disp.index))
+	if err == nil || before.disp.addr == "" {
 		return c, err
 	}
-	c, err = dial(ctx, before.vnc.addr)
+	c, err = dial(ctx, before.disp.addr)
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +265,11 @@ func dialVNC(ctx context.Context, uri, uuid string,
 	return c, nil
 }
 
-// liveVNC reads the running domain's VNC display from its live XML.
-func (s *Source) liveVNC(ctx context.Context, uuid string) (liveVNC, error) {
-	return onDomain(ctx, s, uuid, nil, func(d *libvirt.Domain) (liveVNC, error) {
+// liveDisplay reads the running domain's display of protocol p from its live XML.
+func (s *Source) liveDisplay(ctx context.Context, uuid string, p Protocol) (liveDisplay, error) {
+	return onDomain(ctx, s, uuid, nil, func(d *libvirt.Domain) (liveDisplay, error) {
 		n, _ := d.GetName()
-		r := liveVNC{name: n}
+		r := liveDisplay{name: n, proto: p}
 		if active, err := d.IsActive(); err != nil {
 			return r, err
 		} else if !active {
@@ -220,7 +284,7 @@ func (s *Source) liveVNC(ctx context.Context, uuid string) (liveVNC, error) {
 			return r, err
 		}
 		r.id = id
-		r.vnc, err = parseVNC(doc)
+		r.disp, err = parseGraphics(doc, p)
 		return r, err
 	})
 }
@@ -234,7 +298,9 @@ func (s *Source) graphicsFD(ctx context.Context, uuid string, idx uint) (net.Con
 		}
 	}
 	return onDomain(ctx, s, uuid, drop, func(d *libvirt.Domain) (net.Conn, error) {
-		f, err := d.OpenGraphicsFD(idx, libvirt.DomainOpenGraphicsFlags(0))
+		// SKIPAUTH: whoever may use this libvirt connection may see the
+		// display; the page then needs no display password.
+		f, err := d.OpenGraphicsFD(idx, libvirt.DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
 		if err != nil {
 			return nil, err
 		}

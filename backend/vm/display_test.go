@@ -36,21 +36,38 @@ func TestParseVNC(t *testing.T) {
 		{"socket listener", dom(`<graphics type='vnc'><listen type='socket' socket='/run/v.sock'/></graphics>`), 0, "", false},
 		{"not started yet", dom(`<graphics type='vnc' port='-1' autoport='yes'/>`), 0, "", false},
 		{"spice only", dom(`<graphics type='spice' port='5930'/>`), -1, "", true},
+		{"vnc after spice", dom(`<graphics type='spice' port='5930'/><graphics type='vnc' port='5906'/>`), 1, "127.0.0.1:5906", false},
 		{"no graphics", dom(``), -1, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := parseVNC(tt.xml)
+			v, err := parseGraphics(tt.xml, VNC)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if v.index != tt.index || v.addr != tt.addr || v.spice != tt.spice {
+			if v.index != tt.index || v.addr != tt.addr || (v.other == SPICE) != tt.spice {
 				t.Fatalf("got %+v, want index %d addr %q spice %v", v, tt.index, tt.addr, tt.spice)
 			}
 		})
 	}
-	if _, err := parseVNC("<domain"); err == nil {
+	if _, err := parseGraphics("<domain", VNC); err == nil {
 		t.Fatal("bad XML accepted")
+	}
+}
+
+func TestParseSPICE(t *testing.T) {
+	doc := `<domain><devices><graphics type='vnc' port='5901'/><graphics type='spice' port='5930' autoport='yes' listen='0.0.0.0'/></devices></domain>`
+	v, err := parseGraphics(doc, SPICE)
+	if err != nil || v.index != 1 || v.addr != "127.0.0.1:5930" || v.other != "" {
+		t.Fatalf("spice of vnc+spice: %+v %v", v, err)
+	}
+	v, err = parseGraphics(`<domain><devices><graphics type='vnc' port='5901'/></devices></domain>`, SPICE)
+	if err != nil || v.index != -1 || v.other != VNC {
+		t.Fatalf("spice of vnc only: %+v %v", v, err)
+	}
+	r := liveDisplay{name: "x", proto: SPICE, disp: v}
+	if err := r.usable("qemu:///system"); err == nil || !strings.Contains(err.Error(), "no SPICE display (it has VNC") {
+		t.Errorf("usable: %v", err)
 	}
 }
 
@@ -99,7 +116,7 @@ func TestDisplayOnTestDriver(t *testing.T) {
 		t.Fatalf("test driver: %s", sec.Reason)
 	}
 
-	d, err := s.Display(ctx, "00000000-0000-4000-8000-000000000001")
+	d, err := s.Display(ctx, "00000000-0000-4000-8000-000000000001", VNC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,11 +135,11 @@ func TestDisplayOnTestDriver(t *testing.T) {
 		t.Fatalf("dialled something else: %q, %v", banner, err)
 	}
 
-	_, err = s.Display(ctx, "00000000-0000-4000-8000-000000000002")
+	_, err = s.Display(ctx, "00000000-0000-4000-8000-000000000002", VNC)
 	if !errors.Is(err, ErrNoDisplay) || !strings.Contains(err.Error(), "headless") {
 		t.Fatalf("a domain without graphics: %v", err)
 	}
-	if _, err := s.Display(ctx, "00000000-0000-4000-8000-00000000dead"); err == nil {
+	if _, err := s.Display(ctx, "00000000-0000-4000-8000-00000000dead", VNC); err == nil {
 		t.Fatal("a display for an unknown domain")
 	}
 }
@@ -135,7 +152,16 @@ func FuzzParseVNC(f *testing.F) {
 	f.Add(`<domain><devices><graphics type='vnc'><listen type='socket' socket='/x'/></graphics></devices></domain>`)
 	f.Add(`<domain><devices><graphics type='spice' port='5930'/></devices></domain>`)
 	f.Fuzz(func(t *testing.T, doc string) {
-		v, err := parseVNC(doc)
+		for _, p := range []Protocol{VNC, SPICE} {
+			v, err := parseGraphics(doc, p)
+			if err != nil || v.addr == "" {
+				continue
+			}
+			if _, _, err := net.SplitHostPort(v.addr); err != nil {
+				t.Fatalf("address %q from %q: %v", v.addr, doc, err)
+			}
+		}
+		v, err := parseGraphics(doc, VNC)
 		if err != nil || v.addr == "" {
 			return
 		}
@@ -194,7 +220,7 @@ func TestReconnectNeverReachesAnotherDomain(t *testing.T) {
 	if sec := s.Poll(ctx); !sec.IsUp() {
 		t.Fatalf("test driver: %s", sec.Reason)
 	}
-	d, err := s.Display(ctx, uuidA)
+	d, err := s.Display(ctx, uuidA, VNC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,29 +272,29 @@ func TestReconnectNeverReachesAnotherDomain(t *testing.T) {
 // up the port and connecting: a connection made while the domain restarted
 // or moved its display is dropped.
 func TestDialVNCChecksTheRunAfterConnecting(t *testing.T) {
-	run := func(id uint, addr string) liveVNC {
-		return liveVNC{name: "vm-a", id: id, vnc: vncDisplay{index: 0, addr: addr}}
+	run := func(id uint, addr string) liveDisplay {
+		return liveDisplay{name: "vm-a", id: id, disp: graphicsDisplay{index: 0, addr: addr}}
 	}
 	noFD := func(context.Context, string, uint) (net.Conn, error) { return nil, errors.New("no fd here") }
 	tests := []struct {
 		name    string
-		looks   []liveVNC
+		looks   []liveDisplay
 		lookErr []error
 		wantErr string
 		dials   int
 	}{
-		{"same run", []liveVNC{run(7, "127.0.0.1:5900"), run(7, "127.0.0.1:5900")}, nil, "", 1},
-		{"restarted meanwhile", []liveVNC{run(7, "127.0.0.1:5900"), run(8, "127.0.0.1:5900")}, nil, "restarted", 1},
-		{"display moved", []liveVNC{run(7, "127.0.0.1:5900"), run(7, "127.0.0.1:5901")}, nil, "moved", 1},
-		{"stopped meanwhile", []liveVNC{run(7, "127.0.0.1:5900"), {}}, []error{nil, ErrNotRunning}, "not running", 1},
-		{"not running", []liveVNC{{}}, []error{ErrNotRunning}, "not running", 0},
-		{"no tcp port", []liveVNC{run(7, "")}, nil, "no fd here", 0},
+		{"same run", []liveDisplay{run(7, "127.0.0.1:5900"), run(7, "127.0.0.1:5900")}, nil, "", 1},
+		{"restarted meanwhile", []liveDisplay{run(7, "127.0.0.1:5900"), run(8, "127.0.0.1:5900")}, nil, "restarted", 1},
+		{"display moved", []liveDisplay{run(7, "127.0.0.1:5900"), run(7, "127.0.0.1:5901")}, nil, "moved", 1},
+		{"stopped meanwhile", []liveDisplay{run(7, "127.0.0.1:5900"), {}}, []error{nil, ErrNotRunning}, "not running", 1},
+		{"not running", []liveDisplay{{}}, []error{ErrNotRunning}, "not running", 0},
+		{"no tcp port", []liveDisplay{run(7, "")}, nil, "no fd here", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			i, dials := 0, 0
 			var conns []net.Conn
-			look := func(context.Context, string) (liveVNC, error) {
+			look := func(context.Context, string) (liveDisplay, error) {
 				r := tt.looks[i]
 				var err error
 				if i < len(tt.lookErr) {
@@ -283,7 +309,7 @@ func TestDialVNCChecksTheRunAfterConnecting(t *testing.T) {
 				conns = append(conns, b)
 				return a, nil
 			}
-			c, err := dialVNC(context.Background(), "qemu:///system", "u", look, noFD, dial)
+			c, err := dialDisplay(context.Background(), "qemu:///system", "u", look, noFD, dial)
 			if dials != tt.dials {
 				t.Errorf("dialled %d times, want %d", dials, tt.dials)
 			}

@@ -11,7 +11,8 @@ import (
 // domainInfo is what the list needs from a domain's XML. Fetching XML is one
 // round trip per domain, so it is cached and refreshed only on events.
 type domainInfo struct {
-	vnc         bool
+	vnc, spice  bool // graphics devices
+	serial      bool // a serial port or text console
 	vcpus       int
 	memoryBytes uint64
 }
@@ -25,11 +26,10 @@ func parseDomainXML(doc string) (domainInfo, error) {
 	var info domainInfo
 	if d.Devices != nil {
 		for _, g := range d.Devices.Graphics {
-			if g.VNC != nil {
-				info.vnc = true
-				break
-			}
+			info.vnc = info.vnc || g.VNC != nil
+			info.spice = info.spice || g.Spice != nil
 		}
+		info.serial = len(d.Devices.Serials) > 0 || len(d.Devices.Consoles) > 0
 	}
 	if d.VCPU != nil {
 		info.vcpus = int(d.VCPU.Value)

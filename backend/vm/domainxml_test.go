@@ -17,10 +17,14 @@ func TestParseDomainXML(t *testing.T) {
 			domainInfo{vcpus: 2, memoryBytes: 2 << 30}},
 		{"vnc among others", `<domain type='kvm'><name>a</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
   <devices><graphics type='spice' autoport='yes'/><graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/></devices></domain>`,
-			domainInfo{vnc: true, vcpus: 1, memoryBytes: 64 << 20}},
+			domainInfo{vnc: true, spice: true, vcpus: 1, memoryBytes: 64 << 20}},
 		{"spice only", `<domain type='kvm'><name>a</name><memory>1024</memory><vcpu>4</vcpu>
   <devices><graphics type='spice'/></devices></domain>`,
-			domainInfo{vcpus: 4, memoryBytes: 1 << 20}},
+			domainInfo{spice: true, vcpus: 4, memoryBytes: 1 << 20}},
+		{"serial port", `<domain type='kvm'><name>a</name><devices><serial type='pty'><target port='0'/></serial></devices></domain>`,
+			domainInfo{serial: true}},
+		{"console only", `<domain type='kvm'><name>a</name><devices><console type='pty'><target type='virtio' port='0'/></console></devices></domain>`,
+			domainInfo{serial: true}},
 		{"current vcpus", `<domain type='kvm'><name>a</name><memory unit='GiB'>2</memory><vcpu current='2'>8</vcpu></domain>`,
 			domainInfo{vcpus: 2, memoryBytes: 2 << 30}},
 		{"no devices", `<domain type='kvm'><name>a</name></domain>`, domainInfo{}},

@@ -193,7 +193,7 @@ func TestIntegration(t *testing.T) {
 	t.Run("display", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		d, err := s.Display(ctx, mustFind(t, s.Poll(ctx), a).UUID)
+		d, err := s.Display(ctx, mustFind(t, s.Poll(ctx), a).UUID, VNC)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func TestIntegration(t *testing.T) {
 		if _, err := io.ReadFull(c, banner); err != nil || !strings.HasPrefix(string(banner), "RFB 003.00") {
 			t.Fatalf("banner %q, %v", banner, err)
 		}
-		if _, err := s.Display(ctx, mustFind(t, s.Poll(ctx), b).UUID); err == nil {
+		if _, err := s.Display(ctx, mustFind(t, s.Poll(ctx), b).UUID, VNC); err == nil {
 			t.Error("a display for a shut-off guest")
 		}
 	})

@@ -24,13 +24,16 @@ const (
 		if (!c || c.width < 100) return [];
 		const d = c.getContext('2d').getImageData(100, 100, 1, 1).data;
 		return Array.from(d); })()`
-	// JSPainted holds when the canvas shows anything but black: a whole
-	// screen is scanned, since a BIOS screen is mostly black.
-	JSPainted = `(() => { const c = document.querySelector('#screen canvas');
+	// JSPainted holds when noVNC's canvas shows anything but black.
+	JSPainted = `(` + jsPainted + `)('#screen canvas')`
+	// JSSpicePainted holds when spice-html5's canvas shows anything but black.
+	JSSpicePainted = `(` + jsPainted + `)('#spice-screen canvas')`
+	// jsPainted scans a whole canvas, since a BIOS screen is mostly black.
+	jsPainted = `(sel) => { const c = document.querySelector(sel);
 		if (!c || c.width < 100) return false;
 		const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
 		for (let i = 0; i < d.length; i += 4) if (d[i] || d[i + 1] || d[i + 2]) return true;
-		return false; })()`
+		return false; }`
 )
 
 // flags are the ones ENVIRONMENT.md verified for headless Chromium as root.
