@@ -145,12 +145,10 @@ func (r liveDisplay) usable(uri string) error {
 		return fmt.Errorf("it has no %s display (it has %s: open that console instead): %w", r.proto.title(), r.disp.other.title(), ErrNoDisplay)
 	case r.disp.index < 0:
 		return fmt.Errorf("it has no graphics device (headless; a serial console may work): %w", ErrNoDisplay)
-	case !localURI(uri) && r.disp.addr != "":
-		// OpenGraphicsFD passes a descriptor, which cannot cross hosts, and
-		// the address in a remote domain's XML is the remote host's.
-		return fmt.Errorf("its libvirt (%s) is on another machine; open its console there or through an SSH tunnel", uri)
-	case !localURI(uri):
-		return errors.New("its display has no TCP port")
+	case !localURI(uri) && r.disp.addr == "":
+		return errors.New("its display has no TCP port, and a socket on another host cannot be reached")
+	case !localURI(uri) && !sshTransport(uri):
+		return errNoSSH(uri)
 	}
 	return nil
 }
@@ -178,10 +176,23 @@ func (s *Source) Display(ctx context.Context, uuid string, p Protocol) (Display,
 	if r.disp.addr != "" {
 		via += ", or its current TCP port checked against the domain"
 	}
+	dial := tcpDial
+	graphicsFD := s.graphicsFD
+	if !localURI(uri) {
+		// A descriptor cannot cross hosts, and the address is the remote
+		// host's: reach it through ssh, as libvirt itself is reached.
+		fwd, err := sshForward(uri)
+		if err != nil {
+			return Display{}, fmt.Errorf("no console for %s: %w", name, err)
+		}
+		dial = fwd
+		graphicsFD = func(context.Context, string, uint) (net.Conn, error) { return nil, errors.New("not on this host") }
+		via = "ssh to " + uri + ", then its current TCP port checked against the domain"
+	}
 	return Display{
 		Name: name, UUID: uuid, Protocol: p, Addr: r.disp.addr, Via: via,
 		Dial: func(ctx context.Context) (net.Conn, error) {
-			c, err := dialDisplay(ctx, uri, uuid, look, s.graphicsFD, tcpDial)
+			c, err := dialDisplay(ctx, uri, uuid, look, graphicsFD, dial)
 			if err != nil {
 				return nil, fmt.Errorf("no console for %s: %w", name, err)
 			}
