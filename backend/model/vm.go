@@ -19,6 +19,10 @@ type Machine struct {
 	NetTxBps      *float64 `json:"net_tx_bytes_per_sec"`     // summed over interfaces
 	UptimeSeconds *float64 `json:"uptime_seconds"`           // since the local QEMU process started
 	VNC           bool     `json:"vnc"`                      // has a VNC graphics device
+	// Guest is what the running guest says about itself (nil while the
+	// domain is not running or before the first background read).
+	// Shared between snapshots: treat it as read-only.
+	Guest *GuestFacts `json:"guest"`
 }
 
 // VMSection is one refresh of one libvirt host's VM list. Items is non-nil

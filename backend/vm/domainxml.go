@@ -12,6 +12,7 @@ import (
 // round trip per domain, so it is cached and refreshed only on events.
 type domainInfo struct {
 	vnc         bool
+	agent       bool // has a virtio channel for the QEMU guest agent
 	vcpus       int
 	memoryBytes uint64
 }
@@ -27,6 +28,14 @@ func parseDomainXML(doc string) (domainInfo, error) {
 		for _, g := range d.Devices.Graphics {
 			if g.VNC != nil {
 				info.vnc = true
+				break
+			}
+		}
+	}
+	if d.Devices != nil {
+		for _, c := range d.Devices.Channels {
+			if c.Target != nil && c.Target.VirtIO != nil && c.Target.VirtIO.Name == "org.qemu.guest_agent.0" {
+				info.agent = true
 				break
 			}
 		}
