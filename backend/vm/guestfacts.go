@@ -46,7 +46,7 @@ func readFacts(d guestDomain, name string, hasChannel bool, now time.Time) *mode
 	for _, s := range addrSources {
 		ifaces, err := d.ListAllInterfaceAddresses(s.src)
 		if err != nil {
-			why = append(why, string(s.tag)+": "+addrWhy(s.tag, err, name, hasChannel))
+			why = append(why, string(s.tag)+": "+addrWhy(s.tag, err, hasChannel))
 			continue
 		}
 		if addrs := addresses(ifaces, s.tag); usable(addrs) {
@@ -142,14 +142,20 @@ func agentWhy(err error, name string, hasChannel bool) string {
 	return "the guest agent failed: " + Message(err)
 }
 
-// addrWhy says why one address source failed.
-func addrWhy(src model.AddrSource, err error, name string, hasChannel bool) string {
-	if src == model.AddrAgent {
-		return agentWhy(err, name, hasChannel)
-	}
+// addrWhy says in a few words why one address source failed; the agent's
+// fix is in AgentWhy, not repeated here.
+func addrWhy(src model.AddrSource, err error, hasChannel bool) string {
 	var le libvirt.Error
-	if errors.As(err, &le) && le.Code == libvirt.ERR_NO_SUPPORT {
+	isLibvirt := errors.As(err, &le)
+	switch {
+	case isLibvirt && le.Code == libvirt.ERR_NO_SUPPORT:
 		return "not supported by this libvirt driver"
+	case src == model.AddrAgent && !hasChannel:
+		return "no guest agent channel"
+	case src == model.AddrAgent && isLibvirt && (le.Code == libvirt.ERR_AGENT_UNRESPONSIVE || le.Code == libvirt.ERR_AGENT_UNSYNCED):
+		return "the guest agent is not answering"
+	case src == model.AddrARP:
+		return "cannot read the host's ARP table (" + Message(err) + ")"
 	}
 	return Message(err)
 }
