@@ -231,7 +231,7 @@ func TestIPColumn(t *testing.T) {
 	ms := machines(5)
 	ms[0].it.Guest = facts("10.0.0.10")
 	ms[1].it.Guest = facts("fe80::1", "10.0.0.9") // link-local skipped, IPv4 first
-	ms[2].it.Guest = nil                           // not read yet
+	ms[2].it.Guest = nil                          // not read yet
 	ms[3].it.Guest = facts("2001:db8::5")
 	ms[4].it.Guest = facts("127.0.0.1") // loopback only: no address
 	if got := ip.text(&ms[1]); got != "10.0.0.9 (lease)" {
