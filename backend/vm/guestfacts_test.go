@@ -1,7 +1,9 @@
 package vm
 
 import (
+	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -235,4 +237,144 @@ func TestGuestFactsOnlyRunning(t *testing.T) {
 		m, ok := find(sec, running.Name)
 		return ok && m.State == model.VMRunning && m.Guest != nil && m.Guest != running.Guest
 	})
+}
+
+// BenchmarkGuestFacts100 is one background round of guest facts for 100
+// running test-driver domains: per domain, the agent's addresses (the test
+// driver answers them as an agent would) and GetGuestInfo (the test driver
+// refuses it at once, so a real agent's round trip is not in this figure).
+func BenchmarkGuestFacts100(b *testing.B) {
+	if err := startEventLoop(); err != nil {
+		b.Skip(err)
+	}
+	path, doms := writeNode(b, b.TempDir(), 150) // every third shut off: 100 running
+	withNICs(b, path)
+	conn, err := libvirt.NewConnect("test://" + path)
+	if err != nil {
+		b.Skip(err)
+	}
+	defer conn.Close()
+	var jobs []guestJob
+	for _, d := range doms {
+		if d.state == model.VMRunning {
+			jobs = append(jobs, guestJob{uuid: d.uuid, name: d.name, agent: true})
+		}
+	}
+	if len(jobs) != 100 {
+		b.Fatalf("%d running domains, want 100", len(jobs))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, j := range jobs {
+			if f := readGuestFacts(conn, j); f == nil || len(f.Addresses) == 0 {
+				b.Fatalf("%s: facts %+v", j.name, f)
+			}
+		}
+	}
+}
+
+// BenchmarkPoll1000GuestFactsBusy is BenchmarkPoll1000 while the background
+// reader re-reads the facts of all 667 running domains without pause (a
+// 1 ms period instead of 30 s): the worst the facts can do to the 1 s refresh.
+func BenchmarkPoll1000GuestFactsBusy(b *testing.B) {
+	s := NewSource(Config{URI: "test://" + benchNode(b), CallTimeout: 30 * time.Second, GuestFactsPeriod: time.Millisecond})
+	defer s.Close()
+	waitFacts(b, s)
+	before := s.guest.readCount()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if sec := s.Poll(context.Background()); len(sec.Items) != 1000 {
+			b.Fatalf("poll: %d items, %q", len(sec.Items), sec.Reason)
+		}
+	}
+	b.StopTimer()
+	reads := s.guest.readCount() - before
+	b.ReportMetric(float64(reads)/float64(b.N), "facts-reads/op")
+}
+
+// withNICs gives every domain of a node file one network interface, whose
+// address the test driver then reports.
+func withNICs(b *testing.B, path string) {
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc = bytes.ReplaceAll(doc, []byte("<devices>"), []byte("<devices><interface type='network'><source network='default'/></interface>"))
+	doc = bytes.Replace(doc, []byte("</node>"), []byte("<network><name>default</name><bridge name='virbr0'/>"+
+		"<ip address='192.168.122.1' netmask='255.255.255.0'><dhcp><range start='192.168.122.2' end='192.168.122.254'/></dhcp></ip></network>\n</node>"), 1)
+	if err := os.WriteFile(path, doc, 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// waitFacts polls until every running domain has its guest facts.
+func waitFacts(b *testing.B, s *Source) {
+	b.Helper()
+	for range 1000 {
+		sec := s.Poll(context.Background())
+		all := len(sec.Items) > 0
+		for _, m := range sec.Items {
+			all = all && (m.State != model.VMRunning || m.Guest != nil)
+		}
+		if all {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Fatal("the guest facts of the running domains never arrived")
+}
+
+func TestGuestKeeperSchedule(t *testing.T) {
+	k := newGuestKeeper(30*time.Second, 5*time.Second)
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	look := func(at time.Duration, id uint) (*model.GuestFacts, bool) {
+		k.begin()
+		f := k.lookup("u1", "web1", id, true, t0.Add(at))
+		return f, k.end()
+	}
+	if f, work := look(0, 1); f != nil || !work {
+		t.Fatalf("first sight: facts %v, work %v; want none yet and a read due", f, work)
+	}
+	jobs := k.takeDue()
+	if len(jobs) != 1 || jobs[0] != (guestJob{uuid: "u1", name: "web1", id: 1, agent: true}) {
+		t.Fatalf("jobs %+v", jobs)
+	}
+	// While the read is in flight, however long, no second one is due.
+	if _, work := look(time.Minute, 1); work || len(k.takeDue()) != 0 {
+		t.Fatal("a second read was due while the first was in flight")
+	}
+	facts := &model.GuestFacts{Hostname: "web1"}
+	k.store(jobs[0], facts, t0.Add(time.Minute))
+	if f, work := look(time.Minute+29*time.Second, 1); f != facts || work {
+		t.Errorf("within the period: facts %v, work %v", f, work)
+	}
+	if f, work := look(time.Minute+30*time.Second, 1); f != facts || !work {
+		t.Errorf("after the period: facts %v, work %v; want the old facts and a read due", f, work)
+	}
+	jobs = k.takeDue()
+	// A new run of the domain: old facts are not shown; its read waits for
+	// the old run's read in flight, whose answer is then dropped.
+	if f, work := look(2*time.Minute, 2); f != nil || work {
+		t.Errorf("new run: facts %v, work %v; want none, and no read beside the one in flight", f, work)
+	}
+	k.store(jobs[0], facts, t0.Add(2*time.Minute))
+	if f, work := look(2*time.Minute, 2); f != nil || !work {
+		t.Errorf("after the old run's read: facts %v, work %v", f, work)
+	}
+	jobs = k.takeDue()
+	if len(jobs) != 1 || jobs[0].id != 2 {
+		t.Fatalf("jobs %+v", jobs)
+	}
+	k.store(jobs[0], facts, t0.Add(2*time.Minute))
+	// An agent event makes the read due at once.
+	k.invalidate("u1")
+	if jobs := k.takeDue(); len(jobs) != 1 {
+		t.Errorf("after an agent event: jobs %+v", jobs)
+	}
+	// A domain no longer listed is forgotten.
+	k.begin()
+	if k.end(); len(k.doms) != 0 {
+		t.Errorf("a domain not listed is still kept: %+v", k.doms)
+	}
 }

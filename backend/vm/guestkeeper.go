@@ -75,7 +75,7 @@ func (k *guestKeeper) lookup(uuid, name string, id uint, agent bool, now time.Ti
 	if e.id != id {
 		e.id, e.facts, e.due = id, nil, true
 	}
-	if !e.due && now.Sub(e.readAt) >= k.period {
+	if !e.due && !e.inFlight && now.Sub(e.readAt) >= k.period {
 		e.due = true
 	}
 	return e.facts
@@ -111,6 +111,13 @@ func (k *guestKeeper) wake() {
 	case k.kick <- struct{}{}:
 	default:
 	}
+}
+
+// readCount is how many reads have finished, for tests and benchmarks.
+func (k *guestKeeper) readCount() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.reads
 }
 
 // guestJob is one read to do.
