@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -377,4 +378,43 @@ func TestGuestKeeperSchedule(t *testing.T) {
 	if k.end(); len(k.doms) != 0 {
 		t.Errorf("a domain not listed is still kept: %+v", k.doms)
 	}
+}
+
+// A guest whose facts read hangs (an agent stuck in libvirt) neither slows
+// the refresh nor keeps old facts: after the bound the row says libvirt has
+// not answered, and the answer is taken when it finally comes.
+func TestGuestFactsReadStuck(t *testing.T) {
+	s := newTestSource(t, "test:///default")
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	s.guest.timeout = 300 * time.Millisecond
+	s.guest.read = func(conn *libvirt.Connect, j guestJob) *model.GuestFacts {
+		<-release
+		return readGuestFacts(conn, j)
+	}
+	var slowest time.Duration
+	pollUntil(t, s, 10*time.Second, "the stuck read reported", func(sec model.VMSection) bool {
+		m, ok := find(sec, "test")
+		return ok && m.Guest != nil
+	})
+	var sec model.VMSection
+	for range 5 {
+		began := time.Now()
+		sec = s.Poll(context.Background())
+		slowest = max(slowest, time.Since(began))
+	}
+	if slowest > time.Second {
+		t.Errorf("a refresh took %s while a facts read was stuck; want it within 1 s", slowest)
+	}
+	m, _ := find(sec, "test")
+	if !strings.Contains(m.Guest.AgentWhy, "libvirt has not answered for") || len(m.Guest.Addresses) != 0 {
+		t.Errorf("facts while stuck: %+v", m.Guest)
+	}
+	unblock()
+	pollUntil(t, s, 10*time.Second, "the late answer", func(sec model.VMSection) bool {
+		m, ok := find(sec, "test")
+		return ok && m.Guest != nil && len(m.Guest.Addresses) == 1
+	})
 }

@@ -25,9 +25,10 @@ const (
 type guestKeeper struct {
 	period  time.Duration
 	timeout time.Duration
-	kick    chan struct{} // buffered 1: there is work
-	stop    chan struct{} // closed by Source.Close
-	done    chan struct{} // closed when the worker returns
+	read    func(*libvirt.Connect, guestJob) *model.GuestFacts // readGuestFacts; tests stall it
+	kick    chan struct{}                                      // buffered 1: there is work
+	stop    chan struct{}                                      // closed by Source.Close
+	done    chan struct{}                                      // closed when the worker returns
 
 	mu      sync.Mutex
 	started bool
@@ -50,7 +51,7 @@ type guestEntry struct {
 
 func newGuestKeeper(period, timeout time.Duration) *guestKeeper {
 	return &guestKeeper{
-		period: period, timeout: timeout,
+		period: period, timeout: timeout, read: readGuestFacts,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		doms: make(map[string]*guestEntry),
 	}
@@ -228,7 +229,7 @@ func (s *Source) readGuest(j guestJob) bool {
 	res := make(chan *model.GuestFacts, 1)
 	go func() {
 		defer s.release(l)
-		f := readGuestFacts(l.conn, j)
+		f := k.read(l.conn, j)
 		k.store(j, f, time.Now())
 		res <- f
 	}()
