@@ -57,16 +57,21 @@ func newGuestKeeper(period, timeout time.Duration) *guestKeeper {
 	}
 }
 
-// begin starts one refresh's lookups; end finishes them.
+// begin starts one refresh's lookups; end finishes them. The lock is not
+// held in between: the refresh calls libvirt meanwhile, and an agent event
+// on libvirt's one event loop must never wait for that.
 func (k *guestKeeper) begin() {
 	k.mu.Lock()
 	k.gen++
+	k.mu.Unlock()
 }
 
 // lookup returns the cached facts of a running domain (nil before its first
 // read) and marks them due when old or from an earlier run. Called between
 // begin and end.
 func (k *guestKeeper) lookup(uuid, name string, id uint, agent bool, now time.Time) *model.GuestFacts {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	e := k.doms[uuid]
 	if e == nil {
 		e = &guestEntry{due: true}
@@ -84,6 +89,7 @@ func (k *guestKeeper) lookup(uuid, name string, id uint, agent bool, now time.Ti
 
 // end forgets domains no longer running and reports whether a read is due.
 func (k *guestKeeper) end() (work bool) {
+	k.mu.Lock()
 	for uuid, e := range k.doms {
 		if e.seen != k.gen {
 			delete(k.doms, uuid)
