@@ -3,7 +3,9 @@ package model
 import "testing"
 
 func TestPrimaryAddress(t *testing.T) {
-	addr := func(a string, src AddrSource) GuestAddress { return GuestAddress{Interface: "eth0", Addr: a, Source: src} }
+	addr := func(a string, src AddrSource) GuestAddress {
+		return GuestAddress{Interface: "eth0", Addr: a, Source: src}
+	}
 	tests := []struct {
 		name  string
 		g     *GuestFacts

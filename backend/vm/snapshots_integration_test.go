@@ -74,11 +74,14 @@ func TestIntegrationSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() }) // after remove: cleanups run last first
 	remove := func() {
 		for _, n := range []string{snapName, rawName} {
 			d, err := conn.LookupDomainByName(n)
 			if err != nil {
+				if le := (libvirt.Error{}); !errors.As(err, &le) || le.Code != libvirt.ERR_NO_DOMAIN {
+					t.Errorf("cleanup: look up %s: %v", n, err)
+				}
 				continue
 			}
 			if active, _ := d.IsActive(); active {
