@@ -132,6 +132,7 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply s
 			CPUPercent: parse(cpu), MemPercent: parse(mem), Load1PerCore: parse(load),
 			For:       time.Duration(parse(forSecs) * float64(time.Second)),
 			VMStopped: vmStop.Checked, ContainerExit: ctExit.Checked,
+			GuestFSPercent:    t.GuestFSPercent, // no field yet: keep what is stored
 			ContainerRestarts: int(parse(restarts)),
 			RestartWindow:     time.Duration(parse(window) * float64(time.Minute)),
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -85,7 +86,38 @@ func vmColumns() []column[vmRow] {
 		figureColumn("Uptime", 85, func(s float64) string { return formatUptime(time.Duration(s) * time.Second) },
 			func(r *vmRow) *float64 { return r.it.UptimeSeconds }),
 		{title: "Consoles", width: 95, text: func(r *vmRow) string { return consolesOf(&r.it) }},
+		{title: "IP", width: 170, text: func(r *vmRow) string { return ipText(r.it.Guest) },
+			cmp: func(a, b *vmRow) int { return cmpIP(a.it.Guest, b.it.Guest) }},
 	}
+}
+
+// ipText is a guest's main address with where it came from ("10.0.0.5
+// (agent)"), or "—"; the reason for none is in the facts.
+func ipText(g *model.GuestFacts) string {
+	a, ok := g.PrimaryAddress()
+	if !ok {
+		return "—"
+	}
+	return a.Addr + " (" + string(a.Source) + ")"
+}
+
+// cmpIP orders by address as numbers (10.0.0.9 before 10.0.0.10), unknown first.
+func cmpIP(a, b *model.GuestFacts) int {
+	x, okX := a.PrimaryAddress()
+	y, okY := b.PrimaryAddress()
+	if !okX || !okY {
+		return cmp.Compare(boolInt(okX), boolInt(okY))
+	}
+	ax, _ := netip.ParseAddr(x.Addr)
+	ay, _ := netip.ParseAddr(y.Addr)
+	return ax.Compare(ay)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // figureColumn is a column of an optional figure: "—" when unknown, sorted

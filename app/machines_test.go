@@ -233,3 +233,39 @@ func BenchmarkMachinesView1000(b *testing.B) {
 		i++
 	}
 }
+
+func TestIPColumn(t *testing.T) {
+	cols := vmColumns()
+	ip := cols[len(cols)-1]
+	if ip.title != "IP" {
+		t.Fatalf("last column %q, want IP", ip.title)
+	}
+	facts := func(addrs ...string) *model.GuestFacts {
+		g := &model.GuestFacts{}
+		for _, a := range addrs {
+			g.Addresses = append(g.Addresses, model.GuestAddress{Interface: "eth0", Addr: a, Source: model.AddrLease})
+		}
+		return g
+	}
+	ms := machines(5)
+	ms[0].it.Guest = facts("10.0.0.10")
+	ms[1].it.Guest = facts("fe80::1", "10.0.0.9") // link-local skipped, IPv4 first
+	ms[2].it.Guest = nil                          // not read yet
+	ms[3].it.Guest = facts("2001:db8::5")
+	ms[4].it.Guest = facts("127.0.0.1") // loopback only: no address
+	if got := ip.text(&ms[1]); got != "10.0.0.9 (lease)" {
+		t.Errorf("text %q", got)
+	}
+	if got := ip.text(&ms[4]); got != "—" {
+		t.Errorf("loopback only: %q", got)
+	}
+	sortItems(ms, ip, false)
+	var got []string
+	for _, m := range ms {
+		got = append(got, ip.text(&m))
+	}
+	want := "— — 10.0.0.9 (lease) 10.0.0.10 (lease) 2001:db8::5 (lease)"
+	if strings.Join(got, " ") != want {
+		t.Errorf("by IP: %q, want %q", strings.Join(got, " "), want)
+	}
+}

@@ -31,7 +31,7 @@ const maxRises = 64
 
 // Alert is one episode, as raised or as resolved.
 type Alert struct {
-	Key      string    // identifies the episode: "host/cpu", "vm/<uuid>/stopped", "container/<id>/exited"
+	Key      string    // identifies the episode: "host/cpu", "vm/<uuid>/stopped", "vm/<uuid>/fs:<mount>", "container/<id>/exited"
 	Title    string    // short, for a notification title or the banner
 	Body     string    // one or two sentences with the figures
 	Since    time.Time // when the episode began
@@ -90,6 +90,9 @@ func (e *Engine) SetThresholds(t Thresholds) {
 	}
 	if !e.t.VMStopped {
 		off(func(k string) bool { return hasKind(k, KindVM, suffixStopped) }, turnedOff)
+	}
+	if e.t.GuestFSPercent <= 0 {
+		off(isGuestFSKey, turnedOff)
 	}
 	if !e.t.ContainerExit {
 		off(func(k string) bool { return hasKind(k, KindContainer, suffixExited) }, turnedOff)

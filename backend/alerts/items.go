@@ -59,6 +59,7 @@ func (o *observation) vms(sec *model.VMSection) {
 	for i := range sec.Items {
 		m := &sec.Items[i]
 		seen[m.UUID] = true
+		o.guestFS(m)
 		key := itemKey(KindVM, m.UUID, suffixStopped)
 		prev, known := o.e.vms[m.UUID]
 		if m.State == model.VMNoState {
@@ -96,8 +97,86 @@ func (o *observation) vms(sec *model.VMSection) {
 			delete(o.e.vms, id)
 			o.resolve(itemKey(KindVM, id, suffixStopped), "VM "+tr.name+" is gone",
 				tr.name+" is no longer in libvirt's list.")
+			for _, key := range o.guestFSKeys(id) {
+				o.resolve(key, "VM "+tr.name+" is gone", tr.name+" is no longer in libvirt's list.")
+			}
 		}
 	}
+}
+
+// guestFSPrefix starts the key of a guest filesystem episode after the UUID.
+const guestFSPrefix = "fs:"
+
+func guestFSKey(uuid, mount string) string { return KindVM + "/" + uuid + "/" + guestFSPrefix + mount }
+
+func isGuestFSKey(key string) bool {
+	return strings.HasPrefix(key, KindVM+"/") && strings.Contains(key, "/"+guestFSPrefix)
+}
+
+// guestFSKeys lists the open filesystem episodes of one VM.
+func (o *observation) guestFSKeys(uuid string) []string {
+	var keys []string
+	prefix := KindVM + "/" + uuid + "/" + guestFSPrefix
+	for key := range o.e.active {
+		if strings.HasPrefix(key, prefix) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// guestFS raises when a guest filesystem is fuller than GuestFSPercent and
+// resolves once it is 5 % below, when it is unmounted, or when the VM stops.
+// Facts the agent did not give change nothing: unknown is not a reason.
+func (o *observation) guestFS(m *model.Machine) {
+	limit := o.e.t.GuestFSPercent
+	if !m.State.Active() {
+		for _, key := range o.guestFSKeys(m.UUID) {
+			o.resolve(key, "VM "+m.Name+" is "+vmWords(m.State), m.Name+" is "+vmWords(m.State)+"; its filesystems are not in use.")
+		}
+		return
+	}
+	g := m.Guest
+	if limit <= 0 || g == nil || g.AgentWhy != "" {
+		return
+	}
+	mounted := make(map[string]bool, len(g.FileSystems))
+	for _, fs := range g.FileSystems {
+		mounted[fs.Mount] = true
+		key := guestFSKey(m.UUID, fs.Mount)
+		used := fs.UsedPercent()
+		words := fmt.Sprintf("%s on %s is %.0f %% full (%s of %s used)", fs.Mount, m.Name, used, bytesWords(fs.UsedBytes), bytesWords(fs.TotalBytes))
+		switch {
+		case o.isOpen(key) && used < limit*clearFraction:
+			o.resolve(key, "Guest filesystem "+fs.Mount+" on "+m.Name+" has room again", words+".")
+		case used > limit:
+			o.raise(Alert{
+				Key:   key,
+				Title: "Guest filesystem " + fs.Mount + " on " + m.Name + " is almost full",
+				Body:  fmt.Sprintf("%s, above the %.0f %% set in Settings.", words, limit),
+				Since: o.now,
+			})
+		}
+	}
+	for _, key := range o.guestFSKeys(m.UUID) {
+		if mount := key[strings.Index(key, "/"+guestFSPrefix)+len("/"+guestFSPrefix):]; !mounted[mount] {
+			o.resolve(key, "Guest filesystem "+mount+" on "+m.Name+" is no longer mounted", m.Name+"'s guest agent no longer lists "+mount+".")
+		}
+	}
+}
+
+// bytesWords prints a size in binary units, as df -h does.
+func bytesWords(b uint64) string {
+	const unit = 1024
+	if b < unit {
+		return fmt.Sprintf("%d B", b)
+	}
+	div, exp := uint64(unit), 0
+	for n := b / unit; n >= unit && exp < 5; n /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(b)/float64(div), "KMGTPE"[exp])
 }
 
 // ctTrack is what the engine remembers of a container between snapshots.

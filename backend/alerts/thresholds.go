@@ -18,6 +18,7 @@ type Thresholds struct {
 	For          time.Duration // how long a host figure must stay above before it alerts, to ignore spikes; 0 = at once
 
 	VMStopped         bool          // a VM that was running becomes shutoff/crashed without Horcrux having asked
+	GuestFSPercent    float64       // a guest filesystem (from its agent) used above this %; 0 = off
 	ContainerExit     bool          // a container that was running exits with a non-zero code
 	ContainerRestarts int           // restart count rising by at least this within RestartWindow; 0 = off
 	RestartWindow     time.Duration // default 10 min when zero
@@ -38,6 +39,7 @@ func DefaultThresholds() Thresholds {
 		Load1PerCore:      2,
 		For:               DefaultFor,
 		VMStopped:         true,
+		GuestFSPercent:    90,
 		ContainerExit:     true,
 		ContainerRestarts: 3,
 		RestartWindow:     DefaultRestartWindow,
@@ -54,6 +56,7 @@ func (t Thresholds) Validate() error {
 	}
 	percent("host CPU %", t.CPUPercent)
 	percent("host memory %", t.MemPercent)
+	percent("guest filesystem %", t.GuestFSPercent)
 	if math.IsNaN(t.Load1PerCore) || math.IsInf(t.Load1PerCore, 0) || t.Load1PerCore < 0 {
 		errs = append(errs, fmt.Errorf("load per core must be 0 (off) or more, not %v", t.Load1PerCore))
 	}
@@ -86,6 +89,7 @@ type wireThresholds struct {
 	Load1PerCore         float64 `json:"load1_per_core"`
 	ForSeconds           float64 `json:"for_seconds"`
 	VMStopped            bool    `json:"vm_stopped"`
+	GuestFSPercent       float64 `json:"guest_fs_percent"`
 	ContainerExit        bool    `json:"container_exit"`
 	ContainerRestarts    int     `json:"container_restarts"`
 	RestartWindowSeconds float64 `json:"restart_window_seconds"`
@@ -99,6 +103,7 @@ func (t Thresholds) Encode() string {
 		Load1PerCore:         t.Load1PerCore,
 		ForSeconds:           t.For.Seconds(),
 		VMStopped:            t.VMStopped,
+		GuestFSPercent:       t.GuestFSPercent,
 		ContainerExit:        t.ContainerExit,
 		ContainerRestarts:    t.ContainerRestarts,
 		RestartWindowSeconds: t.RestartWindow.Seconds(),
@@ -124,6 +129,7 @@ func DecodeThresholds(s string) (Thresholds, error) {
 		Load1PerCore:         def.Load1PerCore,
 		ForSeconds:           def.For.Seconds(),
 		VMStopped:            def.VMStopped,
+		GuestFSPercent:       def.GuestFSPercent,
 		ContainerExit:        def.ContainerExit,
 		ContainerRestarts:    def.ContainerRestarts,
 		RestartWindowSeconds: def.RestartWindow.Seconds(),
@@ -143,6 +149,7 @@ func DecodeThresholds(s string) (Thresholds, error) {
 		Load1PerCore:      w.Load1PerCore,
 		For:               seconds(w.ForSeconds),
 		VMStopped:         w.VMStopped,
+		GuestFSPercent:    w.GuestFSPercent,
 		ContainerExit:     w.ContainerExit,
 		ContainerRestarts: w.ContainerRestarts,
 		RestartWindow:     seconds(w.RestartWindowSeconds),

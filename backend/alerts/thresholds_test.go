@@ -9,7 +9,7 @@ import (
 func TestThresholdsRoundTrip(t *testing.T) {
 	custom := Thresholds{
 		CPUPercent: 75.5, MemPercent: 0, Load1PerCore: 1.5, For: 90 * time.Second,
-		VMStopped: false, ContainerExit: true, ContainerRestarts: 5, RestartWindow: 2 * time.Minute,
+		VMStopped: false, GuestFSPercent: 85, ContainerExit: true, ContainerRestarts: 5, RestartWindow: 2 * time.Minute,
 	}
 	for _, want := range []Thresholds{DefaultThresholds(), custom, {RestartWindow: time.Minute}} {
 		got, err := DecodeThresholds(want.Encode())
@@ -58,6 +58,7 @@ func TestDecodeThresholdsRejectsBadInput(t *testing.T) {
 		{`{"cpu_percent": "high"}`, "unreadable"},
 		{`[1, 2]`, "unreadable"},
 		{`{"cpu_percent": 150}`, "CPU"},
+		{`{"guest_fs_percent": -1}`, "guest filesystem"},
 		{`{"mem_percent": -1}`, "memory"},
 		{`{"load1_per_core": -0.5}`, "load"},
 		{`{"for_seconds": -1}`, "negative"},

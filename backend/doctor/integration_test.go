@@ -96,6 +96,10 @@ func TestIntegrationLibvirt(t *testing.T) {
 	if err := startGuest(t, none, ""); err != nil {
 		t.Fatal(err)
 	}
+	const agent = "hx-facts-doctor-agent"
+	if err := startGuest(t, agent, agentChannel); err != nil {
+		t.Fatal(err)
+	}
 	spiceErr := startGuest(t, spice, "<graphics type='spice' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // upper bound only
@@ -105,6 +109,11 @@ func TestIntegrationLibvirt(t *testing.T) {
 	expect(t, find(t, rs, "libvirt connection qemu:///system"), StatusOK, []string{"connected to libvirt", "QEMU"}, nil)
 	expect(t, find(t, rs, "VM console "+vnc+" (qemu:///system)"), StatusOK, []string{"VNC on 127.0.0.1:", "answers: RFB 003.008"}, nil)
 	expect(t, find(t, rs, "VM console "+none+" (qemu:///system)"), StatusWarning, []string{"has no display"}, []string{"add a VNC graphics device"})
+	// SeaBIOS runs no agent: the channel is there, nobody holds it.
+	expect(t, find(t, rs, "VM guest agent "+agent+" (qemu:///system)"), StatusWarning,
+		[]string{"no agent answers"}, []string{"systemctl enable --now qemu-guest-agent"})
+	expect(t, find(t, rs, "VM guest agent "+vnc+" (qemu:///system)"), StatusWarning,
+		[]string{"no guest agent channel"}, []string{"org.qemu.guest_agent.0", "edit " + vnc})
 	t.Run("SPICE only", func(t *testing.T) {
 		if spiceErr != nil {
 			t.Skip("this QEMU cannot start a SPICE guest:", spiceErr)

@@ -64,8 +64,8 @@ func absentStatus(explicit bool) Status {
 
 const installLibvirt = "sudo apt-get install libvirt-daemon-system"
 
-// libvirt checks the library, then every URI, then the consoles of the
-// running VMs on those that answer.
+// libvirt checks the library, then every URI, then the consoles and guest
+// agents of the running VMs on those that answer.
 func (c *checker) libvirt(ctx context.Context) (conns, consoles []Result) {
 	lib, present := c.libvirtLibrary(ctx)
 	conns = append(conns, lib)
@@ -94,7 +94,7 @@ func (c *checker) libvirt(ctx context.Context) (conns, consoles []Result) {
 	perURI := make([][]Result, len(c.uris))
 	for i, t := range c.uris {
 		if reachable[i] {
-			wg.Go(func() { perURI[i] = c.consoles(ctx, t.uri, running[i]) })
+			wg.Go(func() { perURI[i] = append(c.consoles(ctx, t.uri, running[i]), c.agents(t.uri, running[i])...) })
 		}
 	}
 	wg.Wait()

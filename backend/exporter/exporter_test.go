@@ -46,7 +46,12 @@ func snapshot() *model.Snapshot {
 		VMs: []model.VMSection{{URI: "qemu:///system", Availability: model.Available(), Items: []model.Machine{
 			{Name: "alpha", UUID: "uuid-a", State: model.VMRunning, VCPUs: 2, MemoryBytes: 2 << 30,
 				CPUPercent: ptr(150.0), DiskReadBps: ptr(10.0), DiskWriteBps: ptr(20.0),
-				NetRxBps: ptr(30.0), NetTxBps: ptr(40.0), UptimeSeconds: ptr(600.0)},
+				NetRxBps: ptr(30.0), NetTxBps: ptr(40.0), UptimeSeconds: ptr(600.0),
+				Guest: &model.GuestFacts{FileSystems: []model.GuestFS{
+					{Mount: "/", Device: "vda1", Type: "ext4", TotalBytes: 1000, UsedBytes: 910},
+					{Mount: "/", Device: "vda1", Type: "ext4", TotalBytes: 1000, UsedBytes: 910}, // listed twice by the guest
+					{Mount: "/boot", Device: "vda2", Type: "ext2", TotalBytes: 100, UsedBytes: 10},
+				}}},
 			{Name: "beta", UUID: "uuid-b", State: model.VMShutoff, VCPUs: 1, MemoryBytes: 1 << 30},
 		}}},
 		Containers: []model.ContainerSection{{Host: "unix:///var/run/docker.sock", Availability: model.Available(), Items: []model.Container{
@@ -168,6 +173,9 @@ func TestScrapeShowsSnapshot(t *testing.T) {
 		{"horcrux_vm_network_receive_bytes_per_second", l("name", "alpha"), 30},
 		{"horcrux_vm_network_transmit_bytes_per_second", l("name", "alpha"), 40},
 		{"horcrux_vm_uptime_seconds", l("name", "alpha"), 600},
+		{"horcrux_vm_guest_filesystem_size_bytes", l("name", "alpha", "mountpoint", "/"), 1000},
+		{"horcrux_vm_guest_filesystem_used_bytes", l("name", "alpha", "mountpoint", "/"), 910},
+		{"horcrux_vm_guest_filesystem_size_bytes", l("name", "alpha", "mountpoint", "/boot"), 100},
 
 		{"horcrux_containers_up", l("host", "unix:///var/run/docker.sock"), 1},
 		{"horcrux_container_info", l("name", "web", "id", "c0ffee", "image", "nginx:1.27", "state", "running"), 1},
@@ -209,6 +217,7 @@ func TestScrapeShowsSnapshot(t *testing.T) {
 		{"horcrux_vm_network_receive_bytes_per_second", l("name", "beta")},
 		{"horcrux_vm_network_transmit_bytes_per_second", l("name", "beta")},
 		{"horcrux_vm_uptime_seconds", l("name", "beta")},
+		{"horcrux_vm_guest_filesystem_size_bytes", l("name", "beta")},
 		{"horcrux_container_cpu_percent", l("name", "job")},
 		{"horcrux_container_memory_usage_bytes", l("name", "job")},
 		{"horcrux_container_pids", l("name", "job")},

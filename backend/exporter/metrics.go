@@ -23,6 +23,7 @@ type descs struct {
 	hostUptime                               *prometheus.Desc
 	vmsUp, vmInfo, vmRunning, vmVCPUs, vmMem *prometheus.Desc
 	vmFigures                                []figure[model.Machine]
+	vmFSSize, vmFSUsed                       *prometheus.Desc
 	ctsUp, ctInfo, ctRunning                 *prometheus.Desc
 	ctFigures                                []figure[model.Container]
 	ctRestarts, ctExitCode                   *prometheus.Desc
@@ -81,6 +82,9 @@ func newDescs() *descs {
 		{mk("vm_network_transmit_bytes_per_second", "Bytes sent by the VM on all its interfaces per second.", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.NetTxBps })},
 		{mk("vm_uptime_seconds", "Time since the VM's QEMU process started, in seconds.", "name", "uri"), measured(func(v *model.Machine) *float64 { return v.UptimeSeconds })},
 	}
+
+	d.vmFSSize = mk("vm_guest_filesystem_size_bytes", "Size of a filesystem mounted in the guest, as its guest agent reports it (no series without an answering agent).", "name", "mountpoint", "uri")
+	d.vmFSUsed = mk("vm_guest_filesystem_used_bytes", "Bytes in use on a filesystem mounted in the guest, as its guest agent reports it; divide by the size for the share used.", "name", "mountpoint", "uri")
 
 	d.ctsUp = mk("containers_up", "1 when the container engine answered the last refresh, 0 when the container list is unavailable (no container series then).", "host")
 	d.ctInfo = mk("container_info", "Always 1; labels name the container, its full ID, its image and its engine state (running, exited, ...).", "name", "id", "image", "state", "host")
@@ -210,7 +214,25 @@ func collectVMs(d *descs, m emitter, sec *model.VMSection) {
 			if v.MemoryBytes > 0 {
 				m.gauge(d.vmMem, float64(v.MemoryBytes), v.Name, sec.URI)
 			}
+			if v.Guest != nil {
+				collectGuestFS(d, m, v, sec.URI)
+			}
 		})
+}
+
+// collectGuestFS emits each guest filesystem once: a guest can list one
+// mount point twice (bind mounts, stacked mounts), and a repeated series
+// would fail the whole scrape.
+func collectGuestFS(d *descs, m emitter, v *model.Machine, uri string) {
+	seen := make(map[string]bool, len(v.Guest.FileSystems))
+	for _, fs := range v.Guest.FileSystems {
+		if seen[fs.Mount] {
+			continue
+		}
+		seen[fs.Mount] = true
+		m.gauge(d.vmFSSize, float64(fs.TotalBytes), v.Name, fs.Mount, uri)
+		m.gauge(d.vmFSUsed, float64(fs.UsedBytes), v.Name, fs.Mount, uri)
+	}
 }
 
 func collectContainers(d *descs, m emitter, sec *model.ContainerSection) {

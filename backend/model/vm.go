@@ -21,6 +21,10 @@ type Machine struct {
 	VNC           bool     `json:"vnc"`                      // has a VNC graphics device
 	SPICE         bool     `json:"spice"`                    // has a SPICE graphics device
 	Serial        bool     `json:"serial"`                   // has a serial or text console device
+	// Guest is what the running guest says about itself (nil while the
+	// domain is not running or before the first background read).
+	// Shared between snapshots: treat it as read-only.
+	Guest *GuestFacts `json:"guest"`
 }
 
 // VMSection is one refresh of one libvirt host's VM list. Items is non-nil

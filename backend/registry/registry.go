@@ -47,6 +47,37 @@ func (h *MachineHost) Act(ctx context.Context, uuid string, a model.VMAction) er
 	return h.src.Act(ctx, uuid, a)
 }
 
+// GuestFacts reads the running VM's guest facts now; see vm.Source.GuestFacts.
+func (h *MachineHost) GuestFacts(ctx context.Context, uuid string) (*model.GuestFacts, error) {
+	return h.src.GuestFacts(ctx, uuid)
+}
+
+// Snapshots lists the VM's snapshots as a tree; see vm.Source.Snapshots.
+func (h *MachineHost) Snapshots(ctx context.Context, uuid string) ([]model.VMSnapshot, error) {
+	return h.src.Snapshots(ctx, uuid)
+}
+
+// SnapshotChecks says what would make each kind of snapshot fail, before
+// the user asks for one.
+func (h *MachineHost) SnapshotChecks(ctx context.Context, uuid string) ([]model.SnapshotCheck, error) {
+	return h.src.SnapshotChecks(ctx, uuid)
+}
+
+// CreateSnapshot takes a snapshot of the VM; see vm.Source.CreateSnapshot.
+func (h *MachineHost) CreateSnapshot(ctx context.Context, uuid string, kind model.SnapshotKind, name, description string) error {
+	return h.src.CreateSnapshot(ctx, uuid, kind, name, description)
+}
+
+// RevertSnapshot returns the VM to a snapshot, losing what came after it.
+func (h *MachineHost) RevertSnapshot(ctx context.Context, uuid, name string) error {
+	return h.src.RevertSnapshot(ctx, uuid, name)
+}
+
+// DeleteSnapshot deletes a snapshot, and its children if asked.
+func (h *MachineHost) DeleteSnapshot(ctx context.Context, uuid, name string, withChildren bool) error {
+	return h.src.DeleteSnapshot(ctx, uuid, name, withChildren)
+}
+
 // Console resolves a console of the running VM uuid: a target whose every
 // dial reaches that VM's display or text console and nothing else. Kind ""
 // picks what the VM has: VNC, then SPICE, then its serial console.

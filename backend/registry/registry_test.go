@@ -84,6 +84,24 @@ func TestMachineHostActsAndResolvesConsoles(t *testing.T) {
 			t.Errorf("a %q console for a domain without a display or serial port", k)
 		}
 	}
+	if f, err := h.GuestFacts(ctx, uuid); err != nil || len(f.Addresses) != 1 {
+		t.Errorf("guest facts: %+v, %v", f, err)
+	}
+	if checks, err := h.SnapshotChecks(ctx, uuid); err != nil || len(checks) != 2 {
+		t.Errorf("snapshot checks: %+v, %v", checks, err)
+	}
+	if err := h.CreateSnapshot(ctx, uuid, model.SnapshotInternal, "reg-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := h.Snapshots(ctx, uuid); err != nil || len(list) != 1 || list[0].Name != "reg-1" {
+		t.Errorf("snapshots: %+v, %v", list, err)
+	}
+	if err := h.RevertSnapshot(ctx, uuid, "reg-1"); err != nil {
+		t.Error(err)
+	}
+	if err := h.DeleteSnapshot(ctx, uuid, "reg-1", false); err != nil {
+		t.Error(err)
+	}
 	if err := h.Act(ctx, uuid, model.PauseVM); err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,9 @@ type collector struct {
 	gen     uint64
 	doms    map[string]*domain // by UUID
 	xmlRead int                // XML descriptions fetched, for tests
+
+	guest     *guestKeeper
+	guestWork bool // the last collect found guest facts due
 }
 
 // domain is what is remembered about one domain between refreshes.
@@ -102,11 +105,13 @@ func (c *collector) collect(l *link, takeStale func() (map[string]struct{}, bool
 	items := make([]model.Machine, 0, n)
 	// One backing array for every optional figure instead of one allocation each.
 	slab := make([]float64, 0, 6*n)
+	c.guest.begin()
 	for i := range n {
 		if m, ok := c.machine(l, bt, i, now, stale, staleAll, &slab); ok {
 			items = append(items, m)
 		}
 	}
+	c.guestWork = c.guest.end()
 	for uuid, d := range c.doms {
 		if d.gen != c.gen {
 			delete(c.doms, uuid)
@@ -177,6 +182,10 @@ func (c *collector) machine(l *link, bt *batch, i int, now time.Time,
 	if r.id != d.id {
 		// A new run: its counters start from zero and its process is new.
 		d.id, d.hasPrev, d.rates, d.startedOK, d.startTries = r.id, false, figures{}, false, 0
+	}
+	if state == model.VMRunning || state == model.VMBlocked {
+		// Paused guests cannot answer their agent; their facts wait.
+		m.Guest = c.guest.lookup(d.uuid, d.name, r.id, d.info.agent, now)
 	}
 	c.updateRates(d, r.c, now)
 	ptrs := [5]**float64{&m.CPUPercent, &m.DiskReadBps, &m.DiskWriteBps, &m.NetRxBps, &m.NetTxBps}

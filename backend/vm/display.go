@@ -324,6 +324,11 @@ func (s *Source) graphicsFD(ctx context.Context, uuid string, idx uint) (net.Con
 // libvirt never blocks past ctx. A result that arrives after ctx ended is
 // handed to late (when set) to be released.
 func onDomain[T any](ctx context.Context, s *Source, uuid string, late func(T), f func(*libvirt.Domain) (T, error)) (T, error) {
+	return onDomainConn(ctx, s, uuid, late, func(_ *libvirt.Connect, d *libvirt.Domain) (T, error) { return f(d) })
+}
+
+// onDomainConn is onDomain for work that also asks the connection.
+func onDomainConn[T any](ctx context.Context, s *Source, uuid string, late func(T), f func(*libvirt.Connect, *libvirt.Domain) (T, error)) (T, error) {
 	var zero T
 	l := s.acquire()
 	if l == nil {
@@ -342,7 +347,7 @@ func onDomain[T any](ctx context.Context, s *Source, uuid string, late func(T), 
 			return
 		}
 		defer func() { _ = d.Free() }()
-		v, err := f(d)
+		v, err := f(l.conn, d)
 		res <- result{v, err}
 	}()
 	select {

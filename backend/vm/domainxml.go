@@ -13,6 +13,7 @@ import (
 type domainInfo struct {
 	vnc, spice  bool // graphics devices
 	serial      bool // a serial port or text console
+	agent       bool // has a virtio channel for the QEMU guest agent
 	vcpus       int
 	memoryBytes uint64
 }
@@ -30,6 +31,14 @@ func parseDomainXML(doc string) (domainInfo, error) {
 			info.spice = info.spice || g.Spice != nil
 		}
 		info.serial = len(d.Devices.Serials) > 0 || len(d.Devices.Consoles) > 0
+	}
+	if d.Devices != nil {
+		for _, c := range d.Devices.Channels {
+			if c.Target != nil && c.Target.VirtIO != nil && c.Target.VirtIO.Name == "org.qemu.guest_agent.0" {
+				info.agent = true
+				break
+			}
+		}
 	}
 	if d.VCPU != nil {
 		info.vcpus = int(d.VCPU.Value)

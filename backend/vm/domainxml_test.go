@@ -27,6 +27,13 @@ func TestParseDomainXML(t *testing.T) {
 			domainInfo{serial: true}},
 		{"current vcpus", `<domain type='kvm'><name>a</name><memory unit='GiB'>2</memory><vcpu current='2'>8</vcpu></domain>`,
 			domainInfo{vcpus: 2, memoryBytes: 2 << 30}},
+		{"guest agent channel", `<domain type='kvm'><name>a</name><devices>
+  <channel type='unix'><target type='virtio' name='org.qemu.spice.0'/></channel>
+  <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0' state='connected'/></channel></devices></domain>`,
+			domainInfo{agent: true}},
+		{"other channel only", `<domain type='kvm'><name>a</name><devices>
+  <channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel></devices></domain>`,
+			domainInfo{}},
 		{"no devices", `<domain type='kvm'><name>a</name></domain>`, domainInfo{}},
 	}
 	for _, tt := range tests {

@@ -36,6 +36,9 @@ type Config struct {
 	URI string
 	// CallTimeout bounds how long one Poll waits for libvirt (default 5s).
 	CallTimeout time.Duration
+	// GuestFactsPeriod is how often each running guest's facts are read
+	// again without an agent event (default 30s).
+	GuestFactsPeriod time.Duration
 }
 
 // Source polls one libvirt connection. Its methods are safe for concurrent use.
@@ -57,6 +60,8 @@ type Source struct {
 
 	// col belongs to whichever refresh is in flight; s.mu hands it over.
 	col collector
+
+	guest *guestKeeper
 }
 
 // link is one open connection with its registrations.
@@ -68,6 +73,8 @@ type link struct {
 	pidDir      string
 	lifecycleID int
 	lifecycleOK bool
+	agentID     int
+	agentOK     bool
 	dead        atomic.Bool   // set by the close callback
 	gone        chan struct{} // closed once torn down
 
@@ -82,6 +89,9 @@ func NewSource(cfg Config) *Source {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = defaultCallTimeout
 	}
+	if cfg.GuestFactsPeriod <= 0 {
+		cfg.GuestFactsPeriod = defaultFactsPeriod
+	}
 	s := &Source{
 		callTimeout: cfg.CallTimeout,
 		candidates:  CandidateURIs(cfg.URI, os.Getenv("LIBVIRT_DEFAULT_URI"), os.Geteuid()),
@@ -89,6 +99,8 @@ func NewSource(cfg Config) *Source {
 		stale:       make(map[string]struct{}),
 	}
 	s.col.doms = make(map[string]*domain)
+	s.guest = newGuestKeeper(cfg.GuestFactsPeriod, factsTimeout)
+	s.col.guest = s.guest
 	s.last.URI = s.candidates[0]
 	return s
 }
@@ -204,6 +216,9 @@ func (s *Source) refresh() model.VMSection {
 	sec, err := c.collect(l, s.takeStale)
 	if err == nil {
 		sec.Notice = l.notice
+		if c.guestWork {
+			s.startGuestWorker()
+		}
 		return sec
 	}
 	if alive, aerr := l.conn.IsAlive(); connectionBroken(err) || aerr != nil || !alive || l.dead.Load() {
@@ -255,6 +270,9 @@ func (s *Source) connect() (*link, error) {
 		})
 		if id, err := conn.DomainEventLifecycleRegister(nil, s.onLifecycle); err == nil {
 			l.lifecycleID, l.lifecycleOK = id, true
+		}
+		if id, err := conn.DomainEventAgentLifecycleRegister(nil, s.onAgentLifecycle); err == nil {
+			l.agentID, l.agentOK = id, true
 		}
 		if !s.install(l) {
 			l.teardown()
@@ -347,6 +365,9 @@ func (l *link) teardown() {
 	if l.lifecycleOK {
 		_ = l.conn.DomainEventDeregister(l.lifecycleID)
 	}
+	if l.agentOK {
+		_ = l.conn.DomainEventDeregister(l.agentID)
+	}
 	_ = l.conn.UnregisterCloseCallback()
 	l.bulk.close()
 	_, _ = l.conn.Close()
@@ -362,6 +383,7 @@ func (s *Source) Close() error {
 		return nil
 	}
 	s.closed = true
+	close(s.guest.stop)
 	l, running := s.link, s.running
 	s.link = nil
 	drop := false
@@ -392,6 +414,16 @@ func (s *Source) Close() error {
 		case <-l.gone:
 		case <-t.C:
 			return fmt.Errorf("libvirt has not answered for %s; closing its connection in the background", closeWait)
+		}
+	}
+	s.guest.mu.Lock()
+	worker := s.guest.started
+	s.guest.mu.Unlock()
+	if worker {
+		select {
+		case <-s.guest.done:
+		case <-t.C:
+			return fmt.Errorf("libvirt has not answered for %s about a guest's facts; closing in the background", closeWait)
 		}
 	}
 	return nil
