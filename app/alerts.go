@@ -81,6 +81,7 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply s
 		return e
 	}
 	cpu, mem, load := num(t.CPUPercent), num(t.MemPercent), num(t.Load1PerCore)
+	guestFS := num(t.GuestFSPercent)
 	forSecs := num(t.For.Seconds())
 	restarts := num(float64(t.ContainerRestarts))
 	window := num(t.RestartWindow.Minutes())
@@ -107,6 +108,7 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply s
 		widget.NewFormItem("Host memory above (%)", mem),
 		widget.NewFormItem("Load 1 min per core above", load),
 		widget.NewFormItem("…for at least (s)", forSecs),
+		widget.NewFormItem("A guest filesystem above (%)", guestFS),
 		widget.NewFormItem("Alert when", container.NewVBox(vmStop, ctExit)),
 		widget.NewFormItem("Container restarts at least", restarts),
 		widget.NewFormItem("…within (min)", window),
@@ -114,7 +116,7 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply s
 		{Text: "More libvirt hosts", Widget: uris, HintText: "one URI per line; applied when saved"},
 		{Text: "More container engines", Widget: engines, HintText: "one address per line; applied when saved"},
 	}
-	for _, it := range items[:4] {
+	for _, it := range items[:5] {
 		it.HintText = "0 turns it off"
 	}
 	dialog.ShowForm("Settings", "Save", "Cancel", items, func(ok bool) {
@@ -132,7 +134,7 @@ func settingsDialog(w fyne.Window, prefs fyne.Preferences, hasTray bool, apply s
 			CPUPercent: parse(cpu), MemPercent: parse(mem), Load1PerCore: parse(load),
 			For:       time.Duration(parse(forSecs) * float64(time.Second)),
 			VMStopped: vmStop.Checked, ContainerExit: ctExit.Checked,
-			GuestFSPercent:    t.GuestFSPercent, // no field yet: keep what is stored
+			GuestFSPercent:    parse(guestFS),
 			ContainerRestarts: int(parse(restarts)),
 			RestartWindow:     time.Duration(parse(window) * float64(time.Minute)),
 		}
