@@ -52,6 +52,11 @@ func (h *MachineHost) GuestFacts(ctx context.Context, uuid string) (*model.Guest
 	return h.src.GuestFacts(ctx, uuid)
 }
 
+// Details reads the VM's devices, disk sizes and XML; see vm.Source.Details.
+func (h *MachineHost) Details(ctx context.Context, uuid string) (model.VMDetails, error) {
+	return h.src.Details(ctx, uuid)
+}
+
 // Snapshots lists the VM's snapshots as a tree; see vm.Source.Snapshots.
 func (h *MachineHost) Snapshots(ctx context.Context, uuid string) ([]model.VMSnapshot, error) {
 	return h.src.Snapshots(ctx, uuid)
