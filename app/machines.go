@@ -39,6 +39,8 @@ type machineHooks struct {
 	hosts   func() []machineActor                                                     // the libvirt hosts, in the snapshot's order
 	expect  func(uuid string)                                                         // a stop the user asked for is not an alert
 	console func(ctx context.Context, host int, uuid string, kind console.Kind) error // nil: no Console buttons
+	// details and snapshots open a machine's windows on the UI goroutine; nil: no buttons.
+	details, snapshots func(host int, m model.Machine)
 }
 
 // machineKind is the Machines tab.
@@ -164,7 +166,7 @@ func vmActions(h machineHooks) []action[vmRow] {
 			lifecycle("Serial", theme.ListIcon(), "",
 				func(r *vmRow) bool { return running(r) && r.it.Serial && (r.it.VNC || r.it.SPICE) }, open(console.Serial)))
 	}
-	return acts
+	return append(acts, windowActions(h)...)
 }
 
 // consolesOf lists the consoles a machine has, the one Console opens first.

@@ -74,6 +74,16 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		hosts:   w.machineActors,
 		expect:  func(uuid string) { w.alerts.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
 		console: w.openConsole,
+		details: func(host int, m model.Machine) {
+			if h, ok := w.machineAt(host); ok {
+				showDetails(w.app, w.jobs, h, m)
+			}
+		},
+		snapshots: func(host int, m model.Machine) {
+			if h, ok := w.machineAt(host); ok {
+				showSnapshots(w.app, w.jobs, h, m)
+			}
+		},
 	}), func(k string) { w.coll.SelectVM(k) })
 	w.sessions = newSessionsPanel(consoles.CloseSession)
 	machines.bottom.Add(w.sessions.root)
@@ -163,6 +173,16 @@ func (w *window) machineActors() []machineActor {
 		out[i] = h
 	}
 	return out
+}
+
+// machineAt is the libvirt host at position i, or false after saying it is gone.
+func (w *window) machineAt(i int) (*registry.MachineHost, bool) {
+	h, err := hostAt(w.hosts.Machines(), i)
+	if err != nil {
+		dialog.ShowError(fmt.Errorf("cannot open the machine: %w", err), w.win)
+		return nil, false
+	}
+	return h, true
 }
 
 func (w *window) engines() []containerEngine {
