@@ -71,15 +71,15 @@ func (v *detailsView) show(d model.VMDetails, g *model.GuestFacts) {
 	v.status.SetText(fmt.Sprintf("%s · firmware %s", d.Name, d.Firmware))
 	v.xml = d.XML
 	xml := widget.NewLabelWithStyle(d.XML, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	copyXML := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { v.win.Clipboard().SetContent(v.xml) })
+	copyXML := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { fyne.CurrentApp().Clipboard().SetContent(v.xml) })
 	tabs := container.NewAppTabs(
 		container.NewTabItem("Devices", container.NewVScroll(devicesBox(d, g))),
 		container.NewTabItem("Guest", container.NewVScroll(guestBox(g))),
 		container.NewTabItem("XML", container.NewBorder(container.NewHBox(copyXML, widget.NewLabel("read-only")), nil, nil, nil,
 			container.NewScroll(xml))),
 	)
-	v.body.Objects = []fyne.CanvasObject{tabs}
-	v.body.Refresh()
+	v.body = container.NewStack(tabs)
+	v.win.SetContent(container.NewBorder(v.status, nil, nil, nil, v.body))
 }
 
 // heading is a bold section title.
