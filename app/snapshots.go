@@ -259,7 +259,6 @@ func askDanger(w fyne.Window, title, message, act string, do func()) *dialog.Cus
 	text.Wrapping = fyne.TextWrapWord
 	var d *dialog.CustomDialog
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
-	cancel.Importance = widget.HighImportance
 	yes := widget.NewButtonWithIcon(act, theme.WarningIcon(), func() { d.Hide(); do() })
 	yes.Importance = widget.DangerImportance
 	d = dialog.NewCustomWithoutButtons(title, text, w)
