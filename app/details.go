@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
 // machineInspector reads one machine's details; a registry.MachineHost is one.
@@ -26,11 +27,12 @@ const detailsTimeout = 15 * time.Second
 // detailsView is the window showing one machine's devices, guest facts and
 // domain XML, read once when it opens.
 type detailsView struct {
-	win    fyne.Window
-	status *widget.Label
-	body   *fyne.Container
-	xml    string // what Copy puts on the clipboard
-	uiDo   func(func())
+	win     fyne.Window
+	status  *widget.Label
+	body    *fyne.Container
+	xml     string           // what Copy puts on the clipboard
+	details *model.VMDetails // what is shown, nil until read
+	uiDo    func(func())
 }
 
 // showDetails opens the details window of m and reads its details off the
@@ -69,7 +71,7 @@ func (v *detailsView) load(j *jobs, src machineInspector, m model.Machine) {
 // show fills the window; it runs on the UI goroutine.
 func (v *detailsView) show(d model.VMDetails, g *model.GuestFacts) {
 	v.status.SetText(fmt.Sprintf("%s · firmware %s", d.Name, d.Firmware))
-	v.xml = d.XML
+	v.xml, v.details = d.XML, &d
 	xml := widget.NewLabelWithStyle(d.XML, fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 	copyXML := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() { fyne.CurrentApp().Clipboard().SetContent(v.xml) })
 	tabs := container.NewAppTabs(
@@ -250,4 +252,18 @@ func windowActions(h machineHooks) []action[vmRow] {
 	open("Details", theme.InfoIcon(), h.details)
 	open("Snapshots", theme.HistoryIcon(), h.snapshots)
 	return acts
+}
+
+// guestFSChart is each guest filesystem's use, one line per mount point;
+// empty for a VM whose agent does not answer (its details say why).
+func guestFSChart() chartSpec {
+	return chartSpec{title: "Guest filesystems (% used)", unit: widgets.UnitPercent,
+		series: func(c *model.ItemCharts) []widgets.Series {
+			out := make([]widgets.Series, len(c.GuestFS))
+			for i, f := range c.GuestFS {
+				out[i] = widgets.Series{Name: f.Name, Values: f.Values, Color: colorOf(i)}
+			}
+			return out
+		},
+		max: func(*model.ItemCharts) float64 { return 100 }}
 }

@@ -133,3 +133,15 @@ func findTabs(t *testing.T, o fyne.CanvasObject) *container.AppTabs {
 	t.Fatal("no tabs")
 	return nil
 }
+
+func TestGuestFSChart(t *testing.T) {
+	c := &model.ItemCharts{GuestFS: []model.NamedSeries{{Name: "/", Values: []float64{40, 41}}, {Name: "/var", Values: []float64{90, 91}}}}
+	spec := guestFSChart()
+	s := spec.series(c)
+	if len(s) != 2 || s[0].Name != "/" || s[1].Name != "/var" || s[1].Values[1] != 91 || s[0].Color == s[1].Color {
+		t.Errorf("series %+v", s)
+	}
+	if spec.max(c) != 100 || len(spec.series(&model.ItemCharts{})) != 0 {
+		t.Error("scale or empty case")
+	}
+}

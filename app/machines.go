@@ -62,6 +62,7 @@ func machineKind(h machineHooks) *resourceKind[model.VMSection, model.Machine] {
 				series: func(c *model.ItemCharts) []widgets.Series { return pair("read", "write", c.DiskRead, c.DiskWrite) }},
 			{title: "Network I/O", unit: widgets.UnitBytesPerSec,
 				series: func(c *model.ItemCharts) []widgets.Series { return pair("rx", "tx", c.NetRx, c.NetTx) }},
+			guestFSChart(),
 		},
 		sections: func(s *model.Snapshot) ([]model.VMSection, uint64) { return s.VMs, s.Versions.VMs },
 		history:  func(s *model.Snapshot) (*model.ItemCharts, uint64) { return s.VMCharts, s.Versions.VMCharts },

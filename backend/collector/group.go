@@ -30,18 +30,21 @@ type kind[S any] struct {
 	connecting func() S                                             // the section before the first answer
 	silent     func(last S, since, now time.Time) S                 // the section of a host that stopped answering
 	figures    func(host int, s *S) map[string][seriesCount]float64 // the charted figures of each item
+	// fsFigures, when set, picks each item's guest filesystem use by mount.
+	fsFigures func(host int, s *S) map[string]map[string]float64
 }
 
 // group polls the hosts of one kind, each on its own goroutine, and keeps
 // their latest sections. It belongs to the collector goroutine.
 type group[S any] struct {
 	kind[S]
-	srcs  []Source[S]
-	secs  []S         // replaced, never written in place: published snapshots keep theirs
-	heard []time.Time // when each host last answered
-	figs  []map[string][seriesCount]float64
-	hist  *itemHistory
-	out   chan polled[S]
+	srcs   []Source[S]
+	secs   []S         // replaced, never written in place: published snapshots keep theirs
+	heard  []time.Time // when each host last answered
+	figs   []map[string][seriesCount]float64
+	fsFigs []map[string]map[string]float64 // guest filesystem use, when the kind has it
+	hist   *itemHistory
+	out    chan polled[S]
 
 	gen    int // pollers of an older host list are ignored
 	cancel context.CancelFunc
@@ -81,6 +84,7 @@ func (g *group[S]) start(ctx context.Context, wg *sync.WaitGroup, interval time.
 	}
 	g.srcs, g.secs, g.heard = slices.Clone(srcs), secs, heard
 	g.figs = make([]map[string][seriesCount]float64, len(srcs))
+	g.fsFigs = make([]map[string]map[string]float64, len(srcs))
 	g.gen++
 	pctx, cancel := context.WithCancel(ctx)
 	g.cancel = cancel
@@ -98,6 +102,10 @@ func (g *group[S]) take(p polled[S]) bool {
 	g.heard[p.host] = time.Now()
 	g.figs[p.host] = g.figures(p.host, &p.sec)
 	g.hist.record(merged(g.figs))
+	if g.fsFigures != nil {
+		g.fsFigs[p.host] = g.fsFigures(p.host, &p.sec)
+		g.hist.recordFS(merged(g.fsFigs))
+	}
 	g.secs = replaced(g.secs, p.host, p.sec)
 	return true
 }
@@ -108,7 +116,7 @@ func (g *group[S]) hush(now time.Time, silence time.Duration) bool {
 	hushed := false
 	for i, heard := range g.heard {
 		if now.Sub(heard) > silence {
-			g.figs[i] = nil
+			g.figs[i], g.fsFigs[i] = nil, nil
 			g.secs = replaced(g.secs, i, g.silent(g.secs[i], heard, now))
 			hushed = true
 		}
@@ -125,12 +133,12 @@ func replaced[S any](secs []S, i int, s S) []S {
 }
 
 // merged joins the hosts' figures, keyed by ItemKey.
-func merged(hosts []map[string][seriesCount]float64) map[string][seriesCount]float64 {
+func merged[V any](hosts []map[string]V) map[string]V {
 	n := 0
 	for _, h := range hosts {
 		n += len(h)
 	}
-	out := make(map[string][seriesCount]float64, n)
+	out := make(map[string]V, n)
 	for _, h := range hosts {
 		maps.Copy(out, h)
 	}
@@ -168,7 +176,8 @@ func vmKind() kind[model.VMSection] {
 		silent: func(last model.VMSection, since, now time.Time) model.VMSection {
 			return model.VMsNotAnswering(last.URI, since, now)
 		},
-		figures: vmFigures,
+		figures:   vmFigures,
+		fsFigures: vmFSFigures,
 	}
 }
 

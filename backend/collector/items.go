@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
@@ -37,12 +39,19 @@ type itemHistory struct {
 	capacity int
 	withMem  bool
 	items    map[string]*[seriesCount]*ring.Ring[float32]
+	// fs holds each VM's guest filesystem use by mount point, at most
+	// maxFSSeries per VM, as long as the VM's other rings.
+	fs map[string]map[string]*ring.Ring[float32]
 }
+
+// maxFSSeries caps the guest filesystems charted per VM: a guest with
+// hundreds of mounts (containers inside) would eat the item budget.
+const maxFSSeries = 8
 
 func newItemHistory(interval time.Duration, withMem bool) *itemHistory {
 	n := max(int(ItemKeep/interval), 2)
 	return &itemHistory{interval: interval, capacity: n, withMem: withMem,
-		items: make(map[string]*[seriesCount]*ring.Ring[float32])}
+		items: make(map[string]*[seriesCount]*ring.Ring[float32]), fs: make(map[string]map[string]*ring.Ring[float32])}
 }
 
 // record pushes one refresh: vals[id] holds the figures of each item seen.
@@ -78,8 +87,45 @@ func (h *itemHistory) record(vals map[string][seriesCount]float64) {
 	}
 }
 
+// recordFS pushes one refresh of guest filesystem use: vals[id][mount] is a
+// percent. It follows record, whose items it keeps rings for; a mount not
+// in vals this time gets NaN (facts missing, or unmounted).
+func (h *itemHistory) recordFS(vals map[string]map[string]float64) {
+	for id := range h.fs {
+		if _, ok := h.items[id]; !ok {
+			delete(h.fs, id)
+		}
+	}
+	for id, mounts := range vals {
+		rs, ok := h.items[id]
+		if !ok {
+			continue
+		}
+		fs := h.fs[id]
+		for _, m := range slices.Sorted(maps.Keys(mounts)) {
+			if _, ok := fs[m]; ok || len(fs) >= maxFSSeries {
+				continue
+			}
+			if fs == nil {
+				fs = make(map[string]*ring.Ring[float32])
+				h.fs[id] = fs
+			}
+			fs[m] = ring.New[float32](rs[seriesCPU].Cap())
+		}
+	}
+	for id, fs := range h.fs {
+		for m, r := range fs {
+			v, ok := vals[id][m]
+			if !ok {
+				v = math.NaN()
+			}
+			r.Push(float32(v))
+		}
+	}
+}
+
 // reset forgets every item's history.
-func (h *itemHistory) reset() { clear(h.items) }
+func (h *itemHistory) reset() { clear(h.items); clear(h.fs) }
 
 // charts returns the history of id over window, or nil if id is unknown.
 func (h *itemHistory) charts(id string, window time.Duration) *model.ItemCharts {
@@ -94,6 +140,12 @@ func (h *itemHistory) charts(id string, window time.Duration) *model.ItemCharts 
 	for i, r := range rs {
 		if r != nil {
 			*out[i] = Downsample(r, n, per)
+		}
+	}
+	if fs := h.fs[id]; len(fs) > 0 {
+		c.GuestFS = make([]model.NamedSeries, 0, len(fs))
+		for _, m := range slices.Sorted(maps.Keys(fs)) {
+			c.GuestFS = append(c.GuestFS, model.NamedSeries{Name: m, Values: Downsample(fs[m], n, per)})
 		}
 	}
 	return c
@@ -116,6 +168,26 @@ func vmFigures(host int, s *model.VMSection) map[string][seriesCount]float64 {
 			seriesDiskRead: orNaN(it.DiskReadBps), seriesDiskWrite: orNaN(it.DiskWriteBps),
 			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),
 		}
+	}
+	return m
+}
+
+// vmFSFigures picks each machine's guest filesystem use in percent by
+// mount point, for the machines whose agent answered.
+func vmFSFigures(host int, s *model.VMSection) map[string]map[string]float64 {
+	m := make(map[string]map[string]float64)
+	for i := range s.Items {
+		g := s.Items[i].Guest
+		if g == nil || len(g.FileSystems) == 0 {
+			continue
+		}
+		mounts := make(map[string]float64, len(g.FileSystems))
+		for _, f := range g.FileSystems {
+			if f.TotalBytes > 0 {
+				mounts[f.Mount] = f.UsedPercent()
+			}
+		}
+		m[model.ItemKey(host, s.Items[i].UUID)] = mounts
 	}
 	return m
 }

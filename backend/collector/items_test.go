@@ -165,3 +165,49 @@ func TestHostThatHangsNeverSlowsTheOthers(t *testing.T) {
 		}
 	}
 }
+
+// Guest filesystem use is charted per mount point, NaN while the facts are
+// missing, capped per VM, and dropped with the VM.
+func TestItemHistoryGuestFS(t *testing.T) {
+	h := newItemHistory(time.Second, false)
+	fs := func(mounts ...string) *model.GuestFacts {
+		g := &model.GuestFacts{}
+		for i, m := range mounts {
+			g.FileSystems = append(g.FileSystems, model.GuestFS{Mount: m, TotalBytes: 100, UsedBytes: uint64(10 * (i + 1))})
+		}
+		return g
+	}
+	sec := model.VMSection{Items: []model.Machine{{UUID: "u", Guest: fs("/", "/home")}, {UUID: "v"}}}
+	push := func() {
+		h.record(vmFigures(0, &sec))
+		h.recordFS(vmFSFigures(0, &sec))
+	}
+	push()
+	push()
+	sec.Items[0].Guest = nil // the agent stopped answering
+	push()
+	c := h.charts("0/u", time.Minute)
+	if len(c.GuestFS) != 2 || c.GuestFS[0].Name != "/" || c.GuestFS[1].Name != "/home" {
+		t.Fatalf("series %+v", c.GuestFS)
+	}
+	if v := c.GuestFS[1].Values; len(v) != 60 || v[57] != 20 || v[58] != 20 || !math.IsNaN(v[59]) || !math.IsNaN(v[0]) {
+		t.Errorf("/home: %v", v[55:])
+	}
+	if c := h.charts("0/v", time.Minute); c.GuestFS != nil {
+		t.Errorf("a VM without facts got filesystem series: %+v", c.GuestFS)
+	}
+	many := make([]string, 20)
+	for i := range many {
+		many[i] = "/m" + strconv.Itoa(i)
+	}
+	sec.Items[1].Guest = fs(many...)
+	push()
+	if c := h.charts("0/v", time.Minute); len(c.GuestFS) != maxFSSeries {
+		t.Errorf("%d series for 20 mounts, want %d", len(c.GuestFS), maxFSSeries)
+	}
+	sec.Items = sec.Items[1:]
+	push()
+	if _, ok := h.fs["0/u"]; ok {
+		t.Error("filesystem history kept for a VM that is gone")
+	}
+}

@@ -66,6 +66,15 @@ type ItemCharts struct {
 	Mem                 []float64 // bytes (containers)
 	DiskRead, DiskWrite []float64 // bytes/s
 	NetRx, NetTx        []float64 // bytes/s
+	// GuestFS is each guest filesystem's use in percent, by mount point
+	// (VMs with a guest agent); NaN while the facts are missing.
+	GuestFS []NamedSeries
+}
+
+// NamedSeries is one chart line of a series a VM has several of.
+type NamedSeries struct {
+	Name   string
+	Values []float64
 }
 
 // ItemKey names one VM or container across hosts: the host's index in the
