@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -340,6 +341,93 @@ func BenchmarkShellCat10MB(b *testing.B) {
 	for b.Loop() {
 		if got := tm.catBig(60 * time.Second); len(got) != bigFileSize {
 			b.Fatalf("cat delivered %d bytes; want %d", len(got), bigFileSize)
+		}
+	}
+}
+
+// TestIntegrationShellPodman runs the same shell checks against Podman's
+// Docker-compatible API, served by a `podman system service` of this test
+// alone (its own storage, run directory and socket).
+func TestIntegrationShellPodman(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("integration test: set HORCRUX_INTEGRATION=1 (starts a private podman system service)")
+	}
+	host := startPodman(t)
+	docker := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("/usr/bin/docker", args...)
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("docker %s (Podman): %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return strings.TrimSpace(string(out))
+	}
+	importBusybox(t, docker)
+	if v := docker("version", "--format", "{{.Server.Version}}"); !strings.HasPrefix(v, "4.") {
+		t.Fatalf("engine version %q; want Podman 4", v)
+	}
+	testShells(t, host, docker, fmt.Sprintf("hx-pshell-%d-", os.Getpid()))
+}
+
+// startPodman serves Podman's Docker-compatible API on a socket of its own,
+// with the configuration ENVIRONMENT.md gives for this machine (cgroupfs,
+// runc, file events, ulimits) and vfs storage (no mounts left behind). It
+// returns the unix:// address; everything is stopped and removed at the end.
+func startPodman(t *testing.T) string {
+	t.Helper()
+	podman, err := exec.LookPath("podman")
+	if err != nil {
+		t.Fatal("podman not found: apt-get install --no-install-recommends podman")
+	}
+	dir := fmt.Sprintf("/tmp/hx-podman-%d", os.Getpid())
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "containers.conf")
+	if err := os.WriteFile(conf, []byte(`[containers]
+default_ulimits = ["nofile=20000:20000","nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "podman.sock")
+	global := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs"}
+	cmd := exec.Command(podman, append(global, "system", "service", "--time=0", "unix://"+sock)...)
+	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+	logs, err := os.Create(filepath.Join(dir, "podman.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Containers left running keep conmon processes: remove them all first.
+		reset := exec.Command(podman, append(global, "system", "reset", "--force")...)
+		reset.Env = cmd.Env
+		if out, err := reset.CombinedOutput(); err != nil {
+			t.Logf("podman system reset: %v\n%s", err, out)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		logs.Close()
+		os.RemoveAll(dir)
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return "unix://" + sock
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(logs.Name())
+			t.Fatalf("podman system service did not listen on %s within 30 s:\n%s", sock, b)
 		}
 	}
 }
