@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -417,6 +419,16 @@ runtime = "runc"
 		}
 		cmd.Process.Kill()
 		cmd.Wait()
+		// conmon stays 300 s after an exec ends (--exit-delay): end those of
+		// this service, found by its directory in their command lines.
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(dir+"/")) {
+				if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p))); err == nil && pid != os.Getpid() {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		}
 		logs.Close()
 		os.RemoveAll(dir)
 	})
