@@ -298,32 +298,12 @@ func (sh *Shell) failureText(ctx context.Context) string {
 // oneLine turns an engine's message (terminal output, possibly several
 // lines and escape sequences) into one printable line of at most 300 runes.
 func oneLine(s string) string {
-	s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
-	s = strings.TrimPrefix(s, "Error: ")
-	var b strings.Builder
-	n, space := 0, false
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			space = true
-			continue
-		}
-		if r == ' ' {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-			n++
-		}
-		space = false
-		if n >= 300 {
-			b.WriteString("…")
-			break
-		}
-		b.WriteRune(r)
-		n++
+	s = strings.TrimPrefix(strings.TrimSpace(strings.ToValidUTF8(s, "")), "Error: ")
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || !unicode.IsPrint(r) }), " ")
+	if r := []rune(s); len(r) > 300 {
+		s = string(r[:300]) + "…"
 	}
-	return b.String()
+	return s
 }
 
 // describeShell says why a shell could not be opened in container id.
