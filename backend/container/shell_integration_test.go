@@ -443,3 +443,15 @@ runtime = "runc"
 		}
 	}
 }
+
+// TestIntegrationShellOverSSH runs the shell checks against a private
+// dockerd reached through a real sshd, as ssh://root@host: every hijacked
+// exec connection is its own `ssh host docker system dial-stdio`.
+func TestIntegrationShellOverSSH(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("integration test: set HORCRUX_INTEGRATION=1 (starts a private dockerd and sshd)")
+	}
+	d := privateShellDockerd(t)
+	port := startSSHD(t, d.host)
+	testShells(t, fmt.Sprintf("ssh://root@127.0.0.1:%d", port), d.docker, fmt.Sprintf("hx-sshell-%d-", os.Getpid()))
+}
