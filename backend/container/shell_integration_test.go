@@ -318,8 +318,67 @@ func privateShellDockerd(t testing.TB) *dockerEnv {
 }
 
 // BenchmarkShellCat10MB pulls the 10 MiB /data/big through a shell in a
-// container of a private dockerd, as a console page would receive it.
+// container of a private dockerd, as a console page would receive it
+// ("shell"). The anchor, in the same run: the docker CLI's own
+// `docker exec -t C cat /data/big`, which also pays for starting the CLI and
+// the exec, measured alone as `docker exec -t C echo`.
 func BenchmarkShellCat10MB(b *testing.B) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		b.Skip("integration benchmark: set HORCRUX_INTEGRATION=1 (starts a private dockerd with scripts/dockerd.sh)")
+	}
+	d := privateShellDockerd(b)
+	name := fmt.Sprintf("hx-shell-bench-%d", os.Getpid())
+	d.docker("run", "-d", "--network=none", "--name", name, "hx/busybox:1", "/bin/sleep", "1000000")
+	b.Cleanup(func() { d.docker("rm", "-f", name) })
+
+	b.Run("shell", func(b *testing.B) {
+		s := NewSource(Config{Host: d.host})
+		defer s.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		sh, err := s.Shell(ctx, name, nil, 200, 50)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sh.Close()
+		tm := newTerm(b, sh)
+		tm.expect(regexp.MustCompile(`/ # `), 5*time.Second)
+		b.SetBytes(bigFileSize)
+		for b.Loop() {
+			if got := tm.catBig(60 * time.Second); len(got) != bigFileSize {
+				b.Fatalf("cat delivered %d bytes; want %d", len(got), bigFileSize)
+			}
+		}
+	})
+	cli := func(b *testing.B, args ...string) int64 {
+		cmd := exec.Command(d.cli, append([]string{"exec", "-t", name}, args...)...)
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+d.host)
+		var n countWriter
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &n, &stderr
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("docker exec: %v\n%s", err, stderr.String())
+		}
+		return int64(n)
+	}
+	b.Run("docker-exec-t-cat", func(b *testing.B) {
+		b.SetBytes(bigFileSize)
+		for b.Loop() {
+			if n := cli(b, "cat", "/data/big"); n != bigFileSize {
+				b.Fatalf("docker exec -t cat delivered %d bytes; want %d", n, bigFileSize)
+			}
+		}
+	})
+	b.Run("docker-exec-t-echo", func(b *testing.B) {
+		for b.Loop() {
+			cli(b, "echo")
+		}
+	})
+}
+
+// BenchmarkShellOpen measures Shell until the command runs, in a container
+// without bash: the default (bash refused, then sh) and sh given.
+func BenchmarkShellOpen(b *testing.B) {
 	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
 		b.Skip("integration benchmark: set HORCRUX_INTEGRATION=1 (starts a private dockerd with scripts/dockerd.sh)")
 	}
@@ -329,22 +388,29 @@ func BenchmarkShellCat10MB(b *testing.B) {
 	b.Cleanup(func() { d.docker("rm", "-f", name) })
 	s := NewSource(Config{Host: d.host})
 	defer s.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	sh, err := s.Shell(ctx, name, nil, 200, 50)
-	if err != nil {
-		b.Fatal(err)
+	for _, tt := range []struct {
+		name string
+		cmd  []string
+	}{{"default-falls-back-to-sh", nil}, {"sh-given", []string{"/bin/sh"}}} {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				sh, err := s.Shell(context.Background(), name, tt.cmd, 80, 24)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sh.Write([]byte("exit\n"))
+				sh.Close()
+			}
+		})
 	}
-	defer sh.Close()
-	tm := newTerm(b, sh)
-	tm.expect(regexp.MustCompile(`/ # `), 5*time.Second)
-	b.SetBytes(bigFileSize)
-	b.ResetTimer()
-	for b.Loop() {
-		if got := tm.catBig(60 * time.Second); len(got) != bigFileSize {
-			b.Fatalf("cat delivered %d bytes; want %d", len(got), bigFileSize)
-		}
-	}
+}
+
+// countWriter counts what is written to it.
+type countWriter int64
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
 }
 
 // TestIntegrationShellPodman runs the same shell checks against Podman's
