@@ -192,7 +192,14 @@ func (s *Source) startShell(ctx context.Context, cli engine, id string, cmd []st
 	// ran and exited from one not started yet (Podman forgets the pid of a
 	// command that exited). Peek leaves the data for Read.
 	peeked := make(chan error, 1)
-	s.wg.Add(1)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		sh.conn.Close()
+		return nil, errClosed
+	}
+	s.wg.Add(1) // under mu, as Close takes it before it waits
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		_, err := sh.r.Peek(1)
