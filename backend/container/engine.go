@@ -36,6 +36,7 @@ type engine interface {
 	ContainerExecAttach(ctx context.Context, execID string, options container.ExecAttachOptions) (types.HijackedResponse, error)
 	ContainerExecInspect(ctx context.Context, execID string) (container.ExecInspect, error)
 	ContainerExecResize(ctx context.Context, execID string, options container.ResizeOptions) error
+	ContainerStatPath(ctx context.Context, id, path string) (container.PathStat, error)
 	Close() error
 }
 

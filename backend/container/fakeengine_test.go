@@ -1,10 +1,12 @@
 package container
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +43,9 @@ type fakeEngine struct {
 	// podman makes execs behave as Podman's: 127 for a command that cannot
 	// start, and the pid forgotten once the command ends (dockerd keeps it).
 	podman bool
+	// noStat makes the engine answer stats of paths with an error, as one
+	// without the archive API.
+	noStat bool
 	// hangStart, when not nil, holds every exec start until it is closed,
 	// as an engine that hangs.
 	hangStart chan struct{}
@@ -90,6 +95,7 @@ func newFakeEngine(t *testing.T) *fakeEngine {
 	mux.HandleFunc("POST "+fakeAPI+"/exec/{id}/start", f.execStart)
 	mux.HandleFunc("POST "+fakeAPI+"/exec/{id}/resize", f.execResize)
 	mux.HandleFunc("GET "+fakeAPI+"/exec/{id}/json", f.execInspect)
+	mux.HandleFunc("HEAD "+fakeAPI+"/containers/{id}/archive", f.statPath)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("fake engine: unexpected %s %s", r.Method, r.URL)
 		http.NotFound(w, r)
@@ -619,4 +625,26 @@ func (f *fakeEngine) execInspect(w http.ResponseWriter, r *http.Request) {
 	info := container.ExecInspect{ExecID: e.id, ContainerID: e.container, Running: e.running, ExitCode: e.exitCode, Pid: e.pid}
 	f.mu.Unlock()
 	writeJSON(w, info)
+}
+
+// statPath answers a stat of a path as dockerd does: the stat in a header,
+// or 404 when there is no such file.
+func (f *fakeEngine) statPath(w http.ResponseWriter, r *http.Request) {
+	c := f.get(w, r)
+	if c == nil {
+		return
+	}
+	path := r.URL.Query().Get("path")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.noStat:
+		w.WriteHeader(http.StatusInternalServerError)
+	case slices.Contains(c.bins, path):
+		b, _ := json.Marshal(container.PathStat{Name: filepath.Base(path), Size: 1000, Mode: 0o755})
+		w.Header().Set("X-Docker-Container-Path-Stat", base64.StdEncoding.EncodeToString(b))
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
 }

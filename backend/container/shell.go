@@ -129,7 +129,7 @@ func (s *Source) Shell(ctx context.Context, id string, cmd []string, cols, rows 
 
 	tries := [][]string{cmd}
 	if len(cmd) == 0 {
-		tries = defaultShells()
+		tries = shellsIn(ctx, cli, id)
 	}
 	var failed []*notStarted
 	for _, c := range tries {
@@ -156,6 +156,18 @@ func (s *Source) Shell(ctx context.Context, id string, cmd []string, cols, rows 
 		return sh, nil
 	}
 	return nil, &wordsError{describeNotStarted(s.label(id), failed, len(cmd) == 0), failed[len(failed)-1]}
+}
+
+// shellsIn returns the default shells to try in container id, without
+// /bin/bash when the engine says there is no such file: an exec that cannot
+// start costs a connection (an ssh process for ssh:// engines), a stat is
+// one request on a pooled one. When the engine cannot tell, bash is tried.
+func shellsIn(ctx context.Context, cli engine, id string) [][]string {
+	shells := defaultShells()
+	if _, err := cli.ContainerStatPath(ctx, id, shells[0][0]); cerrdefs.IsNotFound(err) {
+		return shells[1:] // or no such container: the exec says so
+	}
+	return shells
 }
 
 // notStarted is a command the engine could not start in the container
@@ -342,8 +354,8 @@ func describeNotStarted(name string, failed []*notStarted, defaults bool) string
 	last := failed[len(failed)-1]
 	if defaults {
 		var cmds []string
-		for _, f := range failed {
-			cmds = append(cmds, f.cmd[0])
+		for _, c := range defaultShells() {
+			cmds = append(cmds, c[0])
 		}
 		return fmt.Sprintf("cannot open a shell in container %s: neither %s can run there (%s); give the command to run",
 			name, strings.Join(cmds, " nor "), last.text)

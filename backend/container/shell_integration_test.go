@@ -175,9 +175,11 @@ func testShells(t *testing.T, host string, docker func(args ...string) string, p
 		defer cancel()
 		began := time.Now()
 		sh, err := s.Shell(ctx, prefix+name, cmd, cols, rows)
-		if d := time.Since(began); d > shellWithin {
+		d := time.Since(began)
+		if d > shellWithin {
 			t.Errorf("Shell took %v; want within %v", d, shellWithin)
 		}
+		t.Logf("Shell(%s, %q): %v", name, cmd, d.Round(time.Millisecond))
 		return sh, err
 	}
 

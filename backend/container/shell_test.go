@@ -58,34 +58,43 @@ func forEngines(t *testing.T, test func(t *testing.T, f *fakeEngine)) {
 
 func TestShellFallsBackToSh(t *testing.T) {
 	forEngines(t, func(t *testing.T, f *fakeEngine) {
-		f.add("id-web", "web", "running")
-		f.setBins("id-web", "/bin/sh")
-		s := NewSource(Config{Host: f.host()})
-		defer s.Close()
-		sh, err := s.Shell(context.Background(), "web", nil, 80, 24)
-		if err != nil {
-			t.Fatal(err)
+		for _, noStat := range []bool{false, true} {
+			f.noStat = noStat
+			f.add("id-web", "web", "running")
+			f.setBins("id-web", "/bin/sh")
+			before := len(f.execsMade())
+			s := NewSource(Config{Host: f.host()})
+			defer s.Close()
+			sh, err := s.Shell(context.Background(), "web", nil, 80, 24)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sh.Close()
+			if got := strings.Join(sh.Command(), " "); got != "/bin/sh" {
+				t.Errorf("command = %q; want /bin/sh", got)
+			}
+			// A stat says there is no bash; without one, bash is tried.
+			want := []string{"/bin/sh"}
+			if noStat {
+				want = []string{"/bin/bash", "/bin/sh"}
+			}
+			if got := f.execsMade()[before:]; !slices.Equal(got, want) {
+				t.Errorf("stat answered %v: execs = %q; want %q", !noStat, got, want)
+			}
+			// The first bytes are the shell's, not the failed bash's words.
+			if out := readUntil(t, sh, "$ "); out != "$ " {
+				t.Errorf("first output = %q; want the prompt alone", out)
+			}
+			sh.Write([]byte("stty size\n"))
+			readUntil(t, sh, "24 80\r\n")
+			if err := sh.Resize(132, 43); err != nil {
+				t.Fatal(err)
+			}
+			sh.Write([]byte("stty size\n"))
+			readUntil(t, sh, "43 132\r\n")
+			sh.Write([]byte("echo hx-fake\n"))
+			readUntil(t, sh, "hx-fake\r\nhx-fake\r\n") // the terminal's echo, then echo's
 		}
-		defer sh.Close()
-		if got := strings.Join(sh.Command(), " "); got != "/bin/sh" {
-			t.Errorf("command = %q; want /bin/sh", got)
-		}
-		if got := f.execsMade(); !slices.Equal(got, []string{"/bin/bash", "/bin/sh"}) {
-			t.Errorf("execs = %q; want bash, then sh", got)
-		}
-		// The first bytes are the shell's, not the failed bash's words.
-		if out := readUntil(t, sh, "$ "); out != "$ " {
-			t.Errorf("first output = %q; want the prompt alone", out)
-		}
-		sh.Write([]byte("stty size\n"))
-		readUntil(t, sh, "24 80\r\n")
-		if err := sh.Resize(132, 43); err != nil {
-			t.Fatal(err)
-		}
-		sh.Write([]byte("stty size\n"))
-		readUntil(t, sh, "43 132\r\n")
-		sh.Write([]byte("echo hx-fake\n"))
-		readUntil(t, sh, "hx-fake\r\nhx-fake\r\n") // the terminal's echo, then echo's
 	})
 }
 
