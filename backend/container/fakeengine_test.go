@@ -523,6 +523,12 @@ func (f *fakeEngine) execStart(w http.ResponseWriter, r *http.Request) {
 		<-f.hangStart
 		return
 	}
+	// Read the start options first: closing a connection with unread
+	// bytes resets it, and the client would lose the output before.
+	var opts container.ExecStartOptions
+	if err := json.NewDecoder(r.Body).Decode(&opts); err != nil || !opts.Tty {
+		f.t.Errorf("fake engine: exec start options %+v, %v; want a terminal", opts, err)
+	}
 	conn, rw, err := w.(http.Hijacker).Hijack()
 	if err != nil {
 		f.t.Errorf("fake engine: hijack: %v", err)

@@ -54,6 +54,13 @@ type Shell struct {
 	once   sync.Once
 }
 
+// A Shell is what the console proxy takes for a text console: a stream
+// that can also be resized.
+var _ interface {
+	io.ReadWriteCloser
+	Resize(cols, rows int) error
+} = (*Shell)(nil)
+
 // Command is the command the shell runs: the one asked for, or the default
 // shell that the container has.
 func (sh *Shell) Command() []string { return append([]string(nil), sh.cmd...) }
