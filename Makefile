@@ -68,6 +68,8 @@ bench: build
 	bench/window.sh 3 20
 	bench/vms.sh
 	bench/containers.sh
+	HORCRUX_INTEGRATION=1 $(GO) test -run '^$$' -bench BenchmarkShellCat10MB -benchtime 5x -count 3 ./backend/container/
+	HORCRUX_INTEGRATION=1 $(GO) test -run '^$$' -bench BenchmarkShellOpen -benchtime 20x ./backend/container/
 	bench/console.sh
 
 # A README screenshot of the real window under Xvfb.

@@ -13,7 +13,8 @@ command -v npm >/dev/null 2>&1 || build="$build npm"
 test="$build xvfb xauth x11-utils xdotool imagemagick
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   docker.io containerd runc iptables
-  tigervnc-standalone-server x11vnc chromium openssh-server openssh-client"
+  tigervnc-standalone-server x11vnc chromium openssh-server openssh-client
+  busybox-static podman"
 bench="$test websockify virt-manager"
 
 case "${1:-}" in
