@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/registry"
 
 	"github.com/pkg/browser"
@@ -130,6 +132,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDoctor(g, cmdArgs, stdout, stderr)
 	case "console":
 		return runConsole(g, cmdArgs, stdout, stderr)
+	case "shell":
+		return runShell(g, cmdArgs, stdout, stderr)
 	case "exporter":
 		return runExporter(g, cmdArgs, stderr)
 	case "version":
@@ -367,6 +371,51 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return serveConsole(ctx, "console", target, *printURL, stdout, stderr)
+}
+
+func runShell(g globals, args []string, stdout, stderr io.Writer) int {
+	var printURL *bool
+	var cmdLine *string
+	fs, code, ok := subcommand("shell", &g, args, stderr, func(fs *flag.FlagSet) {
+		printURL = fs.Bool("print-url", false, "print the one-time URL instead of opening a browser")
+		cmdLine = fs.String("cmd", "", "the command to run, split at spaces (default: /bin/bash, else /bin/sh)")
+	})
+	if !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: horcrux shell [--docker-host HOST] [--print-url] [--cmd CMD] CONTAINER")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hosts := g.registry()
+	defer hosts.Close()
+	e := hosts.Engines()[0]
+	pollCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sec := e.Poll(pollCtx)
+	cancel()
+	if !sec.IsUp() {
+		fmt.Fprintln(stderr, "horcrux shell:", sec.Reason)
+		return 1
+	}
+	want := fs.Arg(0)
+	var found *model.Container
+	for i, c := range sec.Items {
+		if c.Name == want || c.ID == want || len(want) >= 4 && strings.HasPrefix(c.ID, want) {
+			found = &sec.Items[i]
+			break
+		}
+	}
+	switch {
+	case found == nil:
+		fmt.Fprintf(stderr, "horcrux shell: no container named %q at %s\n", want, sec.Host)
+		return 1
+	case found.State != "running":
+		fmt.Fprintf(stderr, "horcrux shell: %s is %s, not running; start it first\n", found.Name, found.State)
+		return 1
+	}
+	return serveConsole(ctx, "shell", e.Shell(found.ID, strings.Fields(*cmdLine)), *printURL, stdout, stderr)
 }
 
 // serveConsole opens target's page (or prints its link) and serves it

@@ -15,57 +15,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/internal/busybox"
 )
 
-// bigFileSize is the size of /data/big in the busybox image: what the cat
-// test and benchmark pull through a shell.
-const bigFileSize = 10 << 20
+const (
+	bigFileSize = busybox.BigFileSize
+	bigPattern  = busybox.BigPattern
+)
 
-// bigPattern repeats to fill /data/big: printable, no newline (a terminal
-// passes it unchanged) and nothing a prompt or an echoed command holds.
-const bigPattern = "0123456789ABCDEF"
-
-// importBusybox makes the image hx/busybox:1 from Debian's busybox-static
-// with the docker CLI given (any engine with the Docker API): /bin/busybox,
-// links to the applets the tests use, no bash, and /data/big.
-func importBusybox(t testing.TB, docker func(args ...string) string) {
-	t.Helper()
-	const busybox = "/bin/busybox"
-	if out, err := exec.Command(busybox, "--help").CombinedOutput(); err != nil || !strings.Contains(string(out), "BusyBox") {
-		t.Fatalf("%s: %v: apt-get install busybox-static", busybox, err)
-	}
-	if out, _ := exec.Command("ldd", busybox).CombinedOutput(); !strings.Contains(string(out), "not a dynamic") {
-		t.Fatalf("%s is not static (%s): apt-get install busybox-static", busybox, strings.TrimSpace(string(out)))
-	}
-	dir := t.TempDir()
-	rootfs := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"bin", "data", "tmp"} {
-		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, applet := range []string{"sh", "sleep", "echo", "stty", "cat", "ls", "touch"} {
-		if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", applet)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	big := bytes.Repeat([]byte(bigPattern), bigFileSize/len(bigPattern))
-	if err := os.WriteFile(filepath.Join(rootfs, "data", "big"), big, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tar := filepath.Join(dir, "rootfs.tar")
-	if out, err := exec.Command("tar", "-C", rootfs, "-cf", tar, ".").CombinedOutput(); err != nil {
-		t.Fatalf("tar: %v\n%s", err, out)
-	}
-	docker("import", tar, "hx/busybox:1")
-}
+// importBusybox makes the test image; see internal/busybox.
+func importBusybox(t testing.TB, docker func(args ...string) string) { busybox.Import(t, docker) }
 
 // term reads a shell in the background so a test can wait for output.
 type term struct {

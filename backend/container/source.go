@@ -412,6 +412,9 @@ func shortID(id string) string {
 	return id
 }
 
+// Label is a container's name when the list has seen it, else its short ID.
+func (s *Source) Label(id string) string { return s.label(id) }
+
 // label names a container in error words.
 func (s *Source) label(id string) string {
 	s.mu.Lock()

@@ -141,6 +141,33 @@ func (e *Engine) Act(ctx context.Context, id string, a model.ContainerAction) er
 	return e.src.Act(ctx, id, a)
 }
 
+// Shell resolves a shell in container id: a target whose every open starts
+// cmd (none: /bin/bash, else /bin/sh) in that container with the page's
+// terminal size, through the engine's exec calls.
+func (e *Engine) Shell(id string, cmd []string) console.Target {
+	what := strings.Join(cmd, " ")
+	if what == "" {
+		what = "bash or sh"
+	}
+	return console.Target{
+		Kind: console.Shell, VM: e.src.Label(id), UUID: id, Device: what, Desc: "exec on " + e.engineName(),
+		Open: func(ctx context.Context, o console.TextOptions) (io.ReadWriteCloser, error) {
+			cols, rows := o.Cols, o.Rows
+			if cols <= 0 || rows <= 0 {
+				cols, rows = 80, 24
+			}
+			return e.src.Shell(ctx, id, cmd, cols, rows)
+		},
+	}
+}
+
+func (e *Engine) engineName() string {
+	if e.Host == "" {
+		return "the default engine"
+	}
+	return e.Host
+}
+
 // Logs streams a container's output; see container.Source.Logs.
 func (e *Engine) Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
 	return e.src.Logs(ctx, id, tail, follow)
