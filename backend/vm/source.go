@@ -57,6 +57,9 @@ type Source struct {
 
 	// col belongs to whichever refresh is in flight; s.mu hands it over.
 	col collector
+
+	history  consoleHistory              // output seen per text console
+	consoles map[*ConsoleStream]struct{} // open text consoles; guarded by mu
 }
 
 // link is one open connection with its registrations.
@@ -342,6 +345,27 @@ func (s *Source) retire(l *link) {
 	l.retired = true
 }
 
+// track records an open console holding a reference to l, and has its
+// Close release both; false once the source is closed.
+func (s *Source) track(c *ConsoleStream, l *link) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.consoles == nil {
+		s.consoles = make(map[*ConsoleStream]struct{})
+	}
+	s.consoles[c] = struct{}{}
+	c.unlink = func() {
+		s.mu.Lock()
+		delete(s.consoles, c)
+		s.mu.Unlock()
+		s.release(l)
+	}
+	return true
+}
+
 // teardown removes callbacks before closing so none fires on a freed connection.
 func (l *link) teardown() {
 	if l.lifecycleOK {
@@ -364,6 +388,8 @@ func (s *Source) Close() error {
 	s.closed = true
 	l, running := s.link, s.running
 	s.link = nil
+	open := s.consoles
+	s.consoles = nil
 	drop := false
 	if l != nil {
 		l.retired = true
@@ -373,6 +399,9 @@ func (s *Source) Close() error {
 		}
 	}
 	s.mu.Unlock()
+	for c := range open {
+		_ = c.Close() // its teardown drops the last link reference
+	}
 	if drop {
 		go l.teardown()
 	}
