@@ -231,7 +231,7 @@ func TestIntegrationSerialConsole(t *testing.T) {
 			t.Fatal("the first stream goes on after another client took the console over")
 		}
 		t.Logf("first stream ended with: %v", out1.err)
-		if out1.err == nil || errors.Is(out1.err, ErrConsoleClosed) {
+		if !errors.Is(out1.err, ErrConsoleTakenOver) {
 			t.Errorf("first stream ended with %v", out1.err)
 		}
 		_ = c1.Close()
@@ -312,6 +312,19 @@ func TestIntegrationSerialConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.waitFor(t, len(c.Replay()), "\n"+word+"\r\n", 20*time.Second)
+		// The stream ends when the guest stops.
+		if err := domB.Destroy(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-o.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stream goes on after the guest stopped")
+		}
+		t.Logf("stream of a stopped guest ended with: %v", o.err)
+		if o.err != io.EOF {
+			t.Errorf("stream of a stopped guest ended with %v, want io.EOF", o.err)
+		}
 	})
 
 	t.Run("add a serial console", func(t *testing.T) {

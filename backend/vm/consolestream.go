@@ -389,8 +389,9 @@ func (c *ConsoleStream) streamError(err error) error {
 		return err
 	}
 	m := Message(err)
-	// libvirtd aborts the stream of the client a forced open displaced.
-	if strings.Contains(strings.ToLower(m), "abort") {
+	// libvirtd fails the stream of the client a forced open displaced
+	// ("stream had I/O failure"); a stopped guest ends it with EOF instead.
+	if low := strings.ToLower(m); strings.Contains(low, "i/o failure") || strings.Contains(low, "abort") {
 		return fmt.Errorf("the serial console of %s ended: %w (%s)", c.Name, ErrConsoleTakenOver, m)
 	}
 	return fmt.Errorf("the serial console of %s ended: %s", c.Name, m)
