@@ -19,6 +19,7 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/internal/testguest"
 	"github.com/horcrux-desktop/horcrux/internal/testlock"
+	"github.com/horcrux-desktop/horcrux/internal/testsshd"
 )
 
 // The serial console test boots the project's test guest (Debian's kernel,
@@ -285,6 +286,30 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		if string(first) != r {
 			t.Errorf("the stream does not start with its replay")
 		}
+	})
+
+	t.Run("remote URI", func(t *testing.T) {
+		srv := testsshd.Start(t)
+		remote := NewSource(Config{URI: srv.LibvirtURI(), CallTimeout: 20 * time.Second})
+		defer remote.Close()
+		sec := pollUntil(t, remote, 60*time.Second, "the list over qemu+ssh", func(sec model.VMSection) bool { return sec.IsUp() })
+		if localURI(sec.URI) {
+			t.Fatalf("%s counts as local", sec.URI)
+		}
+		c, err := remote.OpenConsole(ctx, uuidA, ConsoleOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if len(c.Replay()) != 0 { // that host's history is its own
+			t.Errorf("replay over a URI never attached before: %q", tailOf(string(c.Replay())))
+		}
+		o := readAll(c)
+		word := randomWord(t)
+		if _, err := c.Write([]byte("echo " + word + "\r")); err != nil {
+			t.Fatal(err)
+		}
+		o.waitFor(t, 0, "\n"+word+"\r\n", 20*time.Second)
 	})
 
 	t.Run("log file and SPICE guest", func(t *testing.T) {
