@@ -310,6 +310,18 @@ func TestIntegrationSerialConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.waitFor(t, 0, "\n"+word+"\r\n", 20*time.Second)
+		// Closing the source closes its open consoles and their connection.
+		if err := remote.Close(); err != nil {
+			t.Errorf("Close of a source with an open console: %v", err)
+		}
+		select {
+		case <-o.done:
+		case <-time.After(3 * time.Second):
+			t.Fatal("the console's Read still blocked 3 s after its source closed")
+		}
+		if !errors.Is(o.err, ErrConsoleClosed) {
+			t.Errorf("Read after the source closed: %v", o.err)
+		}
 	})
 
 	t.Run("log file and SPICE guest", func(t *testing.T) {

@@ -21,6 +21,9 @@ type ConsoleOptions struct {
 	Force bool
 }
 
+// maxSend bounds one libvirt stream message: a large paste goes in pieces.
+const maxSend = 64 << 10
+
 // ErrConsoleTakenOver ends a console stream that another client took over.
 var ErrConsoleTakenOver = errors.New("another client took the console over")
 
@@ -314,7 +317,8 @@ func (c *ConsoleStream) Read(p []byte) (int, error) {
 func (c *ConsoleStream) Write(p []byte) (int, error) {
 	sent := 0
 	for sent < len(p) {
-		n, err := c.call(func() (int, error) { return c.st.Send(p[sent:]) })
+		chunk := p[sent:min(len(p), sent+maxSend)]
+		n, err := c.call(func() (int, error) { return c.st.Send(chunk) })
 		switch {
 		case err != nil:
 			return sent, c.streamError(err)
