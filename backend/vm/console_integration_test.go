@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -266,12 +267,14 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		}
 	})
 
+	c3, err := tc.Open(ctx, false) // the console is free again
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	o3 := readAll(c3)
+	at3 := 0
 	t.Run("replay after reattach", func(t *testing.T) {
-		c3, err := tc.Open(ctx, false) // the console is free again
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c3.Close()
 		r := string(c3.Replay())
 		if !strings.Contains(r, testguest.Banner) {
 			t.Errorf("replay lacks the boot banner: %q", tailOf(r))
@@ -279,13 +282,34 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		if len(r) > ReplayBytes {
 			t.Errorf("replay of %d bytes", len(r))
 		}
-		o := readAll(c3)
-		first := make([]byte, len(r))
-		o.waitFor(t, 0, r[max(0, len(r)-20):], 5*time.Second)
-		copy(first, o.String())
-		if string(first) != r {
+		at3 = o3.waitFor(t, 0, r[max(0, len(r)-20):], 5*time.Second)
+		if got := o3.String(); !strings.HasPrefix(got, r) {
 			t.Errorf("the stream does not start with its replay")
 		}
+	})
+
+	t.Run("bulk output", func(t *testing.T) {
+		// Every line of a long output arrives, in order (the guest's tty
+		// turns \n into \r\n).
+		const lines = 20000
+		word := randomWord(t)
+		sent := time.Now()
+		if _, err := c3.Write([]byte("seq 1 " + strconv.Itoa(lines) + "; echo " + word + "-end\r")); err != nil {
+			t.Fatal(err)
+		}
+		from := o3.waitFor(t, at3, word+"-end", 10*time.Second) // the command line's echo
+		at3 = o3.waitFor(t, from, "\n"+word+"-end\r\n", 120*time.Second)
+		took := time.Since(sent)
+		got := o3.String()[from:at3]
+		var want strings.Builder
+		for i := 1; i <= lines; i++ {
+			want.WriteString("\r\n" + strconv.Itoa(i))
+		}
+		if !strings.HasPrefix(got, want.String()+"\r\n") {
+			t.Errorf("output of seq 1 %d differs from what it printed (%d bytes read, %d expected)", lines, len(got), want.Len())
+		}
+		t.Logf("seq 1 %d: %d bytes through the serial console in %s", lines, want.Len(), took.Round(time.Millisecond))
+		at3 = o3.waitFor(t, at3, testguest.Prompt, 10*time.Second)
 	})
 
 	t.Run("remote URI", func(t *testing.T) {
@@ -296,11 +320,20 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		if localURI(sec.URI) {
 			t.Fatalf("%s counts as local", sec.URI)
 		}
-		c, err := remote.OpenConsole(ctx, uuidA, ConsoleOptions{})
+		// The local stream still holds the console: take it over.
+		c, err := remote.OpenConsole(ctx, uuidA, ConsoleOptions{Force: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
+		select {
+		case <-o3.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the local stream goes on after the remote client took the console over")
+		}
+		if !errors.Is(o3.err, ErrConsoleTakenOver) {
+			t.Errorf("local stream ended with %v", o3.err)
+		}
 		if len(c.Replay()) != 0 { // that host's history is its own
 			t.Errorf("replay over a URI never attached before: %q", tailOf(string(c.Replay())))
 		}
