@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the small Linux test guest: Debian's own kernel and a busybox
-# initramfs whose /init gives a shell on the serial port (ttyS0) and one on
-# the screen (tty1), and runs qemu-ga on the virtio-serial port
+# initramfs whose /init gives a shell on the serial port (ttyS0), one on
+# the screen (tty1) and one on a virtio console (hvc0) when there is one,
+# and runs qemu-ga on the virtio-serial port
 # org.qemu.guest_agent.0 when the domain has one.
 #
 #   scripts/testguest.sh OUTDIR     writes OUTDIR/vmlinuz and OUTDIR/initrd.gz
@@ -131,6 +132,14 @@ hostname -F /etc/hostname
 for m in $(cat /lib/modules/order); do insmod "/lib/modules/$m.ko" 2>/dev/null; done
 echo 1 >/proc/sys/kernel/printk_ratelimit 2>/dev/null
 echo 1 >/proc/sys/kernel/printk 2>/dev/null # keep kernel chatter off the shells
+# A shell on a virtio console (hvc0) when the domain has one (a virtio
+# device of type 3), a second text console. Its port shows up shortly
+# after the module loads.
+if grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	i=0
+	while [ ! -e /dev/hvc0 ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -e /dev/hvc0 ] && echo "hvc0::respawn:/bin/sh -l" >>/etc/inittab
+fi
 banner="HORCRUX-TESTGUEST-BOOTED kernel $(uname -r)"
 echo "$banner" >/dev/ttyS0 2>/dev/null
 echo "$banner" >/dev/tty1 2>/dev/null

@@ -157,6 +157,7 @@ func TestIntegrationSerialConsole(t *testing.T) {
 	optA := testguest.VNCSerial(testguest.Name(serialPrefix + "a-"))
 	optA.Log = false
 	optB := testguest.SPICESerial(testguest.Name(serialPrefix + "b-"))
+	optB.VirtioConsole = true
 	optC := testguest.Options{Name: testguest.Name(serialPrefix + "c-"), Graphics: testguest.VNC, NoSerial: true}
 	s := consoleSource(t)
 
@@ -365,7 +366,8 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(devs) != 1 || devs[0].Device != "serial0" || devs[0].LogFile != optB.LogPath() || !devs[0].Openable() {
+		if len(devs) != 2 || devs[0].Device != "serial0" || devs[0].LogFile != optB.LogPath() || !devs[0].Openable() ||
+			devs[1] != (ConsoleDevice{Device: "console1", Kind: "virtio", Port: 1, Type: "pty"}) {
 			t.Fatalf("devices %+v", devs)
 		}
 		c, err := s.OpenConsole(ctx, uuidB, ConsoleOptions{Device: "serial0"})
@@ -382,6 +384,32 @@ func TestIntegrationSerialConsole(t *testing.T) {
 			t.Fatal(err)
 		}
 		o.waitFor(t, len(c.Replay()), "\n"+word+"\r\n", 20*time.Second)
+
+		// The second console, a virtio one, at the same time.
+		v, err := s.OpenConsole(ctx, uuidB, ConsoleOptions{Device: "console1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		if len(v.Replay()) != 0 {
+			t.Errorf("replay of a console never attached: %q", v.Replay())
+		}
+		ov := readAll(v)
+		if _, err := v.Write([]byte("echo " + word + "-hvc\r")); err != nil {
+			t.Fatal(err)
+		}
+		at := ov.waitFor(t, 0, "\n"+word+"-hvc\r\n", 20*time.Second)
+		const lines = 20000
+		sent := time.Now()
+		if _, err := v.Write([]byte("seq 1 " + strconv.Itoa(lines) + "; echo " + word + "-end\r")); err != nil {
+			t.Fatal(err)
+		}
+		at = ov.waitFor(t, at, "\n"+word+"-end\r\n", 60*time.Second)
+		t.Logf("seq 1 %d through the virtio console: %s", lines, time.Since(sent).Round(time.Millisecond))
+		if !strings.Contains(ov.String(), "\r\n19999\r\n20000\r\n") {
+			t.Error("the end of seq's output is missing")
+		}
+
 		// The stream ends when the guest stops.
 		if err := domB.Destroy(); err != nil {
 			t.Fatal(err)

@@ -30,6 +30,9 @@ const Banner = "HORCRUX-TESTGUEST-BOOTED"
 // Prompt is the shell prompt on the serial port (the screen's says tty1).
 const Prompt = "hx-guest:ttyS0# "
 
+// VirtioPrompt is the shell prompt on the virtio console.
+const VirtioPrompt = "hx-guest:hvc0# "
+
 // Files are the kernel and initramfs the guest boots.
 type Files struct{ Kernel, Initrd string }
 
@@ -65,6 +68,10 @@ type Options struct {
 	NoSerial bool
 	// Log has libvirt also write the serial output to LogPath.
 	Log bool
+	// VirtioConsole adds a virtio console (the guest's hvc0, with a shell;
+	// libvirt names it console1). Under TCG it is slower than the serial
+	// port: seq 1 20000 takes the guest ~9 s there against ~2 s on ttyS0.
+	VirtioConsole bool
 	// Agent adds the virtio-serial channel org.qemu.guest_agent.0.
 	Agent bool
 	// Net adds a user-mode virtio network card; the guest asks DHCP for an address.
@@ -119,6 +126,9 @@ func DomainXML(f Files, o Options) string {
 			b.WriteString("<log file='" + o.LogPath() + "' append='off'/>")
 		}
 		b.WriteString("<target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>")
+	}
+	if o.VirtioConsole {
+		b.WriteString("<console type='pty'><target type='virtio' port='1'/></console>")
 	}
 	if o.Agent {
 		b.WriteString("<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
