@@ -399,9 +399,13 @@ func (s *Source) Close() error {
 		}
 	}
 	s.mu.Unlock()
+	// Each console's teardown drops its link reference; a hung libvirt
+	// holds them all up for one closeWait, not one each.
+	var wg sync.WaitGroup
 	for c := range open {
-		_ = c.Close() // its teardown drops the last link reference
+		wg.Go(func() { _ = c.Close() })
 	}
+	wg.Wait()
 	if drop {
 		go l.teardown()
 	}
