@@ -52,7 +52,7 @@ func (s *Source) TextConsole(ctx context.Context, uuid, device string) (TextCons
 		name = s.nameOf(uuid)
 	}
 	if err != nil {
-		return TextConsole{}, fmt.Errorf("no serial console for %s: %w", name, err)
+		return TextConsole{}, fmt.Errorf("cannot open the serial console of %s: %w", name, err)
 	}
 	dev := r.dev.Device
 	return TextConsole{
@@ -91,6 +91,9 @@ func lookConsole(d *libvirt.Domain, device string) (liveConsoleDev, error) {
 	devs, err := parseConsoleDevices(doc)
 	if err != nil {
 		return r, err
+	}
+	if len(devs) == 0 {
+		return r, fmt.Errorf("%w; shut it down to add one, which works from its next start", ErrNoSerial)
 	}
 	if r.dev, err = pickConsole(devs, device); err != nil {
 		return r, err
