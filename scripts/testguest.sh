@@ -145,7 +145,7 @@ echo "$banner" >/dev/ttyS0 2>/dev/null
 echo "$banner" >/dev/tty1 2>/dev/null
 ip link set lo up
 if ip link show eth0 >/dev/null 2>&1; then
-	ip link set eth0 up && udhcpc -b -q -i eth0 >/dev/null 2>&1 &
+	ip link set eth0 up && udhcpc -b -q -i eth0 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 &
 fi
 exec /bin/init
 EOF

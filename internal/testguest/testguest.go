@@ -74,7 +74,8 @@ type Options struct {
 	VirtioConsole bool
 	// Agent adds the virtio-serial channel org.qemu.guest_agent.0.
 	Agent bool
-	// Net adds a user-mode virtio network card; the guest asks DHCP for an address.
+	// Net adds a user-mode virtio network card; the guest takes 10.0.2.15
+	// from QEMU's DHCP, which its agent then reports.
 	Net bool
 	// MemoryMiB defaults to 192.
 	MemoryMiB int
