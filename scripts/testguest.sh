@@ -34,6 +34,9 @@ command -v cpio >/dev/null || { echo "cpio not found: apt-get install --no-insta
 key=$(cat "$0" "$kernel" /bin/busybox /usr/sbin/qemu-ga | sha256sum | cut -c1-16)
 mkdir -p "$out"
 chmod 0755 "$out"
+# Test packages run side by side: one builds, the others wait and reuse it.
+exec 9>"$out/.lock"
+flock 9
 if [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
 	echo "$out/vmlinuz $out/initrd.gz"
 	exit 0

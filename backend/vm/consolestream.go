@@ -229,7 +229,9 @@ func (s *Source) stream(l *link, d *libvirt.Domain, uuid string, r liveConsoleDe
 		done: make(chan struct{}), torn: make(chan struct{}),
 	}
 	// The callback runs on libvirt's event loop; it only signals, so it
-	// holds no lock a libvirt call could be waiting on.
+	// holds no lock a libvirt call could be waiting on. The binding never
+	// forgets a stream callback (it registers no free function), so it
+	// holds only the two small channels, not the stream.
 	readOK, sendOK := c.readOK, c.sendOK
 	err = st.EventAddCallback(0, func(_ *libvirt.Stream, ev libvirt.StreamEventType) {
 		if ev&(libvirt.STREAM_EVENT_READABLE|libvirt.STREAM_EVENT_ERROR|libvirt.STREAM_EVENT_HANGUP) != 0 {
