@@ -119,9 +119,31 @@ func (h *MachineHost) console(ctx context.Context, uuid string, kind console.Kin
 	return console.Target{}, fmt.Errorf("a VM has no %s console", kind)
 }
 
-// serial resolves the VM's serial console.
-func (h *MachineHost) serial(context.Context, string) (console.Target, error) {
-	return console.Target{}, fmt.Errorf("serial consoles are not in this build yet: %w", vm.ErrNoSerial)
+// serial resolves the VM's first text console; every open asks libvirt
+// for that VM's console anew, and the stream starts with its replay.
+func (h *MachineHost) serial(ctx context.Context, uuid string) (console.Target, error) {
+	tc, err := h.src.TextConsole(ctx, uuid, "")
+	if err != nil {
+		return console.Target{}, err
+	}
+	return console.Target{
+		Kind: console.Serial, VM: tc.Name, UUID: tc.UUID, Device: tc.Label, Desc: "libvirt console stream " + tc.Device,
+		Open: func(ctx context.Context, o console.TextOptions) (io.ReadWriteCloser, error) {
+			s, err := tc.Open(ctx, o.Force)
+			if errors.Is(err, vm.ErrConsoleBusy) {
+				return nil, fmt.Errorf("%w: %w", console.ErrBusy, err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	}, nil
+}
+
+// AddSerialConsole gives the shut-off VM uuid a serial console from its next start; see vm.Source.AddSerialConsole.
+func (h *MachineHost) AddSerialConsole(ctx context.Context, uuid string) error {
+	return h.src.AddSerialConsole(ctx, uuid)
 }
 
 // Engine is one container engine.
