@@ -64,9 +64,9 @@ type Store struct {
 	events    []Event
 	newSeries []seriesName
 	pending   [numTiers]map[string][]byte // encoded chunks not yet written
-	resumeTo  int64 // newest sample second in the file when opened
-	lastSec   int64 // newest sample second added
-	flushedAt int64 // sample second of the last flush
+	resumeTo  int64                       // newest sample second in the file when opened
+	lastSec   int64                       // newest sample second added
+	flushedAt int64                       // sample second of the last flush
 	prunedAt  int64
 	notice    string // what went wrong, for the user; "" when all is well
 	closed    bool

@@ -248,4 +248,6 @@ func pruneTx(tx *bolt.Tx, now int64) error {
 	return nil
 }
 
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) && math.Abs(v) < math.MaxFloat32 }
+func finite(v float64) bool {
+	return !math.IsNaN(v) && !math.IsInf(v, 0) && math.Abs(v) < math.MaxFloat32
+}
