@@ -70,6 +70,7 @@ type Store struct {
 	prunedAt  int64
 	notice    string // what went wrong, for the user; "" when all is well
 	closed    bool
+	commits   int // successful flushes, for tests
 
 	seenMu sync.Mutex // AddSnapshot's previous snapshot
 	seen   lastSeen

@@ -193,6 +193,7 @@ func (s *Store) flushLocked() error {
 		return fmt.Errorf("history: %s", s.notice)
 	}
 	s.notice = ""
+	s.commits++
 	s.newSeries = s.newSeries[:0]
 	for tier := range numTiers {
 		clear(s.pending[tier])
