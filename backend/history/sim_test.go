@@ -95,6 +95,7 @@ func simSnapshot(t time.Time, vms, cts int) *model.Snapshot {
 			CPUPercent: f(idx, MetricCPU), MemUsageBytes: &mem, BlockReadBps: f(idx, MetricDiskRead), BlockWriteBps: f(idx, MetricDiskWrite),
 			NetRxBps: f(idx, MetricNetRx), NetTxBps: f(idx, MetricNetTx)})
 	}
+	s.Versions = model.Versions{Host: uint64(sec), VMs: uint64(sec), Containers: uint64(sec)}
 	s.VMs = []model.VMSection{vs}
 	s.Containers = []model.ContainerSection{cs}
 	return s

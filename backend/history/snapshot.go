@@ -10,50 +10,80 @@ import (
 // lastSeen is what AddSnapshot remembers of the previous snapshot to turn
 // changes of state into events.
 type lastSeen struct {
-	vms map[string]model.Machine   // by item key
-	cts map[string]model.Container // by item key
+	vms      map[string]seenVM // by item key
+	cts      map[string]seenContainer
+	versions model.Versions
+	any      bool // a snapshot was seen
+}
+
+type seenVM struct {
+	m     model.Machine
+	where string
+}
+
+type seenContainer struct {
+	c     model.Container
+	where string
 }
 
 // AddSnapshot records every measured figure of s (a figure not measured
 // leaves a gap) and turns state changes since the previous snapshot into
-// events. Call it from one goroutine, in time order.
+// events. The collector publishes on every part's change, so each part is
+// recorded only when its version moved. Call it in time order.
 func (s *Store) AddSnapshot(snap *model.Snapshot) {
-	t := snap.Time
-	h := &snap.Host
-	if !snap.HostIsLate() && !h.Time.IsZero() {
-		s.SeeItem(HostItem, KindHost, h.Hostname, "", t)
-		add := func(p model.Part, metric string, v float64) {
-			if h.Has(p) {
-				s.Add(HostItem, metric, t, v)
-			}
-		}
-		add(model.PartCPU, MetricCPU, h.CPUPercent)
-		add(model.PartMemory, MetricMem, float64(h.MemUsed))
-		add(model.PartSwap, MetricSwap, float64(h.SwapUsed))
-		add(model.PartLoad, MetricLoad1, h.Load1)
-		add(model.PartLoad, MetricLoad5, h.Load5)
-		add(model.PartLoad, MetricLoad15, h.Load15)
-		add(model.PartDisk, MetricDiskRead, h.DiskReadBps)
-		add(model.PartDisk, MetricDiskWrite, h.DiskWriteBps)
-		add(model.PartNet, MetricNetRx, h.NetRxBps)
-		add(model.PartNet, MetricNetTx, h.NetTxBps)
-	}
 	s.seenMu.Lock()
 	defer s.seenMu.Unlock()
 	prev := s.seen
-	next := lastSeen{vms: map[string]model.Machine{}, cts: map[string]model.Container{}}
-	for _, sec := range snap.VMs {
+	if h := &snap.Host; (!prev.any || snap.Versions.Host != prev.versions.Host) && !snap.HostIsLate() && !h.Time.IsZero() {
+		s.addHost(h)
+	}
+	next := lastSeen{vms: prev.vms, cts: prev.cts, versions: snap.Versions, any: true}
+	if !prev.any || snap.Versions.VMs != prev.versions.VMs {
+		next.vms = s.addVMs(snap.Time, snap.VMs, prev.vms, prev.any)
+	}
+	if !prev.any || snap.Versions.Containers != prev.versions.Containers {
+		next.cts = s.addContainers(snap.Time, snap.Containers, prev.cts, prev.any)
+	}
+	s.seen = next
+}
+
+func (s *Store) addHost(h *model.HostStats) {
+	t := h.Time
+	s.SeeItem(HostItem, KindHost, h.Hostname, "", t)
+	add := func(p model.Part, metric string, v float64) {
+		if h.Has(p) {
+			s.Add(HostItem, metric, t, v)
+		}
+	}
+	add(model.PartCPU, MetricCPU, h.CPUPercent)
+	add(model.PartMemory, MetricMem, float64(h.MemUsed))
+	add(model.PartSwap, MetricSwap, float64(h.SwapUsed))
+	add(model.PartLoad, MetricLoad1, h.Load1)
+	add(model.PartLoad, MetricLoad5, h.Load5)
+	add(model.PartLoad, MetricLoad15, h.Load15)
+	add(model.PartDisk, MetricDiskRead, h.DiskReadBps)
+	add(model.PartDisk, MetricDiskWrite, h.DiskWriteBps)
+	add(model.PartNet, MetricNetRx, h.NetRxBps)
+	add(model.PartNet, MetricNetTx, h.NetTxBps)
+}
+
+// addVMs records the VM sections and the lifecycle changes since prev.
+// A section that is not up keeps what was known of it, so a libvirt
+// restart is not a burst of "undefined" events.
+func (s *Store) addVMs(t time.Time, secs []model.VMSection, prev map[string]seenVM, events bool) map[string]seenVM {
+	next := map[string]seenVM{}
+	for _, sec := range secs {
 		if sec.State != model.Up {
-			// Withheld list: keep what was known, so a libvirt restart is
-			// not a burst of "undefined" events.
-			for k, m := range prev.vms {
-				next.vms[k] = m
+			for k, v := range prev {
+				if v.where == sec.URI {
+					next[k] = v
+				}
 			}
 			continue
 		}
 		for _, m := range sec.Items {
 			key := VMItem(m.UUID)
-			next.vms[key] = m
+			next[key] = seenVM{m, sec.URI}
 			s.SeeItem(key, KindVM, m.Name, sec.URI, t)
 			s.addPtr(key, MetricCPU, t, m.CPUPercent)
 			if m.State == model.VMRunning {
@@ -63,27 +93,44 @@ func (s *Store) AddSnapshot(snap *model.Snapshot) {
 			s.addPtr(key, MetricDiskWrite, t, m.DiskWriteBps)
 			s.addPtr(key, MetricNetRx, t, m.NetRxBps)
 			s.addPtr(key, MetricNetTx, t, m.NetTxBps)
-			if prev.vms != nil {
-				old, had := prev.vms[key]
-				switch {
-				case !had:
-					s.Record(Event{Time: t, Kind: EventVM, Action: "defined", Item: key, Name: m.Name, Detail: string(m.State)})
-				case old.State != m.State:
-					s.Record(Event{Time: t, Kind: EventVM, Action: vmAction(old.State, m.State), Item: key, Name: m.Name, Detail: string(old.State) + " -> " + string(m.State)})
-				}
+			if !events {
+				continue
+			}
+			old, had := prev[key]
+			switch {
+			case !had:
+				s.Record(Event{Time: t, Kind: EventVM, Action: "defined", Item: key, Name: m.Name, Detail: string(m.State)})
+			case old.m.State != m.State:
+				s.Record(Event{Time: t, Kind: EventVM, Action: vmAction(old.m.State, m.State), Item: key, Name: m.Name,
+					Detail: string(old.m.State) + " -> " + string(m.State)})
 			}
 		}
 	}
-	for _, sec := range snap.Containers {
+	if events {
+		for k, v := range prev {
+			if _, ok := next[k]; !ok {
+				s.Record(Event{Time: t, Kind: EventVM, Action: "undefined", Item: k, Name: v.m.Name})
+			}
+		}
+	}
+	return next
+}
+
+// addContainers is addVMs for containers.
+func (s *Store) addContainers(t time.Time, secs []model.ContainerSection, prev map[string]seenContainer, events bool) map[string]seenContainer {
+	next := map[string]seenContainer{}
+	for _, sec := range secs {
 		if sec.State != model.Up {
-			for k, c := range prev.cts {
-				next.cts[k] = c
+			for k, v := range prev {
+				if v.where == sec.Host {
+					next[k] = v
+				}
 			}
 			continue
 		}
 		for _, c := range sec.Items {
 			key := ContainerItem(c.ID)
-			next.cts[key] = c
+			next[key] = seenContainer{c, sec.Host}
 			s.SeeItem(key, KindContainer, c.Name, sec.Host, t)
 			s.addPtr(key, MetricCPU, t, c.CPUPercent)
 			if c.MemUsageBytes != nil {
@@ -93,24 +140,19 @@ func (s *Store) AddSnapshot(snap *model.Snapshot) {
 			s.addPtr(key, MetricDiskWrite, t, c.BlockWriteBps)
 			s.addPtr(key, MetricNetRx, t, c.NetRxBps)
 			s.addPtr(key, MetricNetTx, t, c.NetTxBps)
-			if prev.cts != nil {
-				s.containerEvents(t, key, prev.cts[key], c)
+			if events {
+				s.containerEvents(t, key, prev[key].c, c)
 			}
 		}
 	}
-	if prev.vms != nil {
-		for k, m := range prev.vms {
-			if _, ok := next.vms[k]; !ok {
-				s.Record(Event{Time: t, Kind: EventVM, Action: "undefined", Item: k, Name: m.Name})
-			}
-		}
-		for k, c := range prev.cts {
-			if _, ok := next.cts[k]; !ok {
-				s.Record(Event{Time: t, Kind: EventContainer, Action: "removed", Item: k, Name: c.Name})
+	if events {
+		for k, v := range prev {
+			if _, ok := next[k]; !ok {
+				s.Record(Event{Time: t, Kind: EventContainer, Action: "removed", Item: k, Name: v.c.Name})
 			}
 		}
 	}
-	s.seen = next
+	return next
 }
 
 func (s *Store) addPtr(item, metric string, t time.Time, v *float64) {
@@ -141,8 +183,8 @@ func vmAction(from, to model.VMState) string {
 	return string(to)
 }
 
-// containerEvents records a container's start, death (with its exit code),
-// restart by its policy, or appearance.
+// containerEvents records a container's appearance, start, death (with its
+// exit code) or restart by its policy.
 func (s *Store) containerEvents(t time.Time, key string, old, c model.Container) {
 	ev := func(action, detail string, code *int) {
 		s.Record(Event{Time: t, Kind: EventContainer, Action: action, Item: key, Name: c.Name, Detail: detail, ExitCode: code})
@@ -157,13 +199,11 @@ func (s *Store) containerEvents(t time.Time, key string, old, c model.Container)
 	case old.State == "running" && (c.State == "exited" || c.State == "dead"):
 		code := c.ExitCode
 		detail := "exit code " + strconv.Itoa(code)
-		action := "died"
 		if code == 137 {
-			// 128+SIGKILL: the OOM killer's usual signature when the
-			// engine's own oom event was not seen.
+			// 128+SIGKILL: the OOM killer's signature (or docker kill).
 			detail += " (killed: out of memory or docker kill)"
 		}
-		ev(action, detail, &code)
+		ev("died", detail, &code)
 	case old.State != c.State:
 		ev(c.State, "", nil)
 	}
