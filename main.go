@@ -41,6 +41,8 @@ Usage:
   horcrux doctor [--json] [flags]   check the set-up and say how to fix what is missing
   horcrux exporter --listen ADDR    serve Prometheus metrics, headless (for servers)
   horcrux console [--print-url] VM  open a VM's console in the browser (name or UUID)
+  horcrux history [--since 24h|--from T --to T] [--item NAME] [--events] [--json|--csv]
+                                    print the stored history (recorded by the window and the exporter)
   horcrux version                  print the version
   horcrux help                     print this help
 
@@ -128,6 +130,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runConsole(g, cmdArgs, stdout, stderr)
 	case "exporter":
 		return runExporter(g, cmdArgs, stderr)
+	case "history":
+		return runHistory(g, cmdArgs, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "horcrux", versionString())
 		return 0
@@ -163,7 +167,9 @@ func subcommand(name string, g *globals, args []string, stderr io.Writer, define
 }
 
 func runWindow(g globals, stderr io.Writer) int {
-	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen})
+	record, stopHistory := startHistory(stderr, nil)
+	defer stopHistory()
+	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen, OnSnapshot: record})
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux:", err)
 		return 1
@@ -279,8 +285,10 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	hosts := g.registry()
 	defer hosts.Close()
 	exp := exporter.New()
+	record, stopHistory := startHistory(stderr, exp.Update)
+	defer stopHistory()
 	vms, cts := hosts.Sources()
-	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update, VMs: vms, Containers: cts})
+	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: record, VMs: vms, Containers: cts})
 	// Listen before saying so: a bad address is an error, never a "serving" line.
 	ln, err := exporter.Listen(*listen)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 type lastSeen struct {
 	vms      map[string]seenVM // by item key
 	cts      map[string]seenContainer
+	known    map[string]bool // sources (URI, engine address) whose list was seen
 	versions model.Versions
 	any      bool // a snapshot was seen
 }
@@ -37,12 +38,21 @@ func (s *Store) AddSnapshot(snap *model.Snapshot) {
 	if h := &snap.Host; (!prev.any || snap.Versions.Host != prev.versions.Host) && !snap.HostIsLate() && !h.Time.IsZero() {
 		s.addHost(h)
 	}
-	next := lastSeen{vms: prev.vms, cts: prev.cts, versions: snap.Versions, any: true}
+	next := lastSeen{vms: prev.vms, cts: prev.cts, versions: snap.Versions, any: true, known: map[string]bool{}}
+	for k, v := range prev.known {
+		next.known[k] = v
+	}
+	for _, sec := range snap.VMs {
+		next.known["vm "+sec.URI] = prev.known["vm "+sec.URI] || sec.State == model.Up
+	}
+	for _, sec := range snap.Containers {
+		next.known["ct "+sec.Host] = prev.known["ct "+sec.Host] || sec.State == model.Up
+	}
 	if !prev.any || snap.Versions.VMs != prev.versions.VMs {
-		next.vms = s.addVMs(snap.Time, snap.VMs, prev.vms, prev.any)
+		next.vms = s.addVMs(snap.Time, snap.VMs, prev.vms, prev.known)
 	}
 	if !prev.any || snap.Versions.Containers != prev.versions.Containers {
-		next.cts = s.addContainers(snap.Time, snap.Containers, prev.cts, prev.any)
+		next.cts = s.addContainers(snap.Time, snap.Containers, prev.cts, prev.known)
 	}
 	s.seen = next
 }
@@ -69,16 +79,16 @@ func (s *Store) addHost(h *model.HostStats) {
 
 // addVMs records the VM sections and the lifecycle changes since prev.
 // A section that is not up keeps what was known of it, so a libvirt
-// restart is not a burst of "undefined" events.
-func (s *Store) addVMs(t time.Time, secs []model.VMSection, prev map[string]seenVM, events bool) map[string]seenVM {
+// restart is not a burst of "undefined" events; the first list of a source
+// is news to Horcrux, not changes, and has no events; a VM is undefined
+// only when its source is up and lists it no more.
+func (s *Store) addVMs(t time.Time, secs []model.VMSection, prev map[string]seenVM, known map[string]bool) map[string]seenVM {
 	next := map[string]seenVM{}
+	upNow := map[string]bool{}
 	for _, sec := range secs {
+		events := known["vm "+sec.URI]
+		upNow[sec.URI] = sec.State == model.Up
 		if sec.State != model.Up {
-			for k, v := range prev {
-				if v.where == sec.URI {
-					next[k] = v
-				}
-			}
 			continue
 		}
 		for _, m := range sec.Items {
@@ -106,26 +116,26 @@ func (s *Store) addVMs(t time.Time, secs []model.VMSection, prev map[string]seen
 			}
 		}
 	}
-	if events {
-		for k, v := range prev {
-			if _, ok := next[k]; !ok {
-				s.Record(Event{Time: t, Kind: EventVM, Action: "undefined", Item: k, Name: v.m.Name})
-			}
+	for k, v := range prev {
+		if !upNow[v.where] { // silent or gone from the list of hosts: keep
+			next[k] = v
+			continue
+		}
+		if _, ok := next[k]; !ok && known["vm "+v.where] {
+			s.Record(Event{Time: t, Kind: EventVM, Action: "undefined", Item: k, Name: v.m.Name})
 		}
 	}
 	return next
 }
 
 // addContainers is addVMs for containers.
-func (s *Store) addContainers(t time.Time, secs []model.ContainerSection, prev map[string]seenContainer, events bool) map[string]seenContainer {
+func (s *Store) addContainers(t time.Time, secs []model.ContainerSection, prev map[string]seenContainer, known map[string]bool) map[string]seenContainer {
 	next := map[string]seenContainer{}
+	upNow := map[string]bool{}
 	for _, sec := range secs {
+		events := known["ct "+sec.Host]
+		upNow[sec.Host] = sec.State == model.Up
 		if sec.State != model.Up {
-			for k, v := range prev {
-				if v.where == sec.Host {
-					next[k] = v
-				}
-			}
 			continue
 		}
 		for _, c := range sec.Items {
@@ -145,11 +155,13 @@ func (s *Store) addContainers(t time.Time, secs []model.ContainerSection, prev m
 			}
 		}
 	}
-	if events {
-		for k, v := range prev {
-			if _, ok := next[k]; !ok {
-				s.Record(Event{Time: t, Kind: EventContainer, Action: "removed", Item: k, Name: v.c.Name})
-			}
+	for k, v := range prev {
+		if !upNow[v.where] {
+			next[k] = v
+			continue
+		}
+		if _, ok := next[k]; !ok && known["ct "+v.where] {
+			s.Record(Event{Time: t, Kind: EventContainer, Action: "removed", Item: k, Name: v.c.Name})
 		}
 	}
 	return next

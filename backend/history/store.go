@@ -70,6 +70,7 @@ type Store struct {
 	prunedAt  int64
 	notice    string // what went wrong, for the user; "" when all is well
 	closed    bool
+	readOnly  bool
 	commits   int // successful flushes, for tests
 
 	seenMu sync.Mutex // AddSnapshot's previous snapshot
@@ -222,14 +223,26 @@ func (s *Store) load() error {
 		if v > formatVersion {
 			return damageError{fmt.Errorf("%w %d (this Horcrux reads %d)", errNewerVersion, v, formatVersion)}
 		}
-		if b := meta.Get(keyLast); len(b) == 8 {
-			s.resumeTo = int64(binary.BigEndian.Uint64(b))
-			s.lastSec, s.flushedAt, s.prunedAt = s.resumeTo, s.resumeTo, s.resumeTo
-		}
 		for _, name := range append([][]byte{bucketSeries, bucketItems, bucketEvents}, tierBuckets[:]...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("cannot start the history store %s (%v): Horcrux runs without history; check free space", s.path, err)
 			}
+		}
+		return s.loadTx(tx)
+	})
+}
+
+// loadTx reads the version, series ids and items.
+func (s *Store) loadTx(tx *bolt.Tx) error {
+	{
+		meta := tx.Bucket(bucketMeta)
+		v, err := strconv.Atoi(string(meta.Get(keyVersion)))
+		if err != nil || v > formatVersion {
+			return damageError{fmt.Errorf("%w %q (this Horcrux reads %d)", errNewerVersion, meta.Get(keyVersion), formatVersion)}
+		}
+		if b := meta.Get(keyLast); len(b) == 8 {
+			s.resumeTo = int64(binary.BigEndian.Uint64(b))
+			s.lastSec, s.flushedAt, s.prunedAt = s.resumeTo, s.resumeTo, s.resumeTo
 		}
 		err = tx.Bucket(bucketSeries).ForEach(func(k, v []byte) error {
 			item, metric, ok := splitSeriesKey(k)
@@ -252,7 +265,7 @@ func (s *Store) load() error {
 			s.items[string(k)] = &it
 			return nil
 		})
-	})
+	}
 }
 
 func seriesKey(item, metric string) []byte { return []byte(item + "\x00" + metric) }
@@ -287,6 +300,9 @@ func (s *Store) Notice() string {
 // Close writes what is buffered, records that Horcrux stopped and closes the
 // file.
 func (s *Store) Close() error {
+	if s.readOnly {
+		return s.db.Close()
+	}
 	s.Record(Event{Time: s.opts.Now(), Kind: EventHorcrux, Action: "stopped"})
 	s.mu.Lock()
 	s.closed = true
@@ -296,4 +312,73 @@ func (s *Store) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// OpenReader opens the store in dir for reading only, without a recorder.
+// While another Horcrux records into it (holding its lock), it reads a
+// private copy of the last commit instead. Close the Store, then call the
+// returned cleanup.
+func OpenReader(dir string) (*Store, func(), error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no history at %s (%v): the window and `horcrux exporter` record it while they run", path, err)
+	}
+	st, err := openReadOnly(path, 200*time.Millisecond)
+	if err == nil {
+		return st, func() {}, nil
+	}
+	if !errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, nil, fmt.Errorf("cannot read the history store %s: %w", path, err)
+	}
+	tmp, err := os.MkdirTemp("", "horcrux-history-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	cp := filepath.Join(tmp, FileName)
+	if err := copyFile(path, cp); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("cannot copy the history store %s, which another Horcrux is recording into: %w", path, err)
+	}
+	st, err = openReadOnly(cp, time.Second)
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("cannot read a copy of the history store %s: %w", path, err)
+	}
+	return st, cleanup, nil
+}
+
+func openReadOnly(path string, timeout time.Duration) (s *Store, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("damaged: %v", r)
+		}
+	}()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return nil, err
+	}
+	s = &Store{path: path, db: db, opts: Options{Now: time.Now, FlushEvery: time.Minute}, readOnly: true,
+		series: map[seriesName]*series{}, items: map[string]*Item{}, dirtyItem: map[string]bool{}}
+	for t := range numTiers {
+		s.pending[t] = map[string][]byte{}
+	}
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil || tx.Bucket(bucketSeries) == nil {
+			return errors.New("not a Horcrux history store")
+		}
+		return s.loadTx(tx)
+	}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o600)
 }
