@@ -8,22 +8,32 @@ import (
 )
 
 // chunkVersion is the first byte of every encoded chunk.
-const chunkVersion = 1
+const chunkVersion = 2
 
 // quantSteps is the resolution of a stored min, max or average between the
-// chunk's lowest and highest value: 1/65535 of that range, far finer than a
-// chart's pixels. The chunk's extremes themselves are stored exactly (as
-// float32), so a spike keeps its height at every zoom.
-const quantSteps = 65535
+// chunk's lowest and highest value: 1/4095 of that range, finer than a
+// chart's pixels (a day of CPU from 0 to 100 % in steps of 0.025 %). The
+// chunk's extremes themselves are stored exactly (as float32), so a spike
+// keeps its height at every zoom.
+const quantSteps = 4095
 
 // maxCount bounds a bucket's sample count when decoding (a 30 min bucket
 // holds at most 1800 one-second samples).
 const maxCount = 1 << 20
 
+// Bucket tags: 0 is a gap; otherwise bit 0 is set, bit 1 says min, max and
+// average are one value, and the rest is the count, 0 meaning "as the
+// previous bucket" (the usual case: one byte).
+const (
+	tagPresent = 1
+	tagSingle  = 2
+)
+
 // encodeChunk packs a chunk's buckets: a header with the lowest and highest
-// value, then per bucket its count and its min, max and average quantised
-// and delta-coded against the previous bucket. A gap costs one byte; a
-// bucket of one sample (the 1 s tier) stores one value.
+// value, then per bucket a tag with its count, its average quantised and
+// delta-coded against the previous bucket's, and its min and max as
+// distances below and above that average. A gap costs one byte; a bucket of
+// one sample (the 1 s tier) or of a constant stores one value.
 func encodeChunk(dst []byte, slots []Bucket) []byte {
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, b := range slots {
@@ -41,24 +51,29 @@ func encodeChunk(dst []byte, slots []Bucket) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(hi))
 	dst = binary.AppendUvarint(dst, uint64(len(slots)))
 	q := quantizer{lo: float64(lo), hi: float64(hi)}
-	var pMin, pMax, pAvg int64
+	var pAvg int64
+	var pCount uint32
 	for _, b := range slots {
 		if b.Count == 0 {
 			dst = append(dst, 0)
 			continue
 		}
-		qMin, qMax, qAvg := q.q(b.Min), q.q(b.Max), q.q(b.Avg())
-		if qMin == qMax && qMax == qAvg {
-			dst = binary.AppendUvarint(dst, uint64(b.Count)<<1|1)
-			dst = binary.AppendVarint(dst, qAvg-pAvg)
-			pMin, pMax, pAvg = qAvg, qAvg, qAvg
-			continue
+		qMin, qMax := q.q(b.Min), q.q(b.Max)
+		qAvg := min(max(q.q(b.Avg()), qMin), qMax)
+		tag := uint64(tagPresent)
+		if qMin == qMax {
+			tag |= tagSingle
 		}
-		dst = binary.AppendUvarint(dst, uint64(b.Count)<<1)
-		dst = binary.AppendVarint(dst, qMin-pMin)
-		dst = binary.AppendVarint(dst, qMax-pMax)
+		if b.Count != pCount {
+			tag |= uint64(b.Count) << 2
+		}
+		dst = binary.AppendUvarint(dst, tag)
 		dst = binary.AppendVarint(dst, qAvg-pAvg)
-		pMin, pMax, pAvg = qMin, qMax, qAvg
+		if qMin != qMax {
+			dst = binary.AppendUvarint(dst, uint64(qAvg-qMin))
+			dst = binary.AppendUvarint(dst, uint64(qMax-qAvg))
+		}
+		pAvg, pCount = qAvg, b.Count
 	}
 	return dst
 }
@@ -85,32 +100,38 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 		return nil, fmt.Errorf("%w: %d buckets, want %d", errDamagedChunk, n, want)
 	}
 	out := make([]Bucket, want)
-	var pMin, pMax, pAvg int64
+	var pAvg int64
+	var pCount uint64
 	for i := range out {
 		tag := r.uvarint()
 		if tag == 0 {
 			continue
 		}
-		count := tag >> 1
+		if tag&tagPresent == 0 {
+			return nil, fmt.Errorf("%w: bad tag", errDamagedChunk)
+		}
+		count := tag >> 2
+		if count == 0 {
+			count = pCount
+		}
 		if count == 0 || count > maxCount {
 			return nil, fmt.Errorf("%w: bad count", errDamagedChunk)
 		}
-		if tag&1 == 1 {
-			pAvg += r.varint()
-			pMin, pMax = pAvg, pAvg
-		} else {
-			pMin += r.varint()
-			pMax += r.varint()
-			pAvg += r.varint()
+		pAvg += r.varint()
+		qMin, qMax := pAvg, pAvg
+		if tag&tagSingle == 0 {
+			qMin -= int64(min(r.uvarint(), quantSteps+1))
+			qMax += int64(min(r.uvarint(), quantSteps+1))
 		}
 		if r.err != nil {
 			return nil, r.err
 		}
-		if pMin < 0 || pMax > quantSteps || pAvg < 0 || pAvg > quantSteps || pMin > pMax {
+		if qMin < 0 || qMax > quantSteps || pAvg < 0 || pAvg > quantSteps {
 			return nil, fmt.Errorf("%w: value out of range", errDamagedChunk)
 		}
 		c := float64(count)
-		out[i] = Bucket{Min: q.v(pMin), Max: q.v(pMax), Sum: q.v(pAvg) * c, Count: uint32(count)}
+		out[i] = Bucket{Min: q.v(qMin), Max: q.v(qMax), Sum: q.v(pAvg) * c, Count: uint32(count)}
+		pCount = count
 	}
 	if r.err == nil && len(r.b) != 0 {
 		return nil, fmt.Errorf("%w: trailing bytes", errDamagedChunk)

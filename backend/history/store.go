@@ -169,9 +169,10 @@ func openFile(path string, opts Options) (s *Store, err error) {
 		}
 	}()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        opts.LockTimeout,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		Timeout: opts.LockTimeout,
+		// The free list is written with each commit: without it, opening
+		// reads the whole file to rebuild it (seconds for a year of data).
+		FreelistType: bolt.FreelistMapType,
 	})
 	switch {
 	case errors.Is(err, bolterrors.ErrTimeout):
@@ -205,6 +206,19 @@ func isFileContentError(path string, err error) bool {
 
 // load checks the version and reads the series ids and items.
 func (s *Store) load() error {
+	// A plain read when the file is set up: a write transaction would load
+	// the free list and sync for nothing.
+	ready := s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range append([][]byte{bucketMeta, bucketSeries, bucketItems, bucketEvents}, tierBuckets[:]...) {
+			if tx.Bucket(name) == nil {
+				return errors.New("not set up")
+			}
+		}
+		return s.loadTx(tx)
+	})
+	if ready == nil || isDamage(ready) {
+		return ready
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
