@@ -110,11 +110,14 @@ func BenchmarkYear(b *testing.B) {
 	})
 	st.Close()
 	path := filepath.Join(dir, FileName)
+	if fi, err := os.Stat(path); err == nil {
+		b.ReportMetric(float64(fi.Size())/float64(n)/1024, "file-KB/series(1y,as-written)")
+	}
 	if err := compact(path); err != nil {
 		b.Fatal(err)
 	}
 	fi, _ := os.Stat(path)
-	b.ReportMetric(float64(fi.Size())/float64(n)/1024, "file-KB/series(1y)")
+	b.ReportMetric(float64(fi.Size())/float64(n)/1024, "file-KB/series(1y,compacted)")
 	b.ReportMetric(float64(pay)/float64(n)/1024, "KB/series(2y,keys+values)")
 
 	end := simEpoch

@@ -156,6 +156,8 @@ func (s *Store) flushLocked() error {
 		}
 		for tier := range numTiers {
 			b := tx.Bucket(tierBuckets[tier])
+			// Chunks of a series only grow at its end: fuller pages on split.
+			b.FillPercent = 0.9
 			for k, v := range s.pending[tier] {
 				if err := b.Put([]byte(k), v); err != nil {
 					return err
