@@ -96,18 +96,21 @@ func BenchmarkYear(b *testing.B) {
 	// Two years of retention hold twice the 30 min buckets; the year's
 	// other tiers are at their steady size already.
 	var pay int64
+	var perTier [numTiers]int64
 	st.db.View(func(tx *bolt.Tx) error {
 		for tier := range numTiers {
 			tx.Bucket(tierBuckets[tier]).ForEach(func(k, v []byte) error {
-				pay += int64(len(k) + len(v))
-				if tier == HalfHour {
-					pay += int64(len(k) + len(v)) // the second year
-				}
+				perTier[tier] += int64(len(k) + len(v))
 				return nil
 			})
 		}
 		return nil
 	})
+	perTier[HalfHour] *= 2 // the second year
+	for tier := range numTiers {
+		pay += perTier[tier]
+		b.ReportMetric(float64(perTier[tier])/float64(n)/1024, "KB/series("+tier.String()+")")
+	}
 	st.Close()
 	path := filepath.Join(dir, FileName)
 	if fi, err := os.Stat(path); err == nil {

@@ -29,7 +29,10 @@ type Point struct {
 }
 
 // Range is a stretch of time.
-type Range struct{ From, To time.Time }
+type Range struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
 
 // Series is a query's answer: every bucket of the range, gaps included, and
 // the gaps as ranges so a chart draws them as gaps.
