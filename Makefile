@@ -68,6 +68,9 @@ bench: build
 	bench/window.sh 3 20
 	bench/vms.sh
 	bench/containers.sh
+	$(GO) test -run '^$$' -bench RecordSecond -benchtime 3600x -count 5 ./backend/history/
+	$(GO) test -run '^$$' -bench Year -benchtime 1x -count 3 -timeout 30m ./backend/history/
+	cd bench/historydb && GOFLAGS= go run . -minutes 120
 	bench/console.sh
 
 # A README screenshot of the real window under Xvfb.
