@@ -284,17 +284,17 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	defer stop()
 	hosts := g.registry()
 	defer hosts.Close()
-	exp := exporter.New()
-	record, stopHistory := startHistory(stderr, exp.Update)
-	defer stopHistory()
-	vms, cts := hosts.Sources()
-	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: record, VMs: vms, Containers: cts})
 	// Listen before saying so: a bad address is an error, never a "serving" line.
 	ln, err := exporter.Listen(*listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux exporter:", err)
 		return 1
 	}
+	exp := exporter.New()
+	record, stopHistory := startHistory(stderr, exp.Update)
+	defer stopHistory()
+	vms, cts := hosts.Sources()
+	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: record, VMs: vms, Containers: cts})
 	done := make(chan struct{})
 	go func() { coll.Run(ctx); close(done) }()
 	fmt.Fprintf(stderr, "horcrux exporter: serving http://%s/metrics\n", ln.Addr())
