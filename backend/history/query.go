@@ -83,21 +83,23 @@ func (s *Store) Read(q Query) (Series, error) {
 			}
 		}
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(tierBuckets[tier]).Cursor()
-		first := tier.chunkStart(from)
-		for k, v := c.Seek(chunkKey(sr.id, first)); k != nil && len(k) == 12 && binary.BigEndian.Uint32(k) == sr.id; k, v = c.Next() {
-			start := int64(binary.BigEndian.Uint64(k[4:]))
-			if start >= to {
-				break
+	err := guard(func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(tierBuckets[tier]).Cursor()
+			first := tier.chunkStart(from)
+			for k, v := c.Seek(chunkKey(sr.id, first)); k != nil && len(k) == 12 && binary.BigEndian.Uint32(k) == sr.id; k, v = c.Next() {
+				start := int64(binary.BigEndian.Uint64(k[4:]))
+				if start >= to {
+					break
+				}
+				slots, err := decodeChunk(v, tiers[tier].slots)
+				if err != nil {
+					return fmt.Errorf("history: %s %s at %s: %w", q.Item, q.Metric, time.Unix(start, 0).UTC(), err)
+				}
+				place(start, slots)
 			}
-			slots, err := decodeChunk(v, tiers[tier].slots)
-			if err != nil {
-				return fmt.Errorf("history: %s %s at %s: %w", q.Item, q.Metric, time.Unix(start, 0).UTC(), err)
-			}
-			place(start, slots)
-		}
-		return nil
+			return nil
+		})
 	})
 	for _, m := range mem {
 		if m.slots != nil {
@@ -154,17 +156,19 @@ func finish(out Series, from, step int64, b []Bucket, points int) Series {
 // included.
 func (s *Store) Events(from, to time.Time) ([]Event, error) {
 	var out []Event
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketEvents).Cursor()
-		lo := binary.BigEndian.AppendUint64(nil, uint64(from.UnixNano()))
-		for k, v := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, v = c.Next() {
-			var e Event
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("history: a damaged event at %s: %w", time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC(), err)
+	err := guard(func() error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bucketEvents).Cursor()
+			lo := binary.BigEndian.AppendUint64(nil, uint64(from.UnixNano()))
+			for k, v := c.Seek(lo); k != nil && len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) < to.UnixNano(); k, v = c.Next() {
+				var e Event
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("history: a damaged event at %s: %w", time.Unix(0, int64(binary.BigEndian.Uint64(k))).UTC(), err)
+				}
+				out = append(out, e)
 			}
-			out = append(out, e)
-		}
-		return nil
+			return nil
+		})
 	})
 	s.mu.Lock()
 	for _, e := range s.events {

@@ -396,3 +396,14 @@ func copyFile(from, to string) error {
 	}
 	return os.WriteFile(to, b, 0o600)
 }
+
+// guard runs f and turns a panic (bbolt's answer to some damaged pages) into
+// an error, so a file damaged while Horcrux runs never stops the app.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the history store is damaged (%v): restart Horcrux to move it aside and start a new one", r)
+		}
+	}()
+	return f()
+}

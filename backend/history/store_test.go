@@ -270,3 +270,30 @@ func TestOneCommitPerMinute(t *testing.T) {
 		t.Fatalf("%d commits for 10 minutes of samples", n)
 	}
 }
+
+// TestDamagedWhileOpen damages the file under an open store: reads and the
+// next write return an error saying so instead of panicking.
+func TestDamagedWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	clk := &simClock{t: simEpoch}
+	st := openSim(t, dir, clk)
+	for i := range 120 {
+		st.Add(HostItem, MetricCPU, simEpoch.Add(time.Duration(i)*time.Second), float64(i))
+	}
+	if err := st.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	page := int64(os.Getpagesize())
+	f.WriteAt([]byte(strings.Repeat("\xff", int(fi.Size()-2*page))), 2*page)
+	f.Close()
+	_, err = st.Read(Query{Item: HostItem, Metric: MetricCPU, From: simEpoch, To: simEpoch.Add(time.Hour), Points: 2})
+	if err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("read of a damaged file: %v, want an error saying it is damaged", err)
+	}
+	st.db.Close() // Close would try to write into the damaged file
+}

@@ -118,11 +118,13 @@ func (s *Store) openLocked(sr *series, tier Tier, sec int64) *openChunk {
 	stored, ok := s.pending[tier][string(key)]
 	if !ok && start <= s.lastSec {
 		// A chunk already started: after a restart, or a clock that went back.
-		_ = s.db.View(func(tx *bolt.Tx) error {
-			if v := tx.Bucket(tierBuckets[tier]).Get(key); v != nil {
-				stored = append([]byte(nil), v...)
-			}
-			return nil
+		_ = guard(func() error {
+			return s.db.View(func(tx *bolt.Tx) error {
+				if v := tx.Bucket(tierBuckets[tier]).Get(key); v != nil {
+					stored = append([]byte(nil), v...)
+				}
+				return nil
+			})
 		})
 	}
 	if stored != nil {
@@ -147,47 +149,49 @@ func (s *Store) flushLocked() error {
 	}
 	prune := s.lastSec-s.prunedAt >= 3600
 	now := s.opts.Now().Unix()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		sb := tx.Bucket(bucketSeries)
-		for _, n := range s.newSeries {
-			if err := sb.Put(seriesKey(n.item, n.metric), binary.BigEndian.AppendUint32(nil, s.series[n].id)); err != nil {
-				return err
-			}
-		}
-		for tier := range numTiers {
-			b := tx.Bucket(tierBuckets[tier])
-			// Chunks of a series only grow at its end: fuller pages on split.
-			b.FillPercent = 0.9
-			for k, v := range s.pending[tier] {
-				if err := b.Put([]byte(k), v); err != nil {
+	err := guard(func() error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			sb := tx.Bucket(bucketSeries)
+			for _, n := range s.newSeries {
+				if err := sb.Put(seriesKey(n.item, n.metric), binary.BigEndian.AppendUint32(nil, s.series[n].id)); err != nil {
 					return err
 				}
 			}
-		}
-		ib := tx.Bucket(bucketItems)
-		for k := range s.dirtyItem {
-			v, _ := json.Marshal(s.items[k])
-			if err := ib.Put([]byte(k), v); err != nil {
+			for tier := range numTiers {
+				b := tx.Bucket(tierBuckets[tier])
+				// Chunks of a series only grow at its end: fuller pages on split.
+				b.FillPercent = 0.9
+				for k, v := range s.pending[tier] {
+					if err := b.Put([]byte(k), v); err != nil {
+						return err
+					}
+				}
+			}
+			ib := tx.Bucket(bucketItems)
+			for k := range s.dirtyItem {
+				v, _ := json.Marshal(s.items[k])
+				if err := ib.Put([]byte(k), v); err != nil {
+					return err
+				}
+			}
+			eb := tx.Bucket(bucketEvents)
+			for _, e := range s.events {
+				seq, _ := eb.NextSequence()
+				k := binary.BigEndian.AppendUint64(nil, uint64(e.Time.UnixNano()))
+				k = binary.BigEndian.AppendUint64(k, seq)
+				v, _ := json.Marshal(e)
+				if err := eb.Put(k, v); err != nil {
+					return err
+				}
+			}
+			if err := tx.Bucket(bucketMeta).Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(s.lastSec))); err != nil {
 				return err
 			}
-		}
-		eb := tx.Bucket(bucketEvents)
-		for _, e := range s.events {
-			seq, _ := eb.NextSequence()
-			k := binary.BigEndian.AppendUint64(nil, uint64(e.Time.UnixNano()))
-			k = binary.BigEndian.AppendUint64(k, seq)
-			v, _ := json.Marshal(e)
-			if err := eb.Put(k, v); err != nil {
-				return err
+			if prune {
+				return pruneTx(tx, now)
 			}
-		}
-		if err := tx.Bucket(bucketMeta).Put(keyLast, binary.BigEndian.AppendUint64(nil, uint64(s.lastSec))); err != nil {
-			return err
-		}
-		if prune {
-			return pruneTx(tx, now)
-		}
-		return nil
+			return nil
+		})
 	})
 	s.flushedAt = s.lastSec
 	if err != nil {
