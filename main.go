@@ -47,6 +47,8 @@ Usage:
                                    its display (VNC or SPICE), else its serial console
   horcrux shell [--print-url] [--cmd CMD] CONTAINER
                                    open a shell in a container in the browser
+  horcrux history [--since 24h|--from T --to T] [--item NAME] [--events] [--json|--csv]
+                                    print the stored history (recorded by the window and the exporter)
   horcrux version                  print the version
   horcrux help                     print this help
 
@@ -136,6 +138,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runShell(g, cmdArgs, stdout, stderr)
 	case "exporter":
 		return runExporter(g, cmdArgs, stderr)
+	case "history":
+		return runHistory(g, cmdArgs, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "horcrux", versionString())
 		return 0
@@ -171,7 +175,9 @@ func subcommand(name string, g *globals, args []string, stderr io.Writer, define
 }
 
 func runWindow(g globals, stderr io.Writer) int {
-	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen})
+	record, stopHistory := startHistory(stderr, nil)
+	defer stopHistory()
+	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen, OnSnapshot: record})
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux:", err)
 		return 1
@@ -286,15 +292,17 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	defer stop()
 	hosts := g.registry()
 	defer hosts.Close()
-	exp := exporter.New()
-	vms, cts := hosts.Sources()
-	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update, VMs: vms, Containers: cts})
 	// Listen before saying so: a bad address is an error, never a "serving" line.
 	ln, err := exporter.Listen(*listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux exporter:", err)
 		return 1
 	}
+	exp := exporter.New()
+	record, stopHistory := startHistory(stderr, exp.Update)
+	defer stopHistory()
+	vms, cts := hosts.Sources()
+	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: record, VMs: vms, Containers: cts})
 	done := make(chan struct{})
 	go func() { coll.Run(ctx); close(done) }()
 	fmt.Fprintf(stderr, "horcrux exporter: serving http://%s/metrics\n", ln.Addr())
