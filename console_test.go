@@ -16,6 +16,7 @@ import (
 
 	bt "github.com/horcrux-desktop/horcrux/internal/browsertest"
 	"github.com/horcrux-desktop/horcrux/internal/testguest"
+	"github.com/horcrux-desktop/horcrux/internal/testsshd"
 	"github.com/horcrux-desktop/horcrux/novncassets"
 
 	"github.com/horcrux-desktop/horcrux/internal/testlock"
@@ -357,5 +358,66 @@ func TestSerialAndSPICEConsolesOfALinuxGuest(t *testing.T) {
 		if p := tb.Problems(); len(p) > 0 {
 			t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
 		}
+	}
+}
+
+// TestConsoleOfAGuestOverSSH opens the VNC console of a guest on a
+// qemu+ssh:// host (this machine's libvirtd through a real sshd): once with
+// forwarding allowed (ssh -W) and once with sshd refusing it (nc there).
+func TestConsoleOfAGuestOverSSH(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to run against libvirtd, sshd, QEMU and Chromium")
+	}
+	if err := novncassets.Check(); err != nil {
+		t.Fatalf("run make novnc: %v", err)
+	}
+	if _, err := exec.LookPath("nc"); err != nil {
+		t.Fatal("nc not found: apt-get install netcat-openbsd (the fallback when sshd refuses forwarding)")
+	}
+	startLibvirtd(t)
+	name := fmt.Sprintf("horcrux-e2e-ssh-%d", os.Getpid())
+	xml := filepath.Join(t.TempDir(), name+".xml")
+	guest := strings.Replace(fmt.Sprintf(e2eGuest, name), "port='5987' autoport='no'", "autoport='yes'", 1)
+	if err := os.WriteFile(xml, []byte(guest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	virsh(t, "define", xml)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run()
+		exec.Command("virsh", "-c", "qemu:///system", "undefine", name).Run()
+	})
+	virsh(t, "start", name)
+	bin := buildBinary(t)
+	browser := bt.Start(t)
+	for _, tc := range []struct{ name, config string }{
+		{"ssh -W", ""},
+		{"nc when forwarding is refused", "AllowTcpForwarding no"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testsshd.StartWith(t, tc.config)
+			cmd := exec.Command(bin, "console", "--connect", srv.LibvirtURI(), "--print-url", name)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			sc := bufio.NewScanner(stdout)
+			if !sc.Scan() {
+				cmd.Wait()
+				t.Fatalf("no URL printed; horcrux said:\n%s", stderr.String())
+			}
+			page := bt.NewTab(t, browser)
+			page.Do(t, chromedp.Navigate(sc.Text()))
+			page.WaitFor(t, 30*time.Second, bt.JSConnected)
+			page.WaitFor(t, 20*time.Second, bt.JSPainted)
+			if p := page.Problems(); len(p) > 0 {
+				t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
+			}
+		})
 	}
 }

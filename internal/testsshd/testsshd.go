@@ -24,6 +24,12 @@ type Server struct {
 // TempDir, and stops it when the test ends.
 func Start(t testing.TB) Server {
 	t.Helper()
+	return StartWith(t, "")
+}
+
+// StartWith is Start with more sshd_config lines (say "AllowTcpForwarding no").
+func StartWith(t testing.TB, config string) Server {
+	t.Helper()
 	for _, tool := range []string{"/usr/sbin/sshd", "ssh-keygen", "ssh"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s not found: apt-get install openssh-server openssh-client", tool)
@@ -59,7 +65,8 @@ KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
 PidFile %[2]s/sshd.pid
-`, port, dir)), 0o600)
+%[3]s
+`, port, dir, config)), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
