@@ -68,6 +68,11 @@ bench: build
 	bench/window.sh 3 20
 	bench/vms.sh
 	bench/containers.sh
+	HORCRUX_INTEGRATION=1 $(GO) test -run '^$$' -bench BenchmarkShellCat10MB -benchtime 5x -count 3 ./backend/container/
+	HORCRUX_INTEGRATION=1 $(GO) test -run '^$$' -bench BenchmarkShellOpen -benchtime 20x ./backend/container/
+	$(GO) test -run '^$$' -bench RecordSecond -benchtime 3600x -count 5 ./backend/history/
+	$(GO) test -run '^$$' -bench Year -benchtime 1x -count 3 -timeout 30m ./backend/history/
+	cd bench/historydb && GOFLAGS= go run . -minutes 120
 	bench/console.sh
 
 # A README screenshot of the real window under Xvfb.

@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"libvirt.org/go/libvirt"
 
 	bt "github.com/horcrux-desktop/horcrux/internal/browsertest"
+	"github.com/horcrux-desktop/horcrux/internal/testguest"
+	"github.com/horcrux-desktop/horcrux/internal/testsshd"
 	"github.com/horcrux-desktop/horcrux/novncassets"
 
 	"github.com/horcrux-desktop/horcrux/internal/testlock"
@@ -262,5 +265,159 @@ func TestSPICEConsoleOfARealGuest(t *testing.T) {
 	}
 	if p := page.Problems(); len(p) > 0 {
 		t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+// consoleURL runs `horcrux console --print-url ARGS...` and returns its
+// link; the command serves until the test ends.
+func consoleURL(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"console", "--connect", "qemu:///system", "--print-url"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() {
+		cmd.Wait()
+		t.Fatalf("horcrux console %v printed no URL:\n%s", args, stderr.String())
+	}
+	return sc.Text()
+}
+
+// TestSerialAndSPICEConsolesOfALinuxGuest boots the small Linux test guest
+// (Debian's kernel, a busybox initramfs; a shell on the screen and one on
+// ttyS0) with SPICE and a serial port, and drives both console pages in
+// Chromium: the serial page opens with the boot output and runs a command;
+// a command typed into the SPICE page reaches the guest's screen shell,
+// which the serial console then sees.
+func TestSerialAndSPICEConsolesOfALinuxGuest(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to boot a guest under libvirtd and drive Chromium")
+	}
+	if err := novncassets.Check(); err != nil {
+		t.Fatalf("run make novnc: %v", err)
+	}
+	startLibvirtd(t)
+	conn, err := libvirt.NewConnect("qemu:///system")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	testguest.RemoveLeftovers(t, conn, "hx-e2e-linux-")
+	o := testguest.SPICESerial(testguest.Name("hx-e2e-linux-"))
+	testguest.Start(t, conn, testguest.Build(t), o)
+	testguest.WaitForLog(t, o, testguest.Prompt, 120*time.Second)
+	bin := buildBinary(t)
+	browser := bt.Start(t)
+
+	// The serial console: the boot output is there on open, and a command runs.
+	serialURL := consoleURL(t, bin, "--serial", o.Name)
+	if !strings.Contains(serialURL, "/console/term.html#t=") {
+		t.Fatalf("--serial opens %q", serialURL)
+	}
+	serial := bt.NewTab(t, browser)
+	serial.Do(t, chromedp.EmulateViewport(1000, 700), chromedp.Navigate(serialURL))
+	serial.WaitFor(t, 20*time.Second, bt.JSConnected)
+	serial.WaitFor(t, 10*time.Second, jsRows+`.includes('HORCRUX-TESTGUEST-BOOTED')`)
+	word := testguest.Name("hx")
+	typeLine(t, serial, "echo "+word+"-serial")
+	serial.WaitFor(t, 20*time.Second, jsRows+`.includes('`+word+`-serial')`)
+
+	// SPICE: the guest's screen is painted, and keys typed there reach the
+	// screen's shell: it makes a directory the serial shell then lists.
+	spiceURL := consoleURL(t, bin, o.Name)
+	if !strings.Contains(spiceURL, "/console/spice.html#t=") {
+		t.Fatalf("the Console of a SPICE guest opens %q", spiceURL)
+	}
+	spice := bt.NewTab(t, browser)
+	spice.Do(t, chromedp.EmulateViewport(1000, 800), chromedp.Navigate(spiceURL))
+	spice.WaitFor(t, 20*time.Second, bt.JSConnected)
+	spice.WaitFor(t, 20*time.Second, bt.JSSpicePainted)
+	// The screen's shell may start after the serial one: keys typed into a
+	// VT nobody has opened yet are dropped, so the command is typed again
+	// until the serial shell sees its directory.
+	deadline := time.Now().Add(40 * time.Second)
+	for !bt.Eval[bool](t, serial, jsRows+`.includes('`+word+`-dir')`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the directory typed into the SPICE page never appeared (canvases %v, focus %s); serial shows:\n%s",
+				bt.Eval[float64](t, spice, `document.querySelectorAll('#spice-screen canvas').length`),
+				bt.Eval[string](t, spice, `document.activeElement.tagName`), bt.Eval[string](t, serial, jsRows))
+		}
+		bt.TypeKeys(t, spice, "#spice-screen canvas", "mkdir -p /tmp/"+word+"\r")
+		typeLine(t, serial, "ls /tmp | sed s/$/-dir/")
+		time.Sleep(time.Second)
+	}
+	for _, tb := range []*bt.Tab{serial, spice} {
+		if p := tb.Problems(); len(p) > 0 {
+			t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
+		}
+	}
+}
+
+// TestConsoleOfAGuestOverSSH opens the VNC console of a guest on a
+// qemu+ssh:// host (this machine's libvirtd through a real sshd): once with
+// forwarding allowed (ssh -W) and once with sshd refusing it (nc there).
+func TestConsoleOfAGuestOverSSH(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to run against libvirtd, sshd, QEMU and Chromium")
+	}
+	if err := novncassets.Check(); err != nil {
+		t.Fatalf("run make novnc: %v", err)
+	}
+	if _, err := exec.LookPath("nc"); err != nil {
+		t.Fatal("nc not found: apt-get install netcat-openbsd (the fallback when sshd refuses forwarding)")
+	}
+	startLibvirtd(t)
+	name := fmt.Sprintf("horcrux-e2e-ssh-%d", os.Getpid())
+	xml := filepath.Join(t.TempDir(), name+".xml")
+	guest := strings.Replace(fmt.Sprintf(e2eGuest, name), "port='5987' autoport='no'", "autoport='yes'", 1)
+	if err := os.WriteFile(xml, []byte(guest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	virsh(t, "define", xml)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run()
+		exec.Command("virsh", "-c", "qemu:///system", "undefine", name).Run()
+	})
+	virsh(t, "start", name)
+	bin := buildBinary(t)
+	browser := bt.Start(t)
+	for _, tc := range []struct{ name, config string }{
+		{"ssh -W", ""},
+		{"nc when forwarding is refused", "AllowTcpForwarding no"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testsshd.StartWith(t, tc.config)
+			cmd := exec.Command(bin, "console", "--connect", srv.LibvirtURI(), "--print-url", name)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			sc := bufio.NewScanner(stdout)
+			if !sc.Scan() {
+				cmd.Wait()
+				t.Fatalf("no URL printed; horcrux said:\n%s", stderr.String())
+			}
+			page := bt.NewTab(t, browser)
+			page.Do(t, chromedp.Navigate(sc.Text()))
+			page.WaitFor(t, 30*time.Second, bt.JSConnected)
+			page.WaitFor(t, 20*time.Second, bt.JSPainted)
+			if p := page.Problems(); len(p) > 0 {
+				t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
+			}
+		})
 	}
 }

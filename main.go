@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/registry"
 
 	"github.com/pkg/browser"
@@ -45,6 +47,8 @@ Usage:
                                    its display (VNC or SPICE), else its serial console
   horcrux shell [--print-url] [--cmd CMD] CONTAINER
                                    open a shell in a container in the browser
+  horcrux history [--since 24h|--from T --to T] [--item NAME] [--events] [--json|--csv]
+                                    print the stored history (recorded by the window and the exporter)
   horcrux version                  print the version
   horcrux help                     print this help
 
@@ -130,8 +134,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDoctor(g, cmdArgs, stdout, stderr)
 	case "console":
 		return runConsole(g, cmdArgs, stdout, stderr)
+	case "shell":
+		return runShell(g, cmdArgs, stdout, stderr)
 	case "exporter":
 		return runExporter(g, cmdArgs, stderr)
+	case "history":
+		return runHistory(g, cmdArgs, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "horcrux", versionString())
 		return 0
@@ -167,7 +175,9 @@ func subcommand(name string, g *globals, args []string, stderr io.Writer, define
 }
 
 func runWindow(g globals, stderr io.Writer) int {
-	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen})
+	record, stopHistory := startHistory(stderr, nil)
+	defer stopHistory()
+	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen, OnSnapshot: record})
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux:", err)
 		return 1
@@ -282,15 +292,17 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 	defer stop()
 	hosts := g.registry()
 	defer hosts.Close()
-	exp := exporter.New()
-	vms, cts := hosts.Sources()
-	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: exp.Update, VMs: vms, Containers: cts})
 	// Listen before saying so: a bad address is an error, never a "serving" line.
 	ln, err := exporter.Listen(*listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux exporter:", err)
 		return 1
 	}
+	exp := exporter.New()
+	record, stopHistory := startHistory(stderr, exp.Update)
+	defer stopHistory()
+	vms, cts := hosts.Sources()
+	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: record, VMs: vms, Containers: cts})
 	done := make(chan struct{})
 	go func() { coll.Run(ctx); close(done) }()
 	fmt.Fprintf(stderr, "horcrux exporter: serving http://%s/metrics\n", ln.Addr())
@@ -367,6 +379,51 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	return serveConsole(ctx, "console", target, *printURL, stdout, stderr)
+}
+
+func runShell(g globals, args []string, stdout, stderr io.Writer) int {
+	var printURL *bool
+	var cmdLine *string
+	fs, code, ok := subcommand("shell", &g, args, stderr, func(fs *flag.FlagSet) {
+		printURL = fs.Bool("print-url", false, "print the one-time URL instead of opening a browser")
+		cmdLine = fs.String("cmd", "", "the command to run, split at spaces (default: /bin/bash, else /bin/sh)")
+	})
+	if !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: horcrux shell [--docker-host HOST] [--print-url] [--cmd CMD] CONTAINER")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hosts := g.registry()
+	defer hosts.Close()
+	e := hosts.Engines()[0]
+	pollCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	sec := e.Poll(pollCtx)
+	cancel()
+	if !sec.IsUp() {
+		fmt.Fprintln(stderr, "horcrux shell:", sec.Reason)
+		return 1
+	}
+	want := fs.Arg(0)
+	var found *model.Container
+	for i, c := range sec.Items {
+		if c.Name == want || c.ID == want || len(want) >= 4 && strings.HasPrefix(c.ID, want) {
+			found = &sec.Items[i]
+			break
+		}
+	}
+	switch {
+	case found == nil:
+		fmt.Fprintf(stderr, "horcrux shell: no container named %q at %s\n", want, sec.Host)
+		return 1
+	case found.State != "running":
+		fmt.Fprintf(stderr, "horcrux shell: %s is %s, not running; start it first\n", found.Name, found.State)
+		return 1
+	}
+	return serveConsole(ctx, "shell", e.Shell(found.ID, strings.Fields(*cmdLine)), *printURL, stdout, stderr)
 }
 
 // serveConsole opens target's page (or prints its link) and serves it

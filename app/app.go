@@ -17,6 +17,7 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/registry"
 )
 
@@ -31,6 +32,9 @@ type Options struct {
 	Interval   time.Duration // refresh period
 	// MetricsListen, when set, serves Prometheus metrics at this address.
 	MetricsListen string
+	// OnSnapshot, when set, is also handed every snapshot (the history
+	// recorder); it must not block.
+	OnSnapshot func(*model.Snapshot)
 }
 
 // ErrNoDisplay is returned when there is no display to open a window on.
@@ -75,7 +79,11 @@ func Run(opts Options) error {
 	defer consoles.Close()
 
 	w := newWindow(fyneapp.NewWithID(ID), saved, hosts, consoles)
-	w.coll = collector.New(collector.Config{Interval: opts.Interval, Window: saved.window, OnUpdate: w.offer})
+	onUpdate := w.offer
+	if opts.OnSnapshot != nil {
+		onUpdate = func(s *model.Snapshot) { opts.OnSnapshot(s); w.offer(s) }
+	}
+	w.coll = collector.New(collector.Config{Interval: opts.Interval, Window: saved.window, OnUpdate: onUpdate})
 	w.coll.SetHosts(hosts.Sources())
 	if opts.MetricsListen != "" {
 		w.exp = exporter.New()

@@ -30,6 +30,7 @@ type containerHooks struct {
 	hosts  func() []containerEngine // the engines, in the snapshot's order
 	expect func(id string)          // a stop the user asked for is not an alert
 	logs   func(engine containerEngine, id, name string)
+	shell  func(host int, id string) error // nil: no Shell button
 }
 
 // ctRow is a container with its engine.
@@ -110,7 +111,7 @@ func containerActions(h containerHooks) []action[ctRow] {
 		}
 		return act
 	}
-	return []action[ctRow]{
+	acts := []action[ctRow]{
 		mk("Start", theme.MediaPlayIcon(), model.StartContainer, ""),
 		mk("Stop", theme.MediaStopIcon(), model.StopContainer, ""),
 		mk("Restart", theme.ViewRefreshIcon(), model.RestartContainer, ""),
@@ -127,6 +128,12 @@ func containerActions(h containerHooks) []action[ctRow] {
 				return nil
 			}),
 	}
+	if h.shell != nil {
+		acts = append(acts, lifecycle("Shell", theme.ComputerIcon(), "",
+			func(r *ctRow) bool { return r.it.State == "running" },
+			func(_ context.Context, r *ctRow) error { return h.shell(r.host, r.it.ID) }))
+	}
+	return acts
 }
 
 // engineState is the state line of one engine.

@@ -32,6 +32,7 @@ func size(v float64) string { return widgets.FormatBytes(v) }
 // registry.MachineHost is one.
 type machineActor interface {
 	Act(ctx context.Context, uuid string, a model.VMAction) error
+	AddSerialConsole(ctx context.Context, uuid string) error
 }
 
 // machineHooks are what the Machines tab calls outside itself.
@@ -167,6 +168,17 @@ func vmActions(h machineHooks) []action[vmRow] {
 			lifecycle("Serial", theme.ListIcon(), "",
 				func(r *vmRow) bool { return running(r) && r.it.Serial && (r.it.VNC || r.it.SPICE) }, open(console.Serial)))
 	}
+	acts = append(acts, lifecycle("Add serial", theme.ContentAddIcon(),
+		"Add a serial console to %s? Horcrux adds a serial port with a console (a pty) to the VM's configuration; "+
+			"it works from the VM's next start and the Console button then opens it. Nothing else changes.",
+		func(r *vmRow) bool { return r.it.State == model.VMShutoff && !r.it.Serial },
+		func(ctx context.Context, r *vmRow) error {
+			host, err := hostAt(h.hosts(), r.host)
+			if err != nil {
+				return err
+			}
+			return host.AddSerialConsole(ctx, r.it.UUID)
+		}))
 	return append(acts, windowActions(h)...)
 }
 

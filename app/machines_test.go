@@ -113,6 +113,11 @@ type recordingActor struct {
 	fail error
 }
 
+func (r *recordingActor) AddSerialConsole(_ context.Context, uuid string) error {
+	r.done <- uuid + " add serial"
+	return r.fail
+}
+
 func (r *recordingActor) Act(_ context.Context, uuid string, a model.VMAction) error {
 	r.done <- uuid + " " + a.String()
 	return r.fail

@@ -22,6 +22,11 @@ func TestRunningVMsForTheTray(t *testing.T) {
 	if slicesEqual(got, want[:1]) {
 		t.Fatal("different lists compare equal")
 	}
+	cts := runningContainers([]model.ContainerSection{{Items: []model.Container{
+		{ID: "c1", Name: "web", State: "running"}, {ID: "c2", Name: "old", State: "exited"}}}})
+	if len(cts) != 1 || cts[0] != (trayVM{host: 0, uuid: "c1", name: "web"}) {
+		t.Fatalf("runningContainers = %+v", cts)
+	}
 }
 
 func TestBannerText(t *testing.T) {

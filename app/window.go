@@ -91,6 +91,7 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		hosts:  w.engines,
 		expect: func(id string) { w.alerts.engine.Expect(alerts.KindContainer, id, time.Now().Add(expectFor)) },
 		logs:   func(e containerEngine, id, name string) { showLogs(a, w.jobs, e, id, name) },
+		shell:  w.openShell,
 	}), func(k string) { w.coll.SelectContainer(k) })
 	w.diag = newDiagnostics(w.jobs, hosts.Doctor)
 	w.views = [...]view{w.host, withSessions{machines, w}, containers, w.diag}
@@ -110,6 +111,8 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	}
 	w.tray = newTray(a, w.win, func(host int, uuid string) {
 		w.jobs.Go(func(ctx context.Context) { w.consoleFromTray(ctx, host, uuid) })
+	}, func(host int, id string) {
+		w.jobs.Go(func(context.Context) { w.shellFromTray(host, id) })
 	}, w.quit)
 	w.win.SetContent(container.NewBorder(container.NewVBox(saved.resetBanner(), w.alerts.box), nil, nil, nil, w.tabs))
 	w.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux", fyne.NewMenuItem("Settings…", w.settings))))
@@ -128,11 +131,11 @@ func (w *window) offer(s *model.Snapshot) {
 // apply is the one place snapshots reach the UI goroutine: the alerts and
 // the tray see every one, and only the visible tab is brought up to date.
 func (w *window) apply(s *model.Snapshot) {
-	vmsChanged := w.last == nil || s.Versions.VMs != w.last.Versions.VMs
+	listsChanged := w.last == nil || s.Versions.VMs != w.last.Versions.VMs || s.Versions.Containers != w.last.Versions.Containers
 	w.last = s
 	w.alerts.observe(s)
-	if w.tray != nil && vmsChanged {
-		w.tray.setVMs(runningVMs(s.VMs))
+	if w.tray != nil && listsChanged {
+		w.tray.setVMs(runningVMs(s.VMs), runningContainers(s.Containers))
 	}
 	w.renderVisible()
 }
@@ -208,6 +211,25 @@ func (w *window) openConsole(ctx context.Context, host int, uuid string, kind co
 	}
 	_, err = w.consoles.Launch(t)
 	return err
+}
+
+// openShell opens a shell in container id of engine number host in the browser.
+func (w *window) openShell(host int, id string) error {
+	e, err := hostAt(w.hosts.Engines(), host)
+	if err != nil {
+		return err
+	}
+	_, err = w.consoles.Launch(e.Shell(id, nil))
+	return err
+}
+
+func (w *window) shellFromTray(host int, id string) {
+	if err := w.openShell(host, id); err != nil {
+		fyne.Do(func() {
+			w.win.Show()
+			dialog.ShowError(err, w.win)
+		})
+	}
 }
 
 func (w *window) consoleFromTray(ctx context.Context, host int, uuid string) {

@@ -13,8 +13,11 @@ command -v npm >/dev/null 2>&1 || build="$build npm"
 test="$build xvfb xauth x11-utils xdotool imagemagick
   libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
   docker.io containerd runc iptables
-  tigervnc-standalone-server x11vnc chromium openssh-server openssh-client"
+  tigervnc-standalone-server x11vnc chromium openssh-server openssh-client
+  busybox-static podman linux-image-amd64 qemu-guest-agent cpio netcat-openbsd"
 bench="$test websockify virt-manager"
+# linux-image-amd64 busybox-static qemu-guest-agent cpio: the test guest
+# (scripts/testguest.sh) boots Debian's kernel with a busybox initramfs.
 
 case "${1:-}" in
 build) want=$build ;;

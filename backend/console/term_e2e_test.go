@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	bt "github.com/horcrux-desktop/horcrux/internal/browsertest"
@@ -39,7 +38,7 @@ func TestBrowserTerminalPage(t *testing.T) {
 	if title := bt.Eval[string](t, page, `document.title`); !strings.Contains(title, "vm-a") || !strings.Contains(title, "shell") {
 		t.Errorf("title %q", title)
 	}
-	typeKeys(t, page, "typed-word")
+	bt.TypeKeys(t, page, "#term", "typed-word")
 	page.WaitFor(t, 5*time.Second, jsRows+`.includes('typed-word')`)
 
 	f.mu.Lock()
@@ -78,18 +77,4 @@ func TestBrowserTerminalPage(t *testing.T) {
 			t.Errorf("CSP violations or exceptions in the page:\n%s", strings.Join(v, "\n"))
 		}
 	}
-}
-
-// typeKeys types text into the terminal as a keyboard does: a raw key
-// down, the character, a key up. chromedp's plain KeyEvent sends a key
-// down that carries the text and then the character again, which xterm.js
-// rightly takes as two keys.
-func typeKeys(t *testing.T, tb *bt.Tab, text string) {
-	t.Helper()
-	raw := func(p *input.DispatchKeyEventParams) {
-		if p.Type == input.DispatchKeyEventTypeKeyDown {
-			p.Type = input.DispatchKeyEventTypeRawKeyDown
-		}
-	}
-	tb.Do(t, chromedp.Click(chromedp.CSS(`#term`)), chromedp.KeyEvent(text, raw))
 }

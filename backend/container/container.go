@@ -1,5 +1,6 @@
 // Package container lists the containers of a Docker (or Podman) engine with
-// their live resource figures, and starts, stops and removes them.
+// their live resource figures, starts, stops and removes them, and opens
+// interactive shells in them (Shell).
 //
 // Stats come from one streaming stats request per running container, as
 // `docker stats` does: dockerd answers every stats call on its 1 s collector

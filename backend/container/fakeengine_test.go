@@ -1,11 +1,14 @@
 package container
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +38,27 @@ type fakeEngine struct {
 	streams    int // stats requests being served
 	subscribed int // events requests being served
 	lists      int
+	execs      map[string]*fakeExec
+	execCmds   [][]string // the command of every exec created, in order
+	// podman makes execs behave as Podman's: 127 for a command that cannot
+	// start, and the pid forgotten once the command ends (dockerd keeps it).
+	podman bool
+	// noStat makes the engine answer stats of paths with an error, as one
+	// without the archive API.
+	noStat bool
+	// hangStart, when not nil, holds every exec start until it is closed,
+	// as an engine that hangs.
+	hangStart chan struct{}
+}
+
+// fakeExec is one exec of the fake engine; guarded by fakeEngine.mu.
+type fakeExec struct {
+	id, container string
+	cmd           []string
+	running       bool
+	pid, exitCode int
+	rows, cols    uint
+	hungUp        bool // the client closed the connection
 }
 
 type fakeContainer struct {
@@ -44,6 +68,7 @@ type fakeContainer struct {
 	startedAt       time.Time
 	tty             bool
 	stop            chan struct{} // closed when the container stops: ends its stats streams
+	bins            []string      // the commands an exec can start
 }
 
 const fakeAPI = "/v1.41"
@@ -54,6 +79,7 @@ func newFakeEngine(t *testing.T) *fakeEngine {
 		events:     make(chan events.Message, 64),
 		frameEvery: 20 * time.Millisecond,
 		containers: make(map[string]*fakeContainer),
+		execs:      make(map[string]*fakeExec),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/_ping", f.ping)
@@ -65,6 +91,11 @@ func newFakeEngine(t *testing.T) *fakeEngine {
 	mux.HandleFunc("POST "+fakeAPI+"/containers/{id}/{action}", f.act)
 	mux.HandleFunc("DELETE "+fakeAPI+"/containers/{id}", f.remove)
 	mux.HandleFunc("GET "+fakeAPI+"/events", f.watch)
+	mux.HandleFunc("POST "+fakeAPI+"/containers/{id}/exec", f.execCreate)
+	mux.HandleFunc("POST "+fakeAPI+"/exec/{id}/start", f.execStart)
+	mux.HandleFunc("POST "+fakeAPI+"/exec/{id}/resize", f.execResize)
+	mux.HandleFunc("GET "+fakeAPI+"/exec/{id}/json", f.execInspect)
+	mux.HandleFunc("HEAD "+fakeAPI+"/containers/{id}/archive", f.statPath)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("fake engine: unexpected %s %s", r.Method, r.URL)
 		http.NotFound(w, r)
@@ -87,7 +118,8 @@ func (f *fakeEngine) host() string { return "tcp://" + f.srv.Listener.Addr().Str
 func (f *fakeEngine) add(id, name, state string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	c := &fakeContainer{id: id, name: name, state: state, stop: make(chan struct{})}
+	c := &fakeContainer{id: id, name: name, state: state, stop: make(chan struct{}),
+		bins: []string{"/bin/bash", "/bin/sh", "/bin/echo"}}
 	if state == "running" {
 		c.startedAt = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	}
@@ -396,4 +428,229 @@ func find(sec model.ContainerSection, name string) *model.Container {
 		return nil
 	}
 	return &sec.Items[i]
+}
+
+// setBins says which commands an exec can start in container id.
+func (f *fakeEngine) setBins(id string, bins ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.containers[id].bins = bins
+}
+
+// execsMade lists the commands of the execs created so far.
+func (f *fakeEngine) execsMade() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, c := range f.execCmds {
+		out = append(out, strings.Join(c, " "))
+	}
+	return out
+}
+
+// lastExec returns a copy of the last exec created.
+func (f *fakeEngine) lastExec() fakeExec {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var last *fakeExec
+	for _, e := range f.execs {
+		if last == nil || e.id > last.id {
+			last = e
+		}
+	}
+	if last == nil {
+		return fakeExec{}
+	}
+	return *last
+}
+
+// execCreate refuses containers that are not running in dockerd's words.
+func (f *fakeEngine) execCreate(w http.ResponseWriter, r *http.Request) {
+	c := f.get(w, r)
+	if c == nil {
+		return
+	}
+	var opts container.ExecOptions
+	if err := json.NewDecoder(r.Body).Decode(&opts); err != nil {
+		failJSON(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !opts.Tty || !opts.AttachStdin || !opts.AttachStdout || !opts.AttachStderr || len(opts.Cmd) == 0 {
+		f.t.Errorf("fake engine: exec options %+v; want a terminal, all streams and a command", opts)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch c.state {
+	case "running":
+	case "paused":
+		failJSON(w, http.StatusConflict, "Container "+c.id+" is paused, unpause the container before exec")
+		return
+	default:
+		failJSON(w, http.StatusConflict, "Container "+c.id+" is not running")
+		return
+	}
+	e := &fakeExec{id: fmt.Sprintf("exec-%04d", len(f.execCmds)), container: c.id, cmd: opts.Cmd}
+	f.execs[e.id] = e
+	f.execCmds = append(f.execCmds, opts.Cmd)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusCreated)
+	json.NewEncoder(w).Encode(container.ExecCreateResponse{ID: e.id})
+}
+
+func (f *fakeEngine) exec(w http.ResponseWriter, r *http.Request) *fakeExec {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.execs[r.PathValue("id")]; ok {
+		return e
+	}
+	failJSON(w, http.StatusNotFound, "No such exec instance: "+r.PathValue("id"))
+	return nil
+}
+
+// execStart hijacks the connection and plays the command on it: a tiny
+// shell (echoing input as a terminal does, answering `stty size` and
+// `echo`, ending on `exit`), or /bin/echo, or the engine's words when the
+// command is not in the container.
+func (f *fakeEngine) execStart(w http.ResponseWriter, r *http.Request) {
+	e := f.exec(w, r)
+	if e == nil {
+		return
+	}
+	if r.Header.Get("Upgrade") != "tcp" {
+		f.t.Errorf("fake engine: exec start without a hijack: %v", r.Header)
+	}
+	if f.hangStart != nil {
+		<-f.hangStart
+		return
+	}
+	// Read the start options first: closing a connection with unread
+	// bytes resets it, and the client would lose the output before.
+	var opts container.ExecStartOptions
+	if err := json.NewDecoder(r.Body).Decode(&opts); err != nil || !opts.Tty {
+		f.t.Errorf("fake engine: exec start options %+v, %v; want a terminal", opts, err)
+	}
+	conn, rw, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		f.t.Errorf("fake engine: hijack: %v", err)
+		return
+	}
+	defer conn.Close()
+	rw.WriteString("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
+	rw.Flush()
+
+	f.mu.Lock()
+	e.running = true // dockerd: running, no pid yet, while the runtime starts it
+	cmd := e.cmd
+	found := slices.Contains(f.containers[e.container].bins, cmd[0])
+	f.mu.Unlock()
+	time.Sleep(10 * time.Millisecond)
+	end := func(code int) {
+		f.mu.Lock()
+		e.running, e.exitCode = false, code
+		if f.podman || code == 126 || code == 127 {
+			e.pid = 0
+		}
+		f.mu.Unlock()
+	}
+	if !found {
+		if f.podman {
+			end(127)
+			fmt.Fprintf(rw, "Error: runc: exec failed: unable to start container process: exec: %q: stat %s: no such file or directory: OCI runtime attempted to invoke a command that was not found\n", cmd[0], cmd[0])
+		} else {
+			end(126)
+			fmt.Fprintf(rw, "OCI runtime exec failed: exec failed: unable to start container process: exec: %q: stat %s: no such file or directory: unknown\r\n", cmd[0], cmd[0])
+		}
+		rw.Flush()
+		return
+	}
+	f.mu.Lock()
+	e.pid = 4242
+	f.mu.Unlock()
+	if cmd[0] == "/bin/echo" {
+		rw.WriteString(strings.Join(cmd[1:], " ") + "\r\n")
+		rw.Flush()
+		end(0)
+		return
+	}
+	rw.WriteString("$ ")
+	rw.Flush()
+	for {
+		line, err := rw.ReadString('\n')
+		if err != nil {
+			f.mu.Lock()
+			e.hungUp = true // the command goes on, as in a real engine
+			f.mu.Unlock()
+			return
+		}
+		line = strings.TrimSpace(line)
+		rw.WriteString(line + "\r\n")
+		switch {
+		case line == "exit":
+			rw.Flush()
+			end(0)
+			return
+		case line == "stty size":
+			f.mu.Lock()
+			fmt.Fprintf(rw, "%d %d\r\n", e.rows, e.cols)
+			f.mu.Unlock()
+		case strings.HasPrefix(line, "echo "):
+			rw.WriteString(strings.TrimPrefix(line, "echo ") + "\r\n")
+		}
+		rw.WriteString("$ ")
+		rw.Flush()
+	}
+}
+
+func (f *fakeEngine) execResize(w http.ResponseWriter, r *http.Request) {
+	e := f.exec(w, r)
+	if e == nil {
+		return
+	}
+	h, err1 := strconv.ParseUint(r.URL.Query().Get("h"), 10, 32)
+	wd, err2 := strconv.ParseUint(r.URL.Query().Get("w"), 10, 32)
+	if err1 != nil || err2 != nil {
+		failJSON(w, http.StatusBadRequest, "bad size "+r.URL.RawQuery)
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !e.running {
+		failJSON(w, http.StatusInternalServerError, "cannot resize a stopped container: unknown")
+		return
+	}
+	e.rows, e.cols = uint(h), uint(wd)
+	w.WriteHeader(http.StatusOK)
+}
+
+func (f *fakeEngine) execInspect(w http.ResponseWriter, r *http.Request) {
+	e := f.exec(w, r)
+	if e == nil {
+		return
+	}
+	f.mu.Lock()
+	info := container.ExecInspect{ExecID: e.id, ContainerID: e.container, Running: e.running, ExitCode: e.exitCode, Pid: e.pid}
+	f.mu.Unlock()
+	writeJSON(w, info)
+}
+
+// statPath answers a stat of a path as dockerd does: the stat in a header,
+// or 404 when there is no such file.
+func (f *fakeEngine) statPath(w http.ResponseWriter, r *http.Request) {
+	c := f.get(w, r)
+	if c == nil {
+		return
+	}
+	path := r.URL.Query().Get("path")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.noStat:
+		w.WriteHeader(http.StatusInternalServerError)
+	case slices.Contains(c.bins, path):
+		b, _ := json.Marshal(container.PathStat{Name: filepath.Base(path), Size: 1000, Mode: 0o755})
+		w.Header().Set("X-Docker-Container-Path-Stat", base64.StdEncoding.EncodeToString(b))
+		w.WriteHeader(http.StatusOK)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
 }

@@ -21,15 +21,18 @@ import (
 
 // dockerEnv runs the private dockerd of scripts/dockerd.sh for a test.
 type dockerEnv struct {
-	t      *testing.T
+	t      testing.TB
 	script string
+	env    []string // HORCRUX_DOCKERD_DIR for a daemon of the test's own
 	host   string
 	cli    string // the docker CLI; the daemon's own (20.10) when installed
 }
 
 func (d *dockerEnv) script1(arg string) string {
 	d.t.Helper()
-	out, err := exec.Command(d.script, arg).Output()
+	cmd := exec.Command(d.script, arg)
+	cmd.Env = append(os.Environ(), d.env...)
+	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
 		if ee, ok := err.(*exec.ExitError); ok {
@@ -56,25 +59,42 @@ func (d *dockerEnv) docker(args ...string) string {
 
 // startPrivateDockerd starts (or reuses) the private dockerd and imports the
 // sleeper image. It stops the daemon at the end only if it started it.
-func startPrivateDockerd(t *testing.T) *dockerEnv {
+func startPrivateDockerd(t testing.TB) *dockerEnv {
+	d := startDockerdIn(t, "")
+	d.script1("image")
+	return d
+}
+
+// startDockerdIn starts (or reuses) the dockerd of scripts/dockerd.sh whose
+// data, socket and log are in dir ("": the script's default, shared by the
+// tests of this package). It stops the daemon at the end only if it started it.
+func startDockerdIn(t testing.TB, dir string) *dockerEnv {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &dockerEnv{t: t, script: filepath.Join(root, "scripts", "dockerd.sh"), cli: "/usr/bin/docker"}
+	if dir != "" {
+		d.env = []string{"HORCRUX_DOCKERD_DIR=" + dir}
+	}
 	if _, err := os.Stat(d.cli); err != nil {
 		d.cli = "docker"
 	}
-	wasRunning := exec.Command(d.script, "status").Run() == nil
+	status := exec.Command(d.script, "status")
+	status.Env = append(os.Environ(), d.env...)
+	wasRunning := status.Run() == nil
 	out := d.script1("start")
 	if !wasRunning {
-		t.Cleanup(func() { exec.Command(d.script, "stop").Run() })
+		t.Cleanup(func() {
+			stop := exec.Command(d.script, "stop")
+			stop.Env = append(os.Environ(), d.env...)
+			stop.Run()
+		})
 	}
 	_, d.host, _ = strings.Cut(strings.TrimSpace(out), "export DOCKER_HOST=")
 	if !strings.HasPrefix(d.host, "unix://") {
 		t.Fatalf("dockerd.sh start printed %q; want an export DOCKER_HOST=unix://... line", out)
 	}
-	d.script1("image")
 	return d
 }
 

@@ -56,6 +56,7 @@ type Source struct {
 	stale    map[string]bool    // containers with events since their inspect
 	names    map[string]string  // ID to name from the last Poll, for error words
 	logs     map[*logReader]struct{}
+	shells   map[*Shell]struct{}
 	dialFail error
 }
 
@@ -107,6 +108,7 @@ func newSource(host string, dial func() (engine, error)) *Source {
 		stale:   make(map[string]bool),
 		names:   make(map[string]string),
 		logs:    make(map[*logReader]struct{}),
+		shells:  make(map[*Shell]struct{}),
 	}
 	if _, err := s.client(); err != nil {
 		// A client that cannot be made is a configuration error: every Poll
@@ -190,10 +192,7 @@ func (s *Source) Poll(ctx context.Context) model.ContainerSection {
 	if err != nil {
 		return s.failed(err)
 	}
-	addr := cli.DaemonHost()
-	if strings.HasPrefix(s.host, "ssh://") {
-		addr = s.host // the client only knows the placeholder it sends in requests
-	}
+	addr := s.address(cli)
 
 	s.mu.Lock()
 	if !s.up && time.Now().Before(s.nextTry) {
@@ -214,6 +213,14 @@ func (s *Source) Poll(ctx context.Context) model.ContainerSection {
 	eng := s.engineName(ctx, cli)
 	s.refreshDetails(ctx, cli, list)
 	return model.ContainerSection{Host: addr, Availability: model.Available(), Engine: eng, Items: s.merge(cli, list)}
+}
+
+// address is where the engine is, for people.
+func (s *Source) address(cli engine) string {
+	if strings.HasPrefix(s.host, "ssh://") {
+		return s.host // the client only knows the placeholder it sends in requests
+	}
+	return cli.DaemonHost()
 }
 
 // failed is the section for an error before the engine was asked.
@@ -405,6 +412,9 @@ func shortID(id string) string {
 	return id
 }
 
+// Label is a container's name when the list has seen it, else its short ID.
+func (s *Source) Label(id string) string { return s.label(id) }
+
 // label names a container in error words.
 func (s *Source) label(id string) string {
 	s.mu.Lock()
@@ -419,7 +429,7 @@ func (s *Source) label(id string) string {
 }
 
 // Close stops every goroutine of the Source (stats streams, the events
-// watcher, log readers) and waits for them. Later calls report the Source as
+// watcher, log readers, shells) and waits for them. Later calls report the Source as
 // closed.
 func (s *Source) Close() error {
 	s.mu.Lock()
@@ -432,11 +442,18 @@ func (s *Source) Close() error {
 	for l := range s.logs {
 		logs = append(logs, l)
 	}
+	shells := make([]*Shell, 0, len(s.shells))
+	for sh := range s.shells {
+		shells = append(shells, sh)
+	}
 	s.mu.Unlock()
 
 	s.cancel()
 	for _, l := range logs {
 		_ = l.Close()
+	}
+	for _, sh := range shells {
+		_ = sh.Close()
 	}
 	s.polling <- struct{}{} // waits out a Poll in flight; never given back
 	s.wg.Wait()

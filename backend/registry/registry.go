@@ -124,9 +124,31 @@ func (h *MachineHost) console(ctx context.Context, uuid string, kind console.Kin
 	return console.Target{}, fmt.Errorf("a VM has no %s console", kind)
 }
 
-// serial resolves the VM's serial console.
-func (h *MachineHost) serial(context.Context, string) (console.Target, error) {
-	return console.Target{}, fmt.Errorf("serial consoles are not in this build yet: %w", vm.ErrNoSerial)
+// serial resolves the VM's first text console; every open asks libvirt
+// for that VM's console anew, and the stream starts with its replay.
+func (h *MachineHost) serial(ctx context.Context, uuid string) (console.Target, error) {
+	tc, err := h.src.TextConsole(ctx, uuid, "")
+	if err != nil {
+		return console.Target{}, err
+	}
+	return console.Target{
+		Kind: console.Serial, VM: tc.Name, UUID: tc.UUID, Device: tc.Label, Desc: "libvirt console stream " + tc.Device,
+		Open: func(ctx context.Context, o console.TextOptions) (io.ReadWriteCloser, error) {
+			s, err := tc.Open(ctx, o.Force)
+			if errors.Is(err, vm.ErrConsoleBusy) {
+				return nil, fmt.Errorf("%w: %w", console.ErrBusy, err)
+			}
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	}, nil
+}
+
+// AddSerialConsole gives the shut-off VM uuid a serial console from its next start; see vm.Source.AddSerialConsole.
+func (h *MachineHost) AddSerialConsole(ctx context.Context, uuid string) error {
+	return h.src.AddSerialConsole(ctx, uuid)
 }
 
 // Engine is one container engine.
@@ -144,6 +166,33 @@ func (e *Engine) Changed() <-chan struct{} { return e.src.Changed() }
 // Act applies an action to the container with this ID.
 func (e *Engine) Act(ctx context.Context, id string, a model.ContainerAction) error {
 	return e.src.Act(ctx, id, a)
+}
+
+// Shell resolves a shell in container id: a target whose every open starts
+// cmd (none: /bin/bash, else /bin/sh) in that container with the page's
+// terminal size, through the engine's exec calls.
+func (e *Engine) Shell(id string, cmd []string) console.Target {
+	what := strings.Join(cmd, " ")
+	if what == "" {
+		what = "bash or sh"
+	}
+	return console.Target{
+		Kind: console.Shell, VM: e.src.Label(id), UUID: id, Device: what, Desc: "exec on " + e.engineName(),
+		Open: func(ctx context.Context, o console.TextOptions) (io.ReadWriteCloser, error) {
+			cols, rows := o.Cols, o.Rows
+			if cols <= 0 || rows <= 0 {
+				cols, rows = 80, 24
+			}
+			return e.src.Shell(ctx, id, cmd, cols, rows)
+		},
+	}
+}
+
+func (e *Engine) engineName() string {
+	if e.Host == "" {
+		return "the default engine"
+	}
+	return e.Host
 }
 
 // Logs streams a container's output; see container.Source.Logs.

@@ -117,9 +117,6 @@ func localURI(uri string) bool {
 // ErrNoDisplay is returned for a domain without a display of the protocol asked for.
 var ErrNoDisplay = errors.New("no such display")
 
-// ErrNoSerial is returned for a domain without a serial or text console.
-var ErrNoSerial = errors.New("no serial console")
-
 // ErrNotRunning is returned for a console of a domain that is not running.
 var ErrNotRunning = errors.New("it is not running")
 

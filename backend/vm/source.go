@@ -62,6 +62,9 @@ type Source struct {
 	col collector
 
 	guest *guestKeeper
+
+	history  consoleHistory              // output seen per text console
+	consoles map[*ConsoleStream]struct{} // open text consoles; guarded by mu
 }
 
 // link is one open connection with its registrations.
@@ -360,6 +363,27 @@ func (s *Source) retire(l *link) {
 	l.retired = true
 }
 
+// track records an open console holding a reference to l, and has its
+// Close release both; false once the source is closed.
+func (s *Source) track(c *ConsoleStream, l *link) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.consoles == nil {
+		s.consoles = make(map[*ConsoleStream]struct{})
+	}
+	s.consoles[c] = struct{}{}
+	c.unlink = func() {
+		s.mu.Lock()
+		delete(s.consoles, c)
+		s.mu.Unlock()
+		s.release(l)
+	}
+	return true
+}
+
 // teardown removes callbacks before closing so none fires on a freed connection.
 func (l *link) teardown() {
 	if l.lifecycleOK {
@@ -386,6 +410,8 @@ func (s *Source) Close() error {
 	close(s.guest.stop)
 	l, running := s.link, s.running
 	s.link = nil
+	open := s.consoles
+	s.consoles = nil
 	drop := false
 	if l != nil {
 		l.retired = true
@@ -395,6 +421,13 @@ func (s *Source) Close() error {
 		}
 	}
 	s.mu.Unlock()
+	// Each console's teardown drops its link reference; a hung libvirt
+	// holds them all up for one closeWait, not one each.
+	var wg sync.WaitGroup
+	for c := range open {
+		wg.Go(func() { _ = c.Close() })
+	}
+	wg.Wait()
 	if drop {
 		go l.teardown()
 	}

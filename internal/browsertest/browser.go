@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -156,4 +157,18 @@ func (tb *Tab) Problems() []string {
 		}
 	}
 	return out
+}
+
+// TypeKeys types text into the element sel as a keyboard does: a raw key
+// down, the character, a key up ("\r" is Enter). chromedp's plain KeyEvent
+// sends a key down that carries the text and then the character again,
+// which a terminal page rightly takes as two keys.
+func TypeKeys(t testing.TB, tb *Tab, sel, text string) {
+	t.Helper()
+	raw := func(p *input.DispatchKeyEventParams) {
+		if p.Type == input.DispatchKeyEventTypeKeyDown {
+			p.Type = input.DispatchKeyEventTypeRawKeyDown
+		}
+	}
+	tb.Do(t, chromedp.Click(chromedp.CSS(sel)), chromedp.KeyEvent(text, raw))
 }

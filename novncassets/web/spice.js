@@ -104,11 +104,8 @@ async function connect() {
         screen_id: 'spice-screen',
         message_id: 'spice-log',
         password: '',
-        onsuccess: () => {
-            if (state.sc === sc) {
-                status('connected', 'Connected');
-            }
-        },
+        // Connected means keys reach the guest: spice-html5 drops input until its inputs channel is ready.
+        onsuccess: () => whenInputsReady(sc),
         onerror: (e) => {
             if (state.sc !== sc) {
                 return;
@@ -123,6 +120,19 @@ async function connect() {
         },
     });
     state.sc = sc;
+}
+
+// whenInputsReady shows Connected once the inputs channel, opened after main, can take keys.
+function whenInputsReady(sc) {
+    if (state.sc !== sc) {
+        return;
+    }
+    if (sc.inputs?.state === 'ready') {
+        status('connected', 'Connected');
+        return;
+    }
+    status('connecting', 'Opening the keyboard and mouse channel…');
+    setTimeout(() => whenInputsReady(sc), 50);
 }
 
 const kib = (bytes, secs) => (bytes / 1024 / secs).toFixed(1);

@@ -64,6 +64,7 @@ function send(data) {
 }
 
 function sendSize() {
+    document.body.dataset.size = `${term.cols}x${term.rows}`;
     if (state.ws?.readyState === WebSocket.OPEN) {
         state.ws.send(JSON.stringify({ type: 'resize', cols: term.cols, rows: term.rows }));
     }
