@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"libvirt.org/go/libvirt"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
@@ -78,7 +79,7 @@ func TestIntegrationDetails(t *testing.T) {
 		if active, _ := d.IsActive(); active {
 			_ = d.Destroy()
 		}
-		if err := d.Undefine(); err != nil {
+		if err := d.UndefineFlags(libvirt.DOMAIN_UNDEFINE_SNAPSHOTS_METADATA); err != nil {
 			t.Errorf("cleanup: undefine %s: %v", name, err)
 		}
 	}
@@ -130,6 +131,32 @@ func TestIntegrationDetails(t *testing.T) {
 		t.Errorf("graphics or XML missing:\n%s", text)
 	}
 	t.Logf("disk row %q", rows[0])
+
+	// The snapshot window on the same guest: the pre-check allows an
+	// internal snapshot of a qcow2 disk; one taken is listed as current.
+	sw := test.NewTempWindow(t, container.NewStack())
+	sv := newSnapshotView(sw, testJobs(t), src, model.Machine{Name: name, UUID: uuid, State: model.VMRunning})
+	sv.uiDo = func(f func()) { ui <- f }
+	sv.reload()
+	(<-ui)()
+	if sv.create[model.SnapshotInternal].Disabled() {
+		t.Fatalf("Take snapshot disabled for a qcow2 guest: %q", sv.checks.Text)
+	}
+	test.Tap(sv.create[model.SnapshotInternal])
+	for _, o := range test.LaidOutObjects(sw.Canvas().Overlays().Top()) {
+		if e, ok := o.(*widget.Entry); ok && e.PlaceHolder != "" {
+			test.Type(e, "hx-details-s1")
+		}
+	}
+	test.Tap(overlayButton(t, sw, "Take"))
+	(<-ui)() // taken
+	(<-ui)() // listed again
+	if sw.Canvas().Overlays().Top() != nil {
+		t.Fatalf("taking a snapshot failed: %s", labelTexts(sw.Canvas().Overlays().Top()))
+	}
+	if len(sv.snaps) != 1 || sv.snaps[0].Name != "hx-details-s1" || !sv.snaps[0].Current || !sv.snaps[0].Memory {
+		t.Errorf("snapshots after Take: %+v", sv.snaps)
+	}
 }
 
 // diskRowsOf reads the disk rows the view shows again from the source, as
