@@ -10,6 +10,9 @@ dir=${2:?usage: $0 start|stop DIR}
 case "$1" in
 start)
 	mkdir -p "$dir"
+	# A daemon killed with SIGKILL leaves its sockets: the wait below would
+	# take them for the new daemon's.
+	rm -f "$dir/libvirt-sock" "$dir/libvirt-sock-ro" "$dir/libvirt-admin-sock"
 	cat >"$dir/libvirtd.conf" <<CONF
 unix_sock_dir = "$dir"
 unix_sock_rw_perms = "0700"
