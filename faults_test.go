@@ -39,7 +39,7 @@ type daemon struct {
 	flags    []string  // --connect and --docker-host: this daemon, and nothing that could hang
 	section  string    // its section in `snapshot --json`: "vms" or "containers"
 	up       string    // its metric saying it answered: horcrux_vms_up or horcrux_containers_up
-	item     string    // a metric line's start that shows its list is back
+	item     [2]string // a metric and a label of its that show its list is back
 	breakers []breaker // the ways it fails
 }
 
@@ -65,7 +65,8 @@ func stopped(pidFile string) breaker {
 func killed(pidFile string, start func(t *testing.T)) breaker {
 	return breaker{name: "SIGKILL", apply: func(t *testing.T) func() {
 		faults.Kill(t, pidFile)
-		mend := sync.OnceFunc(func() { start(t) })
+		var once sync.Once // not OnceFunc: a start that fails the test must not panic the cleanup's call
+		mend := func() { once.Do(func() { start(t) }) }
 		t.Cleanup(mend)
 		return mend
 	}}
@@ -89,7 +90,7 @@ func TestLibvirtdFaults(t *testing.T) {
 			"--docker-host", "unix://" + filepath.Join(dir, "no-docker.sock")},
 		section:  "vms",
 		up:       "horcrux_vms_up",
-		item:     `horcrux_vm_info{name="test",`, // the test driver's one domain
+		item:     [2]string{"horcrux_vm_info", `name="test"`}, // the test driver's one domain
 		breakers: []breaker{stopped(pidFile), killed(pidFile, start)},
 	})
 }
@@ -137,7 +138,7 @@ func TestDockerdFaults(t *testing.T) {
 		flags:    []string{"--connect", "test:///default", "--docker-host", engine},
 		section:  "containers",
 		up:       "horcrux_containers_up",
-		item:     `horcrux_container_info{name="` + name + `",`,
+		item:     [2]string{"horcrux_container_info", `name="` + name + `"`},
 		breakers: []breaker{stopped(pidFile), killed(pidFile, start)},
 	})
 }
@@ -153,7 +154,7 @@ func TestSSHEngineFaults(t *testing.T) {
 		flags:   []string{"--connect", "test:///default", "--docker-host", fmt.Sprintf("ssh://root@127.0.0.1:%d", sshd.Port)},
 		section: "containers",
 		up:      "horcrux_containers_up",
-		item:    `horcrux_container_info{name="` + name + `",`,
+		item:    [2]string{"horcrux_container_info", `name="` + name + `"`},
 		breakers: []breaker{{name: "sshd SIGSTOP", hangs: true, apply: func(t *testing.T) func() {
 			return faults.FreezeTree(t, sshd.PID)
 		}}},
@@ -260,11 +261,11 @@ func servingFaults(t *testing.T, d daemon, b breaker, start func(metricsAt strin
 		t.Run(sig.String(), func(t *testing.T) {
 			addr := freeAddr(t)
 			cmd, logs := start(addr)
-			waitMetrics(t, addr, logs, "the list", func(m string) bool { return hasLine(m, d.up, " 1") && hasLine(m, d.item, "") })
+			waitMetrics(t, addr, logs, "the list", func(m string) bool { return hasLine(m, d.up, " 1", "") && hasLine(m, d.item[0], "", d.item[1]) })
 			mend := b.apply(t)
-			waitMetrics(t, addr, logs, "the daemon down", func(m string) bool { return hasLine(m, d.up, " 0") })
+			waitMetrics(t, addr, logs, "the daemon down", func(m string) bool { return hasLine(m, d.up, " 0", "") })
 			mend()
-			waitMetrics(t, addr, logs, "the list back", func(m string) bool { return hasLine(m, d.up, " 1") && hasLine(m, d.item, "") })
+			waitMetrics(t, addr, logs, "the list back", func(m string) bool { return hasLine(m, d.up, " 1", "") && hasLine(m, d.item[0], "", d.item[1]) })
 			mend = b.apply(t)        // broken again for the quit
 			time.Sleep(2 * interval) // a refresh is now waiting on the broken daemon
 			endsOn(t, cmd, logs, sig, "")
@@ -388,12 +389,13 @@ func waitMetrics(t *testing.T, addr string, logs fmt.Stringer, what string, ok f
 	}
 }
 
-// hasLine says whether the metrics page m holds a line starting with
-// prefix and ending with suffix.
-func hasLine(m, prefix, suffix string) bool {
+// hasLine says whether the metrics page m holds a sample of metric that
+// ends with suffix and holds label.
+func hasLine(m, metric, suffix, label string) bool {
 	sc := bufio.NewScanner(strings.NewReader(m))
 	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), prefix) && strings.HasSuffix(sc.Text(), suffix) {
+		l := sc.Text()
+		if strings.HasPrefix(l, metric+"{") && strings.HasSuffix(l, suffix) && strings.Contains(l, label) {
 			return true
 		}
 	}

@@ -79,28 +79,23 @@ func freeze(t testing.TB, pids []int) (thaw func()) {
 }
 
 // Kill ends the process whose pid is in pidFile with SIGKILL, as a crash
-// would, and returns once it is gone; starting it again is the caller's.
+// would, and returns once it is gone and reaped (a start script that finds
+// a zombie under the old pid takes the daemon for running); starting it
+// again is the caller's.
 func Kill(t testing.TB, pidFile string) {
 	t.Helper()
 	pid := readPID(t, pidFile)
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("SIGKILL %d: %v", pid, err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); alive(pid); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("process %d still there 10 s after SIGKILL", pid)
+			t.Fatalf("process %d still there (or not reaped) 10 s after SIGKILL", pid)
 		}
 	}
-}
-
-// alive says whether pid is a process that has not exited (a zombie has).
-func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	state, _, _ := statFields(string(stat))
-	return state != "Z" && state != "X"
 }
 
 // tree is pid and its descendants, read from /proc.
@@ -116,7 +111,7 @@ func tree(pid int) []int {
 		if err != nil {
 			continue
 		}
-		if _, ppid, ok := statFields(string(stat)); ok {
+		if ppid, ok := parentPID(string(stat)); ok {
 			children[ppid] = append(children[ppid], p)
 		}
 	}
@@ -127,19 +122,19 @@ func tree(pid int) []int {
 	return all
 }
 
-// statFields are the state and parent pid in a /proc/PID/stat line, whose
-// second field (the command name) may hold spaces and parentheses.
-func statFields(stat string) (state string, ppid int, ok bool) {
+// parentPID is the parent pid in a /proc/PID/stat line, whose second field
+// (the command name) may hold spaces and parentheses.
+func parentPID(stat string) (ppid int, ok bool) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
-		return "", 0, false
+		return 0, false
 	}
 	f := strings.Fields(stat[i+1:])
 	if len(f) < 2 {
-		return "", 0, false
+		return 0, false
 	}
 	ppid, err := strconv.Atoi(f[1])
-	return f[0], ppid, err == nil
+	return ppid, err == nil
 }
 
 func readPID(t testing.TB, pidFile string) int {
