@@ -21,13 +21,23 @@ import (
 // closed when the test ends. It returns the socket's path.
 func SilentSocket(t testing.TB) string {
 	t.Helper()
-	sock := filepath.Join(t.TempDir(), "silent-sock")
+	sock, _ := HungDaemon(t)
+	return sock
+}
+
+// HungDaemon is SilentSocket with a hangUp that closes the socket and
+// every connection it took, as a hung daemon that is then killed: calls
+// waiting on it end with an error.
+func HungDaemon(t testing.TB) (sock string, hangUp func()) {
+	t.Helper()
+	sock = filepath.Join(t.TempDir(), "silent-sock")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	ended := make(chan struct{})
 	go func() {
+		defer close(ended)
 		var held []net.Conn
 		defer func() {
 			for _, c := range held {
@@ -42,7 +52,12 @@ func SilentSocket(t testing.TB) string {
 			held = append(held, c)
 		}
 	}()
-	return sock
+	hangUp = sync.OnceFunc(func() {
+		ln.Close()
+		<-ended
+	})
+	t.Cleanup(hangUp)
+	return sock, hangUp
 }
 
 // Freeze stops the process whose pid is in pidFile with SIGSTOP. The
