@@ -204,7 +204,9 @@ func oneShotFaults(t *testing.T, bin string, d daemon, b breaker) {
 
 	began := time.Now()
 	sec := snapshotSection(t, bin, d)
-	if took := time.Since(began); took > snapshotBound {
+	took := time.Since(began)
+	t.Logf("snapshot took %s with the daemon broken", took.Round(time.Millisecond))
+	if took > snapshotBound {
 		t.Errorf("snapshot took %s with the daemon broken; the bound is 2 x %s + 5 s", took.Round(time.Millisecond), interval)
 	}
 	if sec.Available || sec.Error == "" {
@@ -217,7 +219,9 @@ func oneShotFaults(t *testing.T, bin string, d daemon, b breaker) {
 	began = time.Now()
 	cmd, logs := command(t, bin, append([]string{"doctor", "--json"}, d.flags...)...)
 	cmd.Wait()
-	if took := time.Since(began); took > 5*time.Second+3*time.Second { // doctor's 5 s per check, and the process's start and exit
+	took = time.Since(began)
+	t.Logf("doctor took %s with the daemon broken", took.Round(time.Millisecond))
+	if took > 5*time.Second+3*time.Second { // doctor's 5 s per check, and the process's start and exit
 		t.Errorf("doctor took %s with the daemon broken:\n%s", took.Round(time.Millisecond), logs)
 	}
 	var rs []struct{ Check, Status string }
@@ -284,7 +288,9 @@ func endsOn(t *testing.T, cmd *exec.Cmd, logs fmt.Stringer, sig syscall.Signal, 
 	cmd.Process.Signal(sig)
 	select {
 	case err := <-done:
-		if took := time.Since(sent); took > signalBound {
+		took := time.Since(sent)
+		t.Logf("%s ended %s after %s", strings.Join(cmd.Args[1:2], " "), took.Round(time.Millisecond), sig)
+		if took > signalBound {
 			t.Errorf("%s %s took %s to end after %s", cmd.Path, strings.Join(cmd.Args[1:], " "), took.Round(time.Millisecond), sig)
 		}
 		if err != nil && oneShot == "" {
