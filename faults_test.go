@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -379,10 +381,11 @@ func freeAddr(t *testing.T) string {
 func waitMetrics(t *testing.T, addr string, logs fmt.Stringer, what string, ok func(string) bool) {
 	t.Helper()
 	answered := false
+	client := &http.Client{Timeout: 2 * time.Second}
 	for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(250 * time.Millisecond) {
-		res, err := exec.Command("curl", "-sf", "--max-time", "2", "http://"+addr+"/metrics").Output()
+		res, err := scrape(client, "http://"+addr+"/metrics")
 		switch {
-		case err == nil && ok(string(res)):
+		case err == nil && ok(res):
 			return
 		case err == nil:
 			answered = true
@@ -393,6 +396,20 @@ func waitMetrics(t *testing.T, addr string, logs fmt.Stringer, what string, ok f
 			t.Fatalf("no metrics showing %s within 45 s:\n%s\nlogs:\n%s", what, res, logs)
 		}
 	}
+}
+
+// scrape gets a metrics page.
+func scrape(client *http.Client, url string) (string, error) {
+	res, err := client.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s: %s", url, res.Status)
+	}
+	return string(body), err
 }
 
 // hasLine says whether the metrics page m holds a sample of metric that
