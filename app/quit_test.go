@@ -125,8 +125,10 @@ func TestQuitWithHungHosts(t *testing.T) {
 		sigs <- syscall.SIGTERM
 	}()
 	w.show(sigs, "127.0.0.1:0")
+	t.Logf("the loop and its goroutines ended %s after SIGTERM", time.Since(sent).Round(time.Millisecond))
 	consoles.Close()
 	hosts.Close()
+	t.Logf("the hosts closed %s after SIGTERM", time.Since(sent).Round(time.Millisecond))
 	if took := time.Since(sent); took > time.Second {
 		t.Errorf("the window took %s to quit with hung hosts", took.Round(time.Millisecond))
 	}
