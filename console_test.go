@@ -55,7 +55,7 @@ func virsh(t *testing.T, args ...string) string {
 
 // startLibvirtd starts the system libvirtd for the test, and stops it after
 // if it was not running before.
-func startLibvirtd(t *testing.T) {
+func startLibvirtd(t testing.TB) {
 	t.Helper()
 	// Other packages start, stop and kill the same system libvirtd.
 	testlock.Hold(t, "libvirtd")

@@ -19,8 +19,8 @@ import (
 	"github.com/horcrux-desktop/horcrux/novncassets"
 )
 
-// privateDockerd starts a dockerd of its own for one test and returns its DOCKER_HOST.
-func privateDockerd(t *testing.T) (host string, docker func(args ...string) string) {
+// busyboxDockerd starts a dockerd of its own for one test and returns its DOCKER_HOST.
+func busyboxDockerd(t testing.TB) (host string, docker func(args ...string) string) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "hx-root-dockerd-")
 	if err != nil {
@@ -61,7 +61,7 @@ func TestShellOfARealContainer(t *testing.T) {
 	if err := novncassets.Check(); err != nil {
 		t.Fatalf("run make novnc: %v", err)
 	}
-	host, docker := privateDockerd(t)
+	host, docker := busyboxDockerd(t)
 	busybox.Import(t, docker)
 	name := fmt.Sprintf("hx-shell-e2e-%d", os.Getpid())
 	docker("run", "-d", "--network=none", "--name", name, busybox.Image, "/bin/sleep", "1000000")

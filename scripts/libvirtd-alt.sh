@@ -10,6 +10,12 @@ dir=${2:?usage: $0 start|stop DIR}
 case "$1" in
 start)
 	mkdir -p "$dir"
+	if [ -s "$dir/libvirtd.pid" ] && kill -0 "$(cat "$dir/libvirtd.pid")" 2>/dev/null; then
+		exit 0 # already running
+	fi
+	# A daemon killed with SIGKILL leaves its sockets: the wait below would
+	# take them for the new daemon's.
+	rm -f "$dir/libvirt-sock" "$dir/libvirt-sock-ro" "$dir/libvirt-admin-sock"
 	cat >"$dir/libvirtd.conf" <<CONF
 unix_sock_dir = "$dir"
 unix_sock_rw_perms = "0700"

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/internal/busybox"
+	"github.com/horcrux-desktop/horcrux/internal/sshtest"
 )
 
 const (
@@ -480,6 +481,6 @@ func TestIntegrationShellOverSSH(t *testing.T) {
 		t.Skip("integration test: set HORCRUX_INTEGRATION=1 (starts a private dockerd and sshd)")
 	}
 	d := privateShellDockerd(t)
-	port := startSSHD(t, d.host)
+	port := sshtest.Start(t, sshtest.Client(t), d.host).Port
 	testShells(t, fmt.Sprintf("ssh://root@127.0.0.1:%d", port), d.docker, fmt.Sprintf("hx-sshell-%d-", os.Getpid()))
 }

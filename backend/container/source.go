@@ -202,7 +202,7 @@ func (s *Source) Poll(ctx context.Context) model.ContainerSection {
 	}
 	s.mu.Unlock()
 
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true})
+	list, err := s.list(ctx, cli)
 	if err != nil {
 		return s.fail(cli, addr, err)
 	}
@@ -221,6 +221,30 @@ func (s *Source) address(cli engine) string {
 		return s.host // the client only knows the placeholder it sends in requests
 	}
 	return cli.DaemonHost()
+}
+
+// list is ContainerList, but returns when ctx ends: the client holds a lock
+// while it negotiates the API version (the events watcher's request, up to
+// versionTimeout on a hung engine) and waits on it whatever ctx says, which
+// held a quit. The call ends behind it once the lock is free; Close waits.
+func (s *Source) list(ctx context.Context, cli engine) ([]container.Summary, error) {
+	type listed struct {
+		list []container.Summary
+		err  error
+	}
+	done := make(chan listed, 1)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		l, err := cli.ContainerList(ctx, container.ListOptions{All: true})
+		done <- listed{l, err}
+	}()
+	select {
+	case r := <-done:
+		return r.list, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // failed is the section for an error before the engine was asked.
