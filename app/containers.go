@@ -117,7 +117,7 @@ func containerActions(h containerHooks) []action[ctRow] {
 		mk("Pause", theme.MediaPauseIcon(), model.PauseContainer, ""),
 		mk("Unpause", theme.MediaReplayIcon(), model.UnpauseContainer, ""),
 		mk("Remove", theme.DeleteIcon(), model.RemoveContainer, "Remove %s? The container and its writable layer are deleted."),
-		lifecycle("Logs", theme.DocumentIcon(), "", func(*ctRow) bool { return true },
+		opening(lifecycle("Logs", theme.DocumentIcon(), "", func(*ctRow) bool { return true },
 			func(_ context.Context, r *ctRow) error {
 				e, err := engine(r)
 				if err != nil {
@@ -125,7 +125,7 @@ func containerActions(h containerHooks) []action[ctRow] {
 				}
 				fyne.Do(func() { h.logs(e, r.it.ID, r.it.Name) })
 				return nil
-			}),
+			})),
 	}
 }
 

@@ -127,8 +127,8 @@ func vmActions(h machineHooks) []action[vmRow] {
 		running := func(r *vmRow) bool { return r.it.State == model.VMRunning }
 		// Console opens what the machine has, graphics first; Serial opens the text console beside its graphics.
 		acts = append(acts,
-			lifecycle("Console", theme.ComputerIcon(), "",
-				func(r *vmRow) bool { return running(r) && (r.it.VNC || r.it.SPICE || r.it.Serial) }, open("")),
+			opening(lifecycle("Console", theme.ComputerIcon(), "",
+				func(r *vmRow) bool { return running(r) && (r.it.VNC || r.it.SPICE || r.it.Serial) }, open(""))),
 			lifecycle("Serial", theme.ListIcon(), "",
 				func(r *vmRow) bool { return running(r) && r.it.Serial && (r.it.VNC || r.it.SPICE) }, open(console.Serial)))
 	}

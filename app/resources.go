@@ -123,6 +123,8 @@ func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], o
 	key := func(r *row[T]) string { return model.ItemKey(r.host, k.id(&r.it)) }
 	name := func(r *row[T]) string { return k.name(&r.it) }
 	v := newResourceView(win, j, columnsFor(k, 1), key, name, k.actions, charts, onSelect)
+	// The host is searchable ("host:far") even with one host and no Host column.
+	v.table.fields = func(r *row[T]) []filterField { return []filterField{{"host", r.where}} }
 	return &resourceTab[S, T]{resourceView: v, kind: k, hosts: 1}
 }
 
@@ -151,6 +153,12 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 // lifecycle is a button acting on the selected row.
 func lifecycle[T any](label string, icon fyne.Resource, confirm string, applies func(*T) bool, run func(context.Context, *T) error) action[T] {
 	return action[T]{label: label, icon: icon, confirm: confirm, applies: applies, run: run}
+}
+
+// opening marks a as the action Enter runs.
+func opening[T any](a action[T]) action[T] {
+	a.opens = true
+	return a
 }
 
 // errHostGone is an action on a row whose host was removed meanwhile.

@@ -21,6 +21,9 @@ type action[T any] struct {
 	applies func(*T) bool
 	// confirm, when set, is asked (with the item's name) before acting.
 	confirm string
+	// opens marks the action Enter runs (a console, the logs): the first
+	// that applies.
+	opens bool
 	// before, when set, runs on the UI goroutine just before the action
 	// (to tell the alerts a stop was asked for).
 	before func(*T)
@@ -37,6 +40,9 @@ type resourceView[T any] struct {
 	state    *widget.Label
 	diagnose *widget.Button // shown while the source is unavailable
 	table    *itemTable[T]
+	filter   *filterEntry // Ctrl+F
+	shown    *widget.Label // how many rows the filter lets through
+	find     *fyne.Container // the filter box and that count
 	actions  []action[T]
 	buttons  []*widget.Button
 	charts   []*widgets.Chart
@@ -70,6 +76,14 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 		onSelect(k)
 		v.updateButtons()
 	})
+	v.table.onEnter = v.open
+	v.shown = widget.NewLabel("")
+	v.filter = newFilterEntry(v.table.move, v.open)
+	v.filter.OnChanged = func(text string) {
+		v.table.setFilter(parseFilter(text))
+		v.showCount()
+		v.updateButtons()
+	}
 	bar := container.NewHBox()
 	for i := range actions {
 		a := &actions[i]
@@ -84,11 +98,12 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 	}
 	v.detail = container.NewGridWithColumns(len(charts), objs...)
 	v.detail.Hide()
-	split := container.NewVSplit(v.table.table, v.detail)
+	split := container.NewVSplit(v.table.root, v.detail)
 	split.Offset = 0.6
 	top := container.NewBorder(nil, nil, nil, v.diagnose, v.state)
+	v.find = container.NewBorder(nil, nil, nil, v.shown, v.filter)
 	v.bottom = container.NewVBox()
-	v.root = container.NewBorder(container.NewVBox(top, bar), v.bottom, nil, nil, split)
+	v.root = container.NewBorder(container.NewVBox(top, bar, v.find), v.bottom, nil, nil, split)
 	return v
 }
 
@@ -109,7 +124,35 @@ func (v *resourceView[T]) showList(ok bool, state string, items []T) {
 	if v.table.set(items) {
 		v.table.table.Refresh()
 	}
+	v.showCount()
 	v.updateButtons()
+}
+
+// showCount says how many items the filter lets through, when one is set.
+func (v *resourceView[T]) showCount() {
+	text := ""
+	if shown, total := v.table.counts(); !v.table.filter.empty() {
+		text = fmt.Sprintf("%d of %d", shown, total)
+	}
+	if v.shown.Text != text {
+		v.shown.SetText(text)
+		v.find.Refresh() // the count's width changed: lay the row out again
+	}
+}
+
+// open runs the first action marked opens that applies to the selected
+// item: what Enter does.
+func (v *resourceView[T]) open() {
+	it, ok := v.table.selectedItem()
+	if !ok || v.busy[v.table.selected] {
+		return
+	}
+	for i := range v.actions {
+		if a := &v.actions[i]; a.opens && a.applies(it) {
+			v.trigger(a)
+			return
+		}
+	}
 }
 
 // showCharts shows the selected item's history, or hides the charts when
@@ -162,6 +205,7 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 			v.uiDo(func() {
 				delete(v.busy, key)
 				v.updateButtons()
+				v.table.keepInView()
 				if err != nil {
 					dialog.ShowError(fmt.Errorf("%s %s: %w", a.label, name, err), v.win)
 				}
@@ -181,3 +225,43 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 
 // selectKey selects the item with key k, if it is listed.
 func (v *resourceView[T]) selectKey(k string) { v.table.selectKey(k) }
+
+// focusFilter puts the cursor in the filter box, its text selected: Ctrl+F.
+func (v *resourceView[T]) focusFilter() {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(v.filter); c != nil {
+		c.Focus(v.filter)
+		v.filter.TypedShortcut(&fyne.ShortcutSelectAll{})
+	}
+}
+
+// filterEntry is the filter box: Up and Down select rows of the table and
+// Enter opens the selected one, so a search ends without the mouse; Escape
+// clears it.
+type filterEntry struct {
+	widget.Entry
+	move func(int)
+	open func()
+}
+
+func newFilterEntry(move func(int), open func()) *filterEntry {
+	e := &filterEntry{move: move, open: open}
+	e.PlaceHolder = "Filter (Ctrl+F): web  state:running  -state:shutoff  host:far  \"two words\""
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey moves the table's selection or opens it; other keys edit.
+func (e *filterEntry) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyDown:
+		e.move(1)
+	case fyne.KeyUp:
+		e.move(-1)
+	case fyne.KeyReturn, fyne.KeyEnter:
+		e.open()
+	case fyne.KeyEscape:
+		e.SetText("")
+	default:
+		e.Entry.TypedKey(k)
+	}
+}
