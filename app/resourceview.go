@@ -40,8 +40,8 @@ type resourceView[T any] struct {
 	state    *widget.Label
 	diagnose *widget.Button // shown while the source is unavailable
 	table    *itemTable[T]
-	filter   *filterEntry // Ctrl+F
-	shown    *widget.Label // how many rows the filter lets through
+	filter   *filterEntry    // Ctrl+F
+	shown    *widget.Label   // how many rows the filter lets through
 	find     *fyne.Container // the filter box and that count
 	actions  []action[T]
 	buttons  []*widget.Button
