@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
@@ -143,7 +144,7 @@ func engineState(s *model.ContainerSection) (string, bool) {
 			running++
 		}
 	}
-	return fmt.Sprintf("%s at %s · %d containers, %d running", s.Engine, s.Host, len(s.Items), running), true
+	return fmt.Sprintf("%s at %s · %s, %d running", s.Engine, s.Host, plural.Count(len(s.Items), "container"), running), true
 }
 
 // logLines is how many lines a log window keeps.

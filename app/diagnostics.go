@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 )
 
 // diagnostics is the Diagnostics tab: every doctor check with its fix, and
@@ -87,18 +87,11 @@ func summary(n, failed, warned int, at time.Time) string {
 	s := at.Format("15:04:05") + ": "
 	switch {
 	case failed > 0:
-		return s + plural(failed, "check") + " failed, " + plural(warned, "warning")
+		return s + plural.Count(failed, "check") + " failed, " + plural.Count(warned, "warning")
 	case warned > 0:
-		return s + "nothing failed; " + plural(warned, "warning")
+		return s + "nothing failed; " + plural.Count(warned, "warning")
 	}
-	return s + "all " + plural(n, "check") + " passed"
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
+	return s + "all " + plural.Count(n, "check") + " passed"
 }
 
 // resultCard shows one check: its status, what was found and, when not ok,

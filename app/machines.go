@@ -13,6 +13,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
@@ -173,7 +174,7 @@ func vmHostState(s *model.VMSection) (string, bool) {
 			running++
 		}
 	}
-	msg := fmt.Sprintf("Connected to %s · %d machines, %d running", s.URI, len(s.Items), running)
+	msg := fmt.Sprintf("Connected to %s · %s, %d running", s.URI, plural.Count(len(s.Items), "machine"), running)
 	if s.Notice != "" {
 		msg += " · " + s.Notice
 	}

@@ -75,7 +75,7 @@ func TestVMState(t *testing.T) {
 	}{
 		{[]model.VMSection{down}, "qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 		{[]model.VMSection{up}, "Connected to qemu:///system · 3 machines, 2 running", true},
-		{[]model.VMSection{demo}, "Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones", true},
+		{[]model.VMSection{demo}, "Connected to test:///default · 1 machine, 0 running · libvirt's test driver: demo machines, not real ones", true},
 		{[]model.VMSection{stale}, "libvirt at qemu:///system has not answered since 03:12:00 (12s); its VMs are hidden until it answers", false},
 		{[]model.VMSection{up, down}, "Connected to qemu:///system · 3 machines, 2 running\nqemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 	}
