@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -216,11 +217,30 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 		do()
 		return
 	}
-	dialog.ShowConfirm(a.label, fmt.Sprintf(a.confirm, name), func(yes bool) {
-		if yes {
-			do()
-		}
-	}, v.win)
+	confirmDanger(v.win, a.label, fmt.Sprintf(a.confirm, name), do)
+}
+
+// confirmDanger asks before an action that loses data. Cancel is the
+// default: it is the highlighted button and has the keyboard focus, so
+// Space or a hurried click on the prominent button never acts; the
+// action's own button is named after it, never "Yes".
+func confirmDanger(win fyne.Window, action, question string, do func()) dialog.Dialog {
+	text := widget.NewLabel(question)
+	text.Wrapping = fyne.TextWrapWord
+	var d dialog.Dialog
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cancel.Importance = widget.HighImportance
+	act := widget.NewButtonWithIcon(action, theme.WarningIcon(), func() {
+		d.Hide()
+		do()
+	})
+	act.Importance = widget.DangerImportance
+	buttons := container.NewHBox(layout.NewSpacer(), act, cancel)
+	d = dialog.NewCustomWithoutButtons(action+"?", container.NewBorder(nil, buttons, nil, nil, text), win)
+	d.Resize(fyne.NewSize(min(460, win.Canvas().Size().Width-40), 0))
+	d.Show()
+	win.Canvas().Focus(cancel)
+	return d
 }
 
 // selectKey selects the item with key k, if it is listed.

@@ -239,3 +239,49 @@ func TestCtrlFFocusesTheFilter(t *testing.T) {
 		t.Fatalf("Ctrl+F focused %T", w.win.Canvas().Focused())
 	}
 }
+
+func TestDangerousConfirmDefaultsToCancel(t *testing.T) {
+	v, w, _ := machinesTab(t, 3, fyne.NewSize(800, 600))
+	actor := &recordingActor{done: make(chan string, 1)}
+	v.actions[3].run = func(ctx context.Context, r *vmRow) error { return actor.Act(ctx, r.it.UUID, model.ForceOffVM) }
+	v.table.selectKey(model.ItemKey(0, "uuid-0001"))
+	if v.actions[3].label != "Force off" {
+		t.Fatalf("action 3 is %s", v.actions[3].label)
+	}
+	test.Tap(v.buttons[3])
+	focused, ok := w.Canvas().Focused().(*widget.Button)
+	if !ok || focused.Text != "Cancel" || focused.Importance != widget.HighImportance {
+		t.Fatalf("focused %T %v: Cancel must be the default", w.Canvas().Focused(), focused)
+	}
+	focused.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace}) // the default answer
+	if len(actor.done) != 0 || w.Canvas().Overlays().Top() != nil {
+		t.Fatal("the default answer forced the VM off, or left the dialog open")
+	}
+	test.Tap(v.buttons[3])
+	var act *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch c := o.(type) {
+		case *widget.Button:
+			if c.Text == "Force off" && c.Importance == widget.DangerImportance {
+				act = c
+			}
+		case *fyne.Container:
+			for _, o := range c.Objects {
+				walk(o)
+			}
+		case fyne.Widget:
+			for _, o := range test.WidgetRenderer(c).Objects() {
+				walk(o)
+			}
+		}
+	}
+	walk(w.Canvas().Overlays().Top())
+	if act == nil {
+		t.Fatal("no red Force off button in the dialog")
+	}
+	test.Tap(act)
+	if got := <-actor.done; got != "uuid-0001 force off" {
+		t.Fatalf("acted %q", got)
+	}
+}
