@@ -265,7 +265,7 @@ type filterEntry struct {
 
 func newFilterEntry(move func(int), open func()) *filterEntry {
 	e := &filterEntry{move: move, open: open}
-	e.PlaceHolder = "Filter (Ctrl+F): web  state:running  -state:shutoff  host:far  \"two words\""
+	e.PlaceHolder = "Filter (Ctrl+F): words, or column:word (state:running, host:far); -word leaves out"
 	e.ExtendBaseWidget(e)
 	return e
 }
