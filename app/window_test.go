@@ -232,7 +232,7 @@ func (e *recordingEngine) Act(_ context.Context, id string, a model.ContainerAct
 	return nil
 }
 
-func (e *recordingEngine) Logs(context.Context, string, int, bool) (io.ReadCloser, error) {
+func (e *recordingEngine) TimestampedLogs(context.Context, string, int, bool) (io.ReadCloser, error) {
 	return io.NopCloser(strings.NewReader("hello\n")), nil
 }
 
