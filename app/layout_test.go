@@ -80,6 +80,16 @@ func TestLayoutGoldens(t *testing.T) {
 				test.AssertImageMatches(t, fmt.Sprintf("layout/%s-%.0fx%.0f.png", tb.name, size.Width, size.Height), w.win.Canvas().Capture())
 			}
 		}
+		// A connection problem is a banner with an icon, the reason and Diagnose.
+		down := *s
+		down.Containers = []model.ContainerSection{{Host: "unix:///var/run/docker.sock",
+			Availability: model.Unavailable("Docker is not running at unix:///var/run/docker.sock: the Containers tab is empty; start it with sudo systemctl start docker")}}
+		down.Versions.Containers++
+		w.tabs.SelectIndex(int(tabContainers))
+		w.apply(&down)
+		if ls.golden {
+			test.AssertImageMatches(t, fmt.Sprintf("layout/containers-down-%.0fx%.0f.png", size.Width, size.Height), w.win.Canvas().Capture())
+		}
 		w.tabs.SelectIndex(int(tabHost))
 		w.settings()
 		if got := w.win.Canvas().Size(); got != size {

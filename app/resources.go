@@ -113,6 +113,7 @@ type resourceTab[S, T any] struct {
 	hosts           int // columns are laid out for this many hosts
 	listed, charted uint64
 	fresh           bool // something was shown
+	ok              bool // every host was fine at the last list
 }
 
 func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], onSelect func(string)) *resourceTab[S, T] {
@@ -134,6 +135,12 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 	secs, listed := t.kind.sections(s)
 	hist, charted := t.kind.history(s)
 	if t.fresh && listed == t.listed && charted == t.charted {
+		if !t.ok { // the retry countdown and the silence go on
+			if text, _ := statusOf(t.kind, secs); text != t.state.Text {
+				t.state.SetText(text)
+				t.root.Refresh()
+			}
+		}
 		return
 	}
 	if !t.fresh || listed != t.listed {
@@ -142,6 +149,7 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 			t.table.setColumns(columnsFor(t.kind, n))
 		}
 		text, ok := statusOf(t.kind, secs)
+		t.ok = ok
 		t.showList(ok, text, rowsOf(t.kind, secs))
 	}
 	if !t.fresh || charted != t.charted {

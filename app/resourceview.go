@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
@@ -40,19 +42,23 @@ type resourceView[T any] struct {
 	root     fyne.CanvasObject
 	state    *widget.Label
 	diagnose *widget.Button // shown while the source is unavailable
-	table    *itemTable[T]
-	filter   *filterEntry    // Ctrl+F
-	shown    *widget.Label   // how many rows the filter lets through
-	find     *fyne.Container // the filter box and that count
-	actions  []action[T]
-	buttons  []*widget.Button
-	charts   []*widgets.Chart
-	detail   *fyne.Container
-	bottom   *fyne.Container // kind-specific panels under the table
-	name     func(*T) string
-	win      fyne.Window
-	busy     map[string]bool // keys with an action in flight
-	jobs     *jobs           // runs the actions
+	// The state is a banner while a source needs attention: a coloured
+	// background and a warning icon beside the reason and Diagnose.
+	bannerBG   *canvas.Rectangle
+	bannerIcon *widget.Icon
+	table      *itemTable[T]
+	filter     *filterEntry    // Ctrl+F
+	shown      *widget.Label   // how many rows the filter lets through
+	find       *fyne.Container // the filter box and that count
+	actions    []action[T]
+	buttons    []*widget.Button
+	charts     []*widgets.Chart
+	detail     *fyne.Container
+	bottom     *fyne.Container // kind-specific panels under the table
+	name       func(*T) string
+	win        fyne.Window
+	busy       map[string]bool // keys with an action in flight
+	jobs       *jobs           // runs the actions
 	// uiDo runs a function on the UI goroutine: fyne.Do, or a queue in tests
 	// (the test driver's fyne.Do runs on the calling goroutine).
 	uiDo func(func())
@@ -101,7 +107,11 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 	v.detail.Hide()
 	split := container.NewVSplit(v.table.root, v.detail)
 	split.Offset = 0.6
-	top := container.NewBorder(nil, nil, nil, v.diagnose, v.state)
+	v.bannerBG = canvas.NewRectangle(color.Transparent)
+	v.bannerBG.CornerRadius = theme.InputRadiusSize()
+	v.bannerIcon = widget.NewIcon(theme.WarningIcon())
+	v.bannerIcon.Hide()
+	top := container.NewStack(v.bannerBG, container.NewBorder(nil, nil, v.bannerIcon, v.diagnose, v.state))
 	v.find = container.NewBorder(nil, nil, nil, v.shown, v.filter)
 	v.bottom = container.NewVBox()
 	v.root = container.NewBorder(container.NewVBox(top, bar, v.find), v.bottom, nil, nil, split)
@@ -112,21 +122,43 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 // every source is connected and fresh. The view keeps items (see
 // itemTable.set). It runs on the UI goroutine.
 func (v *resourceView[T]) showList(ok bool, state string, items []T) {
+	relayout := v.state.Text != state || v.bannerIcon.Visible() == ok
 	if v.state.Text != state {
 		v.state.SetText(state)
 	}
-	if v.diagnose.Visible() == ok && v.diagnose.OnTapped != nil {
-		if ok {
-			v.diagnose.Hide()
-		} else {
-			v.diagnose.Show()
-		}
+	v.showBanner(ok)
+	if relayout {
+		// The banner's height follows its wrapped text and what it shows:
+		// lay the tab out again, or the text runs over the buttons.
+		v.root.Refresh()
 	}
 	if v.table.set(items) {
 		v.table.table.Refresh()
 	}
 	v.showCount()
 	v.updateButtons()
+}
+
+// showBanner colours the state line and shows the icon and Diagnose while
+// a source needs attention (ok false).
+func (v *resourceView[T]) showBanner(ok bool) {
+	if v.bannerIcon.Visible() != ok {
+		return // already so
+	}
+	if ok {
+		v.bannerBG.FillColor = color.Transparent
+		v.bannerIcon.Hide()
+		v.diagnose.Hide()
+	} else {
+		c := theme.Color(theme.ColorNameWarning)
+		r, g, b, _ := c.RGBA()
+		v.bannerBG.FillColor = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x50}
+		v.bannerIcon.Show()
+		if v.diagnose.OnTapped != nil {
+			v.diagnose.Show()
+		}
+	}
+	v.bannerBG.Refresh()
 }
 
 // showCount says how many items the filter lets through, when one is set.
