@@ -111,7 +111,7 @@ func containerActions(h containerHooks) []action[ctRow] {
 		mk("Restart", theme.ViewRefreshIcon(), model.RestartContainer, ""),
 		mk("Pause", theme.MediaPauseIcon(), model.PauseContainer, ""),
 		mk("Unpause", theme.MediaReplayIcon(), model.UnpauseContainer, ""),
-		mk("Remove", theme.DeleteIcon(), model.RemoveContainer, "Remove %s? The container and its writable layer are deleted."),
+		removing(mk("Remove", theme.DeleteIcon(), model.RemoveContainer, "Remove %s? The container and its writable layer are deleted.")),
 		opening(lifecycle("Logs", theme.DocumentIcon(), "", func(*ctRow) bool { return true },
 			func(_ context.Context, r *ctRow) error {
 				e, err := engine(r)

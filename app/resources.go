@@ -169,6 +169,12 @@ func opening[T any](a action[T]) action[T] {
 	return a
 }
 
+// removing marks a as the action Delete runs (after its confirm).
+func removing[T any](a action[T]) action[T] {
+	a.removes = true
+	return a
+}
+
 // errHostGone is an action on a row whose host was removed meanwhile.
 var errHostGone = errors.New("its host was removed in Settings")
 

@@ -27,6 +27,8 @@ type action[T any] struct {
 	// opens marks the action Enter runs (a console, the logs): the first
 	// that applies.
 	opens bool
+	// removes marks the action Delete runs; it must ask first (confirm).
+	removes bool
 	// before, when set, runs on the UI goroutine just before the action
 	// (to tell the alerts a stop was asked for).
 	before func(*T)
@@ -84,6 +86,7 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 		v.updateButtons()
 	})
 	v.table.onEnter = v.open
+	v.table.table.del = v.remove
 	v.shown = widget.NewLabel("")
 	v.filter = newFilterEntry(v.table.move, v.open)
 	v.filter.OnChanged = func(text string) {
@@ -170,6 +173,21 @@ func (v *resourceView[T]) showCount() {
 	if v.shown.Text != text {
 		v.shown.SetText(text)
 		v.find.Refresh() // the count's width changed: lay the row out again
+	}
+}
+
+// remove runs the action marked removes, when it applies to the selected
+// item; it asks first.
+func (v *resourceView[T]) remove() {
+	it, ok := v.table.selectedItem()
+	if !ok || v.busy[v.table.selected] {
+		return
+	}
+	for i := range v.actions {
+		if a := &v.actions[i]; a.removes && a.confirm != "" && a.applies(it) {
+			v.trigger(a)
+			return
+		}
 	}
 }
 

@@ -285,3 +285,33 @@ func TestDangerousConfirmDefaultsToCancel(t *testing.T) {
 		t.Fatalf("acted %q", got)
 	}
 }
+
+func TestDeleteAsksToRemove(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	eng := &recordingEngine{}
+	tab := newResourceTab(w, testJobs(t), containerKind(containerHooks{
+		hosts:  func() []containerEngine { return []containerEngine{eng} },
+		expect: func(string) {},
+		logs:   func(containerEngine, string, string) {},
+	}), func(string) {})
+	w.SetContent(tab.root)
+	w.Resize(fyne.NewSize(1100, 720))
+	tab.showList(true, "ok", []ctRow{{it: model.Container{ID: "c1", Name: "web", State: "exited"}}})
+	w.Canvas().Focus(tab.table.table)
+	tab.table.table.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDelete}) // nothing selected: nothing asked
+	if w.Canvas().Overlays().Top() != nil {
+		t.Fatal("Delete with nothing selected opened a dialog")
+	}
+	tab.table.table.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	tab.table.table.TypedKey(&fyne.KeyEvent{Name: fyne.KeyDelete})
+	if w.Canvas().Overlays().Top() == nil {
+		t.Fatal("Delete on a container did not ask to remove it")
+	}
+	if b, ok := w.Canvas().Focused().(*widget.Button); !ok || b.Text != "Cancel" {
+		t.Fatalf("focused %T: Cancel must be the default", w.Canvas().Focused())
+	}
+	if len(eng.acted) != 0 {
+		t.Fatalf("removed without asking: %v", eng.acted)
+	}
+}

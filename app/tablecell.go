@@ -20,6 +20,7 @@ type rowTable struct {
 	widget.Table
 	move  func(delta int)
 	enter func()
+	del   func() // Delete: asks to remove; may be nil
 }
 
 func newRowTable(move func(int), enter func()) *rowTable {
@@ -28,8 +29,8 @@ func newRowTable(move func(int), enter func()) *rowTable {
 	return t
 }
 
-// TypedKey selects with Up, Down, Page Up, Page Down, Home and End, and
-// opens with Enter; other keys do what a Table does.
+// TypedKey selects with Up, Down, Page Up, Page Down, Home and End, opens
+// with Enter and asks to remove with Delete; other keys do what a Table does.
 func (t *rowTable) TypedKey(e *fyne.KeyEvent) {
 	switch e.Name {
 	case fyne.KeyUp:
@@ -46,6 +47,10 @@ func (t *rowTable) TypedKey(e *fyne.KeyEvent) {
 		t.move(1 << 30)
 	case fyne.KeyReturn, fyne.KeyEnter:
 		t.enter()
+	case fyne.KeyDelete:
+		if t.del != nil {
+			t.del()
+		}
 	default:
 		t.Table.TypedKey(e)
 	}
