@@ -149,7 +149,7 @@ func TestLibvirtTestDriverDefault(t *testing.T) {
 	if r := find(t, rs, checkLibvirtLib); r.Status != StatusOK {
 		t.Skip("libvirt library not loadable here:", r.Detail)
 	}
-	expect(t, find(t, rs, "libvirt connection test:///default"), StatusOK, []string{"connected to libvirt", "1 running"}, nil)
+	expect(t, find(t, rs, "libvirt connection test:///default"), StatusOK, []string{"connected to libvirt", "1 VM running, 0 shut off"}, nil)
 	expect(t, find(t, rs, "VM console test (test:///default)"), StatusWarning,
 		[]string{"has no display"}, []string{"virsh -c test:///default edit test", "<graphics type='vnc'", "virsh -c test:///default console test"})
 }
