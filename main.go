@@ -38,21 +38,22 @@ var version = "0.1.0"
 const usage = `Horcrux shows this machine, its virtual machines and its containers.
 
 Usage:
-  horcrux [flags]                  open the window
-  horcrux snapshot [--json] [flags] print one snapshot (rates over one interval)
-  horcrux doctor [--json] [flags]   check the set-up and say how to fix what is missing
-  horcrux exporter --listen ADDR    serve Prometheus metrics, headless (for servers)
+  horcrux [flags]                    open the window
+  horcrux snapshot [--json]          print one snapshot (rates over one interval)
+  horcrux doctor [--json]            check the set-up and say how to fix what is missing
+  horcrux exporter --listen ADDR     serve Prometheus metrics, headless (for servers)
   horcrux console [--print-url] [--serial|--spice] VM
-                                   open a VM's console in the browser (name or UUID):
-                                   its display (VNC or SPICE), else its serial console
+                                     open a VM's console in the browser (name or UUID):
+                                     its display (VNC or SPICE), else its serial console
   horcrux shell [--print-url] [--cmd CMD] CONTAINER
-                                   open a shell in a container in the browser
+                                     open a shell in a container in the browser
   horcrux history [--since 24h|--from T --to T] [--item NAME] [--events] [--json|--csv]
-                                    print the stored history (recorded by the window and the exporter)
-  horcrux version                  print the version
-  horcrux help                     print this help
+                                     print the stored history (recorded by the window and the exporter)
+  horcrux version                    print the version
+  horcrux help [COMMAND]             print this help, or a command's
 
-Flags (before or after the command):
+Flags go before or after the command and its arguments; "horcrux COMMAND --help"
+lists a command's own. Every command takes these:
 `
 
 func main() {
@@ -71,13 +72,21 @@ type globals struct {
 	dockerHost    string
 	interval      time.Duration
 	metricsListen string
+	stdout        io.Writer // where a command's --help goes
 }
 
+// register defines the global flags on fs. Their defaults are the values
+// given before the command, so a command's own flag set does not reset them.
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.connect, "connect", "", "libvirt `URI` (as virsh -c; default: $LIBVIRT_DEFAULT_URI, then qemu:///system, then qemu:///session)")
-	fs.StringVar(&g.dockerHost, "docker-host", "", "Docker or Podman engine `HOST` (unix:// or tcp://; default: $DOCKER_HOST, then unix:///var/run/docker.sock)")
-	fs.DurationVar(&g.interval, "interval", time.Second, "sampling `period`")
-	fs.StringVar(&g.metricsListen, "metrics-listen", "", "also serve Prometheus metrics from the window at `ADDR` (e.g. 127.0.0.1:9810)")
+	if g.interval == 0 {
+		g.interval = time.Second
+	}
+	fs.StringVar(&g.connect, "connect", g.connect, "libvirt `URI`, as virsh -c: qemu:///system, qemu+ssh://user@host/system, test:///default\n"+
+		"(default: $LIBVIRT_DEFAULT_URI, then qemu:///system, then qemu:///session)")
+	fs.StringVar(&g.dockerHost, "docker-host", g.dockerHost, "Docker or Podman engine `ADDRESS`: unix:///path/docker.sock, tcp://host:2376 or ssh://user@host\n"+
+		"(default: $DOCKER_HOST, then unix:///var/run/docker.sock)")
+	fs.DurationVar(&g.interval, "interval", g.interval, "sampling `period`")
+	fs.StringVar(&g.metricsListen, "metrics-listen", g.metricsListen, "also serve Prometheus metrics from the window at `ADDR` (e.g. 127.0.0.1:9810)")
 }
 
 // registry is the hosts named by the flags (or the defaults).
@@ -99,7 +108,7 @@ const minInterval = 100 * time.Millisecond
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
-	var g globals
+	g := globals{stdout: stdout}
 	top := flag.NewFlagSet("horcrux", flag.ContinueOnError)
 	top.SetOutput(stderr)
 	g.register(top)
@@ -144,6 +153,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "horcrux", versionString())
 		return 0
 	case "help":
+		if len(cmdArgs) == 1 && commandUsage(cmdArgs[0]) != "" {
+			return run([]string{cmdArgs[0], "--help"}, stdout, stderr)
+		}
 		printUsage(stdout)
 		return 0
 	default:
@@ -152,8 +164,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// subcommand parses a command's flags, the global ones included. ok false
-// means return code at once (help was asked for, or the flags were wrong).
+// subcommand parses a command's flags, the global ones included, wherever
+// they stand among its arguments ("console VM --connect URI" as well as
+// "console --connect URI VM"); fs.Args() are the arguments. ok false means
+// return code at once (help was asked for and printed on stdout, or the
+// flags were wrong).
 func subcommand(name string, g *globals, args []string, stderr io.Writer, define func(*flag.FlagSet)) (fs *flag.FlagSet, code int, ok bool) {
 	fs = flag.NewFlagSet("horcrux "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -161,10 +176,25 @@ func subcommand(name string, g *globals, args []string, stderr io.Writer, define
 		define(fs)
 	}
 	g.register(fs)
-	if err := fs.Parse(args); err != nil {
+	// Parse prints the usage on its own for --help and after a bad flag;
+	// it is printed here instead, once, where it belongs.
+	fs.Usage = func() {}
+	printUsage := func(w io.Writer) {
+		fs.SetOutput(w)
+		fmt.Fprintf(w, "usage: %s\n\nFlags, before or after the arguments:\n", commandUsage(name))
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	if err := parseAnywhere(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			out := g.stdout
+			if out == nil {
+				out = stderr
+			}
+			printUsage(out)
 			return fs, 0, false
 		}
+		fmt.Fprintf(stderr, "usage: %s (horcrux %s --help lists the flags)\n", commandUsage(name), name)
 		return fs, 2, false
 	}
 	if err := g.check(); err != nil {
@@ -172,6 +202,44 @@ func subcommand(name string, g *globals, args []string, stderr io.Writer, define
 		return fs, 2, false
 	}
 	return fs, 0, true
+}
+
+// parseAnywhere parses the flags in args wherever they stand: the flag
+// package stops at the first argument, so parsing goes on after each one.
+// After "--" everything is an argument. fs.Args() are the arguments.
+func parseAnywhere(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	// A last parse sets fs.Args() to the arguments, whatever they look like.
+	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// commandUsage is a command's line of the usage text, without the
+// leading spaces and the description; "horcrux NAME [flags]" for one it
+// does not list.
+func commandUsage(name string) string {
+	for _, l := range strings.Split(usage, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "horcrux "+name+" ") || l == "horcrux "+name {
+			if i := strings.Index(l, "   "); i > 0 {
+				l = l[:i] // the description
+			}
+			return l
+		}
+	}
+	return "horcrux " + name + " [flags]"
 }
 
 func runWindow(g globals, stderr io.Writer) int {
@@ -332,7 +400,7 @@ func runConsole(g globals, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if fs.NArg() != 1 || *serial && *spice {
-		fmt.Fprintln(stderr, "usage: horcrux console [--connect URI] [--print-url] [--serial|--spice] VM")
+		fmt.Fprintf(stderr, "usage: %s (horcrux console --help lists the flags)\n", commandUsage("console"))
 		return 2
 	}
 	var kind console.Kind

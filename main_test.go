@@ -28,6 +28,18 @@ func TestRunCommandLine(t *testing.T) {
 		{name: "exporter with a bad address", args: []string{"exporter", "--connect", "test:///default", "--listen", "garbage"}, code: 1,
 			stderr: "cannot listen on garbage", notStderr: "serving"},
 		{name: "exporter with a stray argument", args: []string{"exporter", "extra"}, code: 2, stderr: `unexpected argument "extra"`},
+		{name: "flags after the VM", args: []string{"console", "nosuchvm", "--connect", "test:///default", "--print-url"}, code: 1,
+			stderr: `no VM named "nosuchvm" at test:///default`},
+		{name: "flags on both sides of the VM", args: []string{"console", "--print-url", "nosuchvm", "--connect=test:///default"}, code: 1,
+			stderr: `no VM named "nosuchvm" at test:///default`},
+		{name: "after --, an argument", args: []string{"console", "--connect", "test:///default", "--", "--serial"}, code: 1,
+			stderr: `no VM named "--serial"`},
+		{name: "two VMs", args: []string{"console", "a", "--connect", "test:///default", "b"}, code: 2, stderr: "usage: horcrux console [--print-url]"},
+		{name: "a global flag before the command is kept", args: []string{"--connect", "test:///default", "snapshot", "--json", "--docker-host", "unix:///nonexistent.sock"},
+			stdout: `"uri": "test:///default"`},
+		{name: "command help on stdout", args: []string{"console", "--help"}, stdout: "usage: horcrux console [--print-url] [--serial|--spice] VM", emptyError: true},
+		{name: "help COMMAND", args: []string{"help", "doctor"}, stdout: "usage: horcrux doctor [--json]", emptyError: true},
+		{name: "engine schemes", args: []string{"--help"}, stdout: "unix:///path/docker.sock, tcp://host:2376 or ssh://user@host", emptyError: true},
 		{name: "snapshot of the test driver", args: []string{"snapshot", "--json", "--connect", "test:///default", "--docker-host", "unix:///nonexistent.sock"},
 			stdout: `"uri": "test:///default"`},
 	}
@@ -47,9 +59,47 @@ func TestRunCommandLine(t *testing.T) {
 			if tt.notStderr != "" && strings.Contains(errs.String(), tt.notStderr) {
 				t.Errorf("stderr says %q:\n%s", tt.notStderr, errs.String())
 			}
+			if n := strings.Count(out.String()+errs.String(), "sampling period"); n > 1 {
+				t.Errorf("the flags are listed %d times", n)
+			}
 			if tt.emptyError && errs.Len() > 0 {
 				t.Errorf("stderr not empty:\n%s", errs.String())
 			}
 		})
+	}
+}
+
+// TestUsageAligned: every description in the command list starts in one
+// column, and every command's usage line is found.
+func TestUsageAligned(t *testing.T) {
+	col := -1
+	for _, l := range strings.Split(usage, "\n") {
+		if !strings.HasPrefix(l, "  ") {
+			continue
+		}
+		i := strings.Index(l, "   ")
+		if strings.HasPrefix(l, "  horcrux ") && i < 0 {
+			continue // a long synopsis: its description is on the next line
+		}
+		if i < 0 {
+			continue
+		}
+		start := i + len(l[i:]) - len(strings.TrimLeft(l[i:], " "))
+		if col < 0 {
+			col = start
+		}
+		if start != col {
+			t.Errorf("description at column %d, not %d: %q", start, col, l)
+		}
+	}
+	for name, want := range map[string]string{
+		"console": "horcrux console [--print-url] [--serial|--spice] VM",
+		"doctor":  "horcrux doctor [--json]",
+		"version": "horcrux version",
+		"nosuch":  "horcrux nosuch [flags]",
+	} {
+		if got := commandUsage(name); got != want {
+			t.Errorf("commandUsage(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

@@ -1,28 +1,23 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
 // containerEngine runs actions and reads logs; a registry.Engine is one.
 type containerEngine interface {
 	Act(ctx context.Context, id string, a model.ContainerAction) error
-	Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error)
+	logSource
 }
 
 // containerHooks are what the Containers tab calls outside itself.
@@ -117,8 +112,8 @@ func containerActions(h containerHooks) []action[ctRow] {
 		mk("Restart", theme.ViewRefreshIcon(), model.RestartContainer, ""),
 		mk("Pause", theme.MediaPauseIcon(), model.PauseContainer, ""),
 		mk("Unpause", theme.MediaReplayIcon(), model.UnpauseContainer, ""),
-		mk("Remove", theme.DeleteIcon(), model.RemoveContainer, "Remove %s? The container and its writable layer are deleted."),
-		lifecycle("Logs", theme.DocumentIcon(), "", func(*ctRow) bool { return true },
+		removing(mk("Remove", theme.DeleteIcon(), model.RemoveContainer, "Remove %s? The container and its writable layer are deleted.")),
+		opening(lifecycle("Logs", theme.DocumentIcon(), "", func(*ctRow) bool { return true },
 			func(_ context.Context, r *ctRow) error {
 				e, err := engine(r)
 				if err != nil {
@@ -126,7 +121,7 @@ func containerActions(h containerHooks) []action[ctRow] {
 				}
 				fyne.Do(func() { h.logs(e, r.it.ID, r.it.Name) })
 				return nil
-			}),
+			})),
 	}
 	if h.shell != nil {
 		acts = append(acts, lifecycle("Shell", theme.ComputerIcon(), "",
@@ -150,64 +145,5 @@ func engineState(s *model.ContainerSection) (string, bool) {
 			running++
 		}
 	}
-	return fmt.Sprintf("%s at %s · %d containers, %d running", s.Engine, s.Host, len(s.Items), running), true
-}
-
-// logLines is how many lines a log window keeps.
-const logLines = 2000
-
-// showLogs opens a window that tails and follows a container's output until
-// it is closed.
-func showLogs(a fyne.App, j *jobs, src containerEngine, id, name string) {
-	w := a.NewWindow("Logs: " + name)
-	grid := widget.NewTextGrid()
-	scroll := container.NewScroll(grid)
-	status := widget.NewLabel("Reading the last 500 lines…")
-	w.SetContent(container.NewBorder(status, nil, nil, nil, scroll))
-	w.Resize(fyne.NewSize(800, 500))
-
-	ctx, cancel := context.WithCancel(j.ctx)
-	var (
-		mu    sync.Mutex
-		lines []string
-	)
-	// Lines arrive faster than a window can redraw: the reader only marks
-	// the text dirty and the UI joins the lines once per redraw.
-	ui := &handoff[struct{}]{do: fyne.Do, apply: func(*struct{}) {
-		mu.Lock()
-		text := strings.Join(lines, "\n")
-		mu.Unlock()
-		grid.SetText(text)
-		scroll.ScrollToBottom()
-	}}
-	w.SetOnClosed(cancel)
-	j.Go(func(context.Context) {
-		defer cancel()
-		r, err := src.Logs(ctx, id, 500, true)
-		if err != nil {
-			fyne.Do(func() { status.SetText("Cannot read the logs: " + err.Error()) })
-			return
-		}
-		defer r.Close()
-		fyne.Do(func() { status.SetText("Following the output of " + name) })
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			mu.Lock()
-			lines = append(lines, sc.Text())
-			if len(lines) > logLines {
-				lines = lines[len(lines)-logLines:]
-			}
-			mu.Unlock()
-			ui.Offer(&struct{}{})
-		}
-		if ctx.Err() == nil {
-			msg := "The log stream ended (the container stopped?)."
-			if err := sc.Err(); err != nil {
-				msg = "The log stream broke: " + err.Error()
-			}
-			fyne.Do(func() { status.SetText(msg) })
-		}
-	})
-	w.Show()
+	return fmt.Sprintf("%s at %s · %s, %d running", s.Engine, s.Host, plural.Count(len(s.Items), "container"), running), true
 }

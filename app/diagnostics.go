@@ -2,7 +2,8 @@ package app
 
 import (
 	"context"
-	"strconv"
+	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 )
 
 // diagnostics is the Diagnostics tab: every doctor check with its fix, and
@@ -87,22 +89,15 @@ func summary(n, failed, warned int, at time.Time) string {
 	s := at.Format("15:04:05") + ": "
 	switch {
 	case failed > 0:
-		return s + plural(failed, "check") + " failed, " + plural(warned, "warning")
+		return s + plural.Count(failed, "check") + " failed, " + plural.Count(warned, "warning")
 	case warned > 0:
-		return s + "nothing failed; " + plural(warned, "warning")
+		return s + "nothing failed; " + plural.Count(warned, "warning")
 	}
-	return s + "all " + plural(n, "check") + " passed"
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
+	return s + "all " + plural.Count(n, "check") + " passed"
 }
 
 // resultCard shows one check: its status, what was found and, when not ok,
-// the fix in a selectable field so it can be copied.
+// the fix, wrapped and selectable, with a Copy button for each command in it.
 func resultCard(r doctor.Result) fyne.CanvasObject {
 	icon := widget.NewIcon(theme.ConfirmIcon())
 	imp := widget.SuccessImportance
@@ -119,12 +114,60 @@ func resultCard(r doctor.Result) fyne.CanvasObject {
 	title.Importance = imp
 	detail := widget.NewLabel(r.Detail)
 	detail.Wrapping = fyne.TextWrapWord
+	detail.Selectable = true
 	body := container.NewVBox(title, detail)
 	if r.Fix != "" {
-		fix := widget.NewEntry()
-		fix.SetText(r.Fix)
-		fix.MultiLine = false
-		body.Add(container.NewBorder(nil, nil, widget.NewLabel("Fix:"), nil, fix))
+		fix := widget.NewLabel("Fix: " + r.Fix)
+		fix.Wrapping = fyne.TextWrapWord
+		fix.Selectable = true
+		body.Add(fix)
+		for _, cmd := range fixCommands(r.Fix) {
+			body.Add(commandRow(cmd))
+		}
 	}
 	return container.NewBorder(nil, nil, container.NewVBox(icon), nil, body)
+}
+
+// commandRow is a command in monospace with a button that copies it.
+func commandRow(cmd string) fyne.CanvasObject {
+	text := widget.NewLabel(cmd)
+	text.TextStyle.Monospace = true
+	text.Wrapping = fyne.TextWrapBreak
+	text.Selectable = true
+	var copyButton *widget.Button
+	copyButton = widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		fyne.CurrentApp().Clipboard().SetContent(cmd)
+		copyButton.SetText("Copied")
+	})
+	copyButton.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, nil, copyButton, text)
+}
+
+// fixCommands are the commands in a fix, in order: each `quoted` one, and
+// a fix that starts with a command ("sudo systemctl start docker, then …")
+// up to where the prose resumes.
+func fixCommands(fix string) []string {
+	var cmds []string
+	add := func(c string) {
+		if c = strings.TrimSpace(c); c != "" && !slices.Contains(cmds, c) {
+			cmds = append(cmds, c)
+		}
+	}
+	for _, w := range []string{"sudo ", "export ", "systemctl ", "virsh ", "docker ", "ssh "} {
+		if strings.HasPrefix(fix, w) {
+			end := len(fix)
+			for _, stop := range []string{", ", " (", "; ", "`"} {
+				if i := strings.Index(fix, stop); i >= 0 && i < end {
+					end = i
+				}
+			}
+			add(fix[:end])
+			break
+		}
+	}
+	parts := strings.Split(fix, "`")
+	for i := 1; i < len(parts)-1; i += 2 { // the odd parts are inside backquotes
+		add(parts[i])
+	}
+	return cmds
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
@@ -237,7 +238,7 @@ func hostChartData(s *model.Snapshot) hostCharts {
 				busiest, at = i, v
 			}
 		}
-		d.cores.Note = fmt.Sprintf("%d cores", len(cores))
+		d.cores.Note = plural.Count(len(cores), "core")
 		if busiest >= 0 {
 			d.cores.Note += fmt.Sprintf(", busiest cpu%d %.0f %%", busiest, at)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
@@ -163,8 +164,8 @@ func vmActions(h machineHooks) []action[vmRow] {
 		running := func(r *vmRow) bool { return r.it.State == model.VMRunning }
 		// Console opens what the machine has, graphics first; Serial opens the text console beside its graphics.
 		acts = append(acts,
-			lifecycle("Console", theme.ComputerIcon(), "",
-				func(r *vmRow) bool { return running(r) && (r.it.VNC || r.it.SPICE || r.it.Serial) }, open("")),
+			opening(lifecycle("Console", theme.ComputerIcon(), "",
+				func(r *vmRow) bool { return running(r) && (r.it.VNC || r.it.SPICE || r.it.Serial) }, open(""))),
 			lifecycle("Serial", theme.ListIcon(), "",
 				func(r *vmRow) bool { return running(r) && r.it.Serial && (r.it.VNC || r.it.SPICE) }, open(console.Serial)))
 	}
@@ -220,7 +221,7 @@ func vmHostState(s *model.VMSection) (string, bool) {
 			running++
 		}
 	}
-	msg := fmt.Sprintf("Connected to %s · %d machines, %d running", s.URI, len(s.Items), running)
+	msg := fmt.Sprintf("Connected to %s · %s, %d running", s.URI, plural.Count(len(s.Items), "machine"), running)
 	if s.Notice != "" {
 		msg += " · " + s.Notice
 	}

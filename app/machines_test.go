@@ -75,8 +75,10 @@ func TestVMState(t *testing.T) {
 	}{
 		{[]model.VMSection{down}, "qemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 		{[]model.VMSection{up}, "Connected to qemu:///system · 3 machines, 2 running", true},
-		{[]model.VMSection{demo}, "Connected to test:///default · 1 machines, 0 running · libvirt's test driver: demo machines, not real ones", true},
+		{[]model.VMSection{demo}, "Connected to test:///default · 1 machine, 0 running · libvirt's test driver: demo machines, not real ones", true},
 		{[]model.VMSection{stale}, "libvirt at qemu:///system has not answered since 03:12:00 (12s); its VMs are hidden until it answers", false},
+		{[]model.VMSection{model.VMsNeverAnswered("qemu:///system", time.Date(2026, 11, 30, 3, 12, 0, 0, time.UTC), time.Date(2026, 11, 30, 3, 12, 12, 0, time.UTC))},
+			"libvirt at qemu:///system has not answered since Horcrux began asking at 03:12:00 (12s): no VMs have been listed yet; Diagnose says why", false},
 		{[]model.VMSection{up, down}, "Connected to qemu:///system · 3 machines, 2 running\nqemu:///system: libvirt is not installed: VM list disabled; install libvirt-daemon-system", false},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
 
 	"fyne.io/fyne/v2"
@@ -189,8 +190,8 @@ func checkPrefs(raw []byte) (savedPrefs, map[string]any) {
 	case damage != "" && len(pairs) == 0:
 		p.reset("the preferences file is %s: every setting is at its default", damage)
 	case damage != "":
-		p.reset("the preferences file is %s: kept the %d settings read before the damage, the others are at their defaults",
-			damage, len(pairs))
+		p.reset("the preferences file is %s: kept the %s read before the damage, the others are at their defaults",
+			damage, plural.Count(len(pairs), "setting"))
 	}
 	for _, k := range slices.Sorted(maps.Keys(pairs)) {
 		rv := pairs[k]

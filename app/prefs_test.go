@@ -61,7 +61,7 @@ func TestCheckPrefs(t *testing.T) {
 		{name: "cut after the brace", raw: `{`, resets: []string{"cut short at byte 1: every setting"}},
 		{name: "garbled part-way", raw: `{"window.tab":1,"window.width":12#0}`,
 			want:   func(p *savedPrefs) { p.tab = 1 },
-			resets: []string{"garbled at byte 33: kept the 1 settings"}},
+			resets: []string{"garbled at byte 33: kept the 1 setting"}},
 		{name: "stray data after the end", raw: `{"window.tab":1} {"window.tab":2}`,
 			want:   func(p *savedPrefs) { p.tab = 1 },
 			resets: []string{"followed by stray data"}},

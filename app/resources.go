@@ -113,6 +113,7 @@ type resourceTab[S, T any] struct {
 	hosts           int // columns are laid out for this many hosts
 	listed, charted uint64
 	fresh           bool // something was shown
+	ok              bool // every host was fine at the last list
 }
 
 func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], onSelect func(string)) *resourceTab[S, T] {
@@ -123,6 +124,8 @@ func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], o
 	key := func(r *row[T]) string { return model.ItemKey(r.host, k.id(&r.it)) }
 	name := func(r *row[T]) string { return k.name(&r.it) }
 	v := newResourceView(win, j, columnsFor(k, 1), key, name, k.actions, charts, onSelect)
+	// The host is searchable ("host:far") even with one host and no Host column.
+	v.table.fields = func(r *row[T]) []filterField { return []filterField{{"host", r.where}} }
 	return &resourceTab[S, T]{resourceView: v, kind: k, hosts: 1}
 }
 
@@ -132,6 +135,12 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 	secs, listed := t.kind.sections(s)
 	hist, charted := t.kind.history(s)
 	if t.fresh && listed == t.listed && charted == t.charted {
+		if !t.ok { // the retry countdown and the silence go on
+			if text, _ := statusOf(t.kind, secs); text != t.state.Text {
+				t.state.SetText(text)
+				t.root.Refresh()
+			}
+		}
 		return
 	}
 	if !t.fresh || listed != t.listed {
@@ -140,6 +149,7 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 			t.table.setColumns(columnsFor(t.kind, n))
 		}
 		text, ok := statusOf(t.kind, secs)
+		t.ok = ok
 		t.showList(ok, text, rowsOf(t.kind, secs))
 	}
 	if !t.fresh || charted != t.charted {
@@ -151,6 +161,18 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 // lifecycle is a button acting on the selected row.
 func lifecycle[T any](label string, icon fyne.Resource, confirm string, applies func(*T) bool, run func(context.Context, *T) error) action[T] {
 	return action[T]{label: label, icon: icon, confirm: confirm, applies: applies, run: run}
+}
+
+// opening marks a as the action Enter runs.
+func opening[T any](a action[T]) action[T] {
+	a.opens = true
+	return a
+}
+
+// removing marks a as the action Delete runs (after its confirm).
+func removing[T any](a action[T]) action[T] {
+	a.removes = true
+	return a
 }
 
 // errHostGone is an action on a row whose host was removed meanwhile.

@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -21,6 +24,11 @@ type action[T any] struct {
 	applies func(*T) bool
 	// confirm, when set, is asked (with the item's name) before acting.
 	confirm string
+	// opens marks the action Enter runs (a console, the logs): the first
+	// that applies.
+	opens bool
+	// removes marks the action Delete runs; it must ask first (confirm).
+	removes bool
 	// before, when set, runs on the UI goroutine just before the action
 	// (to tell the alerts a stop was asked for).
 	before func(*T)
@@ -36,16 +44,23 @@ type resourceView[T any] struct {
 	root     fyne.CanvasObject
 	state    *widget.Label
 	diagnose *widget.Button // shown while the source is unavailable
-	table    *itemTable[T]
-	actions  []action[T]
-	buttons  []*widget.Button
-	charts   []*widgets.Chart
-	detail   *fyne.Container
-	bottom   *fyne.Container // kind-specific panels under the table
-	name     func(*T) string
-	win      fyne.Window
-	busy     map[string]bool // keys with an action in flight
-	jobs     *jobs           // runs the actions
+	// The state is a banner while a source needs attention: a coloured
+	// background and a warning icon beside the reason and Diagnose.
+	bannerBG   *canvas.Rectangle
+	bannerIcon *widget.Icon
+	table      *itemTable[T]
+	filter     *filterEntry    // Ctrl+F
+	shown      *widget.Label   // how many rows the filter lets through
+	find       *fyne.Container // the filter box and that count
+	actions    []action[T]
+	buttons    []*widget.Button
+	charts     []*widgets.Chart
+	detail     *fyne.Container
+	bottom     *fyne.Container // kind-specific panels under the table
+	name       func(*T) string
+	win        fyne.Window
+	busy       map[string]bool // keys with an action in flight
+	jobs       *jobs           // runs the actions
 	// uiDo runs a function on the UI goroutine: fyne.Do, or a queue in tests
 	// (the test driver's fyne.Do runs on the calling goroutine).
 	uiDo func(func())
@@ -70,7 +85,18 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 		onSelect(k)
 		v.updateButtons()
 	})
-	bar := container.NewHBox()
+	v.table.onEnter = v.open
+	v.table.table.del = v.remove
+	v.shown = widget.NewLabel("")
+	v.filter = newFilterEntry(v.table.move, v.open)
+	v.filter.OnChanged = func(text string) {
+		v.table.setFilter(parseFilter(text))
+		v.showCount()
+		v.updateButtons()
+	}
+	// The buttons wrap onto more lines in a narrow window rather than being cut off.
+	flow := &widgets.Flow{}
+	bar := container.New(flow)
 	for i := range actions {
 		a := &actions[i]
 		b := widget.NewButtonWithIcon(a.label, a.icon, func() { v.trigger(a) })
@@ -84,11 +110,17 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 	}
 	v.detail = container.NewGridWithColumns(len(charts), objs...)
 	v.detail.Hide()
-	split := container.NewVSplit(v.table.table, v.detail)
+	split := container.NewVSplit(v.table.root, v.detail)
 	split.Offset = 0.6
-	top := container.NewBorder(nil, nil, nil, v.diagnose, v.state)
+	v.bannerBG = canvas.NewRectangle(color.Transparent)
+	v.bannerBG.CornerRadius = theme.InputRadiusSize()
+	v.bannerIcon = widget.NewIcon(theme.WarningIcon())
+	v.bannerIcon.Hide()
+	top := container.NewStack(v.bannerBG, container.NewBorder(nil, nil, v.bannerIcon, v.diagnose, v.state))
+	v.find = container.NewBorder(nil, nil, nil, v.shown, v.filter)
 	v.bottom = container.NewVBox()
-	v.root = container.NewBorder(container.NewVBox(top, bar), v.bottom, nil, nil, split)
+	v.root = container.NewBorder(container.NewVBox(top, bar, v.find), v.bottom, nil, nil, split)
+	flow.Relayout = func() { v.root.Refresh() }
 	return v
 }
 
@@ -96,20 +128,85 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 // every source is connected and fresh. The view keeps items (see
 // itemTable.set). It runs on the UI goroutine.
 func (v *resourceView[T]) showList(ok bool, state string, items []T) {
+	relayout := v.state.Text != state || v.bannerIcon.Visible() == ok
 	if v.state.Text != state {
 		v.state.SetText(state)
 	}
-	if v.diagnose.Visible() == ok && v.diagnose.OnTapped != nil {
-		if ok {
-			v.diagnose.Hide()
-		} else {
-			v.diagnose.Show()
-		}
+	v.showBanner(ok)
+	if relayout {
+		// The banner's height follows its wrapped text and what it shows:
+		// lay the tab out again, or the text runs over the buttons.
+		v.root.Refresh()
 	}
 	if v.table.set(items) {
 		v.table.table.Refresh()
 	}
+	v.showCount()
 	v.updateButtons()
+}
+
+// showBanner colours the state line and shows the icon and Diagnose while
+// a source needs attention (ok false).
+func (v *resourceView[T]) showBanner(ok bool) {
+	if v.bannerIcon.Visible() != ok {
+		return // already so
+	}
+	if ok {
+		v.bannerBG.FillColor = color.Transparent
+		v.bannerIcon.Hide()
+		v.diagnose.Hide()
+	} else {
+		c := theme.Color(theme.ColorNameWarning)
+		r, g, b, _ := c.RGBA()
+		v.bannerBG.FillColor = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x50}
+		v.bannerIcon.Show()
+		if v.diagnose.OnTapped != nil {
+			v.diagnose.Show()
+		}
+	}
+	v.bannerBG.Refresh()
+}
+
+// showCount says how many items the filter lets through, when one is set.
+func (v *resourceView[T]) showCount() {
+	text := ""
+	if shown, total := v.table.counts(); !v.table.filter.empty() {
+		text = fmt.Sprintf("%d of %d", shown, total)
+	}
+	if v.shown.Text != text {
+		v.shown.SetText(text)
+		v.find.Refresh() // the count's width changed: lay the row out again
+	}
+}
+
+// remove runs the action marked removes, when it applies to the selected
+// item; it asks first.
+func (v *resourceView[T]) remove() {
+	it, ok := v.table.selectedItem()
+	if !ok || v.busy[v.table.selected] {
+		return
+	}
+	for i := range v.actions {
+		if a := &v.actions[i]; a.removes && a.confirm != "" && a.applies(it) {
+			v.trigger(a)
+			return
+		}
+	}
+}
+
+// open runs the first action marked opens that applies to the selected
+// item: what Enter does.
+func (v *resourceView[T]) open() {
+	it, ok := v.table.selectedItem()
+	if !ok || v.busy[v.table.selected] {
+		return
+	}
+	for i := range v.actions {
+		if a := &v.actions[i]; a.opens && a.applies(it) {
+			v.trigger(a)
+			return
+		}
+	}
 }
 
 // showCharts shows the selected item's history, or hides the charts when
@@ -162,6 +259,7 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 			v.uiDo(func() {
 				delete(v.busy, key)
 				v.updateButtons()
+				v.table.keepInView()
 				if err != nil {
 					dialog.ShowError(fmt.Errorf("%s %s: %w", a.label, name, err), v.win)
 				}
@@ -172,12 +270,71 @@ func (v *resourceView[T]) trigger(a *action[T]) {
 		do()
 		return
 	}
-	dialog.ShowConfirm(a.label, fmt.Sprintf(a.confirm, name), func(yes bool) {
-		if yes {
-			do()
-		}
-	}, v.win)
+	confirmDanger(v.win, a.label, fmt.Sprintf(a.confirm, name), do)
+}
+
+// confirmDanger asks before an action that loses data. Cancel is the
+// default: it is the highlighted button and has the keyboard focus, so
+// Space or a hurried click on the prominent button never acts; the
+// action's own button is named after it, never "Yes".
+func confirmDanger(win fyne.Window, action, question string, do func()) dialog.Dialog {
+	text := widget.NewLabel(question)
+	text.Wrapping = fyne.TextWrapWord
+	var d dialog.Dialog
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cancel.Importance = widget.HighImportance
+	act := widget.NewButtonWithIcon(action, theme.WarningIcon(), func() {
+		d.Hide()
+		do()
+	})
+	act.Importance = widget.DangerImportance
+	buttons := container.NewHBox(layout.NewSpacer(), act, cancel)
+	d = dialog.NewCustomWithoutButtons(action+"?", container.NewBorder(nil, buttons, nil, nil, text), win)
+	d.Resize(fyne.NewSize(min(460, win.Canvas().Size().Width-40), 0))
+	d.Show()
+	win.Canvas().Focus(cancel)
+	return d
 }
 
 // selectKey selects the item with key k, if it is listed.
 func (v *resourceView[T]) selectKey(k string) { v.table.selectKey(k) }
+
+// focusFilter puts the cursor in the filter box, its text selected: Ctrl+F.
+func (v *resourceView[T]) focusFilter() {
+	if c := fyne.CurrentApp().Driver().CanvasForObject(v.filter); c != nil {
+		c.Focus(v.filter)
+		v.filter.TypedShortcut(&fyne.ShortcutSelectAll{})
+	}
+}
+
+// filterEntry is the filter box: Up and Down select rows of the table and
+// Enter opens the selected one, so a search ends without the mouse; Escape
+// clears it.
+type filterEntry struct {
+	widget.Entry
+	move func(int)
+	open func()
+}
+
+func newFilterEntry(move func(int), open func()) *filterEntry {
+	e := &filterEntry{move: move, open: open}
+	e.PlaceHolder = "Filter (Ctrl+F): words, or column:word (state:running, host:far); -word leaves out"
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey moves the table's selection or opens it; other keys edit.
+func (e *filterEntry) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeyDown:
+		e.move(1)
+	case fyne.KeyUp:
+		e.move(-1)
+	case fyne.KeyReturn, fyne.KeyEnter:
+		e.open()
+	case fyne.KeyEscape:
+		e.SetText("")
+	default:
+		e.Entry.TypedKey(k)
+	}
+}

@@ -104,6 +104,15 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	for _, b := range []*widget.Button{w.host.diagnose, machines.diagnose, containers.diagnose} {
 		b.OnTapped = w.diagnose
 	}
+	w.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) {
+			switch tab(w.tabs.SelectedIndex()) {
+			case tabMachines:
+				machines.focusFilter()
+			case tabContainers:
+				containers.focusFilter()
+			}
+		})
 	w.tabs.SelectIndex(saved.tab)
 	w.tabs.OnSelected = func(*container.TabItem) {
 		w.prefs.SetInt(prefTab, w.tabs.SelectedIndex())

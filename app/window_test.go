@@ -232,7 +232,7 @@ func (e *recordingEngine) Act(_ context.Context, id string, a model.ContainerAct
 	return nil
 }
 
-func (e *recordingEngine) Logs(context.Context, string, int, bool) (io.ReadCloser, error) {
+func (e *recordingEngine) TimestampedLogs(context.Context, string, int, bool) (io.ReadCloser, error) {
 	return io.NopCloser(strings.NewReader("hello\n")), nil
 }
 
@@ -259,7 +259,7 @@ func TestContainersTab(t *testing.T) {
 	s := &model.Snapshot{Containers: []model.ContainerSection{up("unix:///a.sock", "c1", "running"), up("ssh://far", "c2", "exited")},
 		Versions: model.Versions{Containers: 1}}
 	tab.render(s)
-	if want := "Docker 20.10.24 (API 1.41) at unix:///a.sock · 1 containers, 1 running\nDocker 20.10.24 (API 1.41) at ssh://far · 1 containers, 0 running"; tab.state.Text != want {
+	if want := "Docker 20.10.24 (API 1.41) at unix:///a.sock · 1 container, 1 running\nDocker 20.10.24 (API 1.41) at ssh://far · 1 container, 0 running"; tab.state.Text != want {
 		t.Errorf("state %q", tab.state.Text)
 	}
 	if tab.table.cols[0].title != "Engine" {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 )
 
 // Episode key suffixes of VMs and containers.
@@ -280,8 +281,8 @@ func (o *observation) containerRestarts(c *model.Container, tr *ctTrack) {
 		o.raise(Alert{
 			Key:   key,
 			Title: "Container " + c.Name + " keeps restarting",
-			Body: fmt.Sprintf("%s restarted %d times in %s (restart count %d, state %s).",
-				c.Name, len(tr.rises), span(t.RestartWindow), c.RestartCount, c.State),
+			Body: fmt.Sprintf("%s restarted %s in %s (restart count %d, state %s).",
+				c.Name, plural.Count(len(tr.rises), "time"), span(t.RestartWindow), c.RestartCount, c.State),
 			Since: tr.rises[len(tr.rises)-n],
 		})
 	}

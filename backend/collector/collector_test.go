@@ -308,3 +308,46 @@ func TestSetHostsAppliesAtOnce(t *testing.T) {
 		t.Errorf("a removed host was polled %d more times", after-before)
 	}
 }
+
+// mutedEngine never answers until released.
+type mutedEngine struct{ release chan struct{} }
+
+func (m *mutedEngine) Poll(ctx context.Context) model.ContainerSection {
+	select {
+	case <-m.release:
+	case <-ctx.Done():
+	}
+	return model.ContainerSection{Host: "unix:///muted.sock", Availability: model.Available()}
+}
+
+func (m *mutedEngine) Changed() <-chan struct{} { return nil }
+
+// TestNeverAnsweredEngine: an engine that never answered says so, not
+// that its (never loaded) list is old.
+func TestNeverAnsweredEngine(t *testing.T) {
+	eng := &mutedEngine{release: make(chan struct{})}
+	defer close(eng.release)
+	_, updates := run(t, Config{
+		Interval:   5 * time.Millisecond,
+		Host:       &scriptedReader{},
+		Containers: []ContainerSource{eng},
+		Silence:    100 * time.Millisecond,
+	})
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-updates:
+			sec := s.Containers[0]
+			if sec.State != model.NotAnswering {
+				continue
+			}
+			if !strings.Contains(sec.Reason, "has not answered since Horcrux began asking") ||
+				!strings.Contains(sec.Reason, "no containers have been listed yet") {
+				t.Fatalf("never answered: %q", sec.Reason)
+			}
+			return
+		case <-deadline:
+			t.Fatal("no snapshot shows the engine as not answering")
+		}
+	}
+}

@@ -174,6 +174,9 @@ func vmKind() kind[model.VMSection] {
 			return model.VMSection{Availability: model.ConnectingTo("connecting to libvirt…")}
 		},
 		silent: func(last model.VMSection, since, now time.Time) model.VMSection {
+			if last.State == model.Connecting { // never answered: no list is out of date
+				return model.VMsNeverAnswered(last.URI, since, now)
+			}
 			return model.VMsNotAnswering(last.URI, since, now)
 		},
 		figures:   vmFigures,
@@ -188,6 +191,9 @@ func containerKind() kind[model.ContainerSection] {
 			return model.ContainerSection{Availability: model.ConnectingTo("connecting to the container engine…")}
 		},
 		silent: func(last model.ContainerSection, since, now time.Time) model.ContainerSection {
+			if last.State == model.Connecting {
+				return model.ContainersNeverAnswered(last.Host, since, now)
+			}
 			return model.ContainersNotAnswering(last.Host, since, now)
 		},
 		figures: containerFigures,

@@ -331,6 +331,18 @@ func TestIntegration(t *testing.T) {
 		if strings.Count(string(b), "\n") != 1 {
 			t.Errorf("tail 1 = %q; want one line", b)
 		}
+		r, err = s.TimestampedLogs(ctx, prefix+"idle", -1, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(r)
+		r.Close()
+		for l := range strings.Lines(string(b)) {
+			at, rest, ok := strings.Cut(l, " ")
+			if _, err := time.Parse(time.RFC3339Nano, at); !ok || err != nil || !strings.HasPrefix(rest, "sleeper: ") {
+				t.Errorf("timestamped line %q: want an RFC 3339 time, a space and the text", l)
+			}
+		}
 
 		// Follow a running container and stop it: its last words arrive, then EOF.
 		id := run("talker", "test/sleeper:1")

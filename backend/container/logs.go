@@ -15,6 +15,16 @@ import (
 // from then on. ctx bounds the whole stream; Close the reader to stop early.
 // Close of the Source closes every open reader.
 func (s *Source) Logs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
+	return s.openLogs(ctx, id, tail, follow, false)
+}
+
+// TimestampedLogs is Logs with each line prefixed by the engine's time of
+// it (RFC 3339 with nanoseconds, then a space), as `docker logs -t`.
+func (s *Source) TimestampedLogs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
+	return s.openLogs(ctx, id, tail, follow, true)
+}
+
+func (s *Source) openLogs(ctx context.Context, id string, tail int, follow, timestamps bool) (io.ReadCloser, error) {
 	cli, err := s.client()
 	if err != nil {
 		return nil, &wordsError{describe(err, s.host), err}
@@ -30,7 +40,7 @@ func (s *Source) Logs(ctx context.Context, id string, tail int, follow bool) (io
 		return fail(err)
 	}
 	tty := info.Config != nil && info.Config.Tty
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Tail: "all"}
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Follow: follow, Tail: "all", Timestamps: timestamps}
 	if tail >= 0 {
 		opts.Tail = strconv.Itoa(tail)
 	}

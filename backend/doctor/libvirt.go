@@ -207,13 +207,8 @@ func (c *checker) libvirtURI(ctx context.Context, t uriTarget) (Result, []domain
 		if a.hvVer != 0 {
 			hv += " " + libvirtVersion(a.hvVer)
 		}
-		r.Detail = fmt.Sprintf("connected to libvirt %s, %s: %d running and %d shut-off",
-			libvirtVersion(a.libVer), hv, a.active, a.inactive)
-		if a.active+a.inactive == 1 {
-			r.Detail += " VM"
-		} else {
-			r.Detail += " VMs"
-		}
+		r.Detail = fmt.Sprintf("connected to libvirt %s, %s: %s running, %d shut off",
+			libvirtVersion(a.libVer), hv, plural(a.active, "VM"), a.inactive)
 		return r, a.running, true
 	}
 	if r.Status == StatusFailed && !t.explicit && t.primary != "" {

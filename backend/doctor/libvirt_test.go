@@ -149,7 +149,7 @@ func TestLibvirtTestDriverDefault(t *testing.T) {
 	if r := find(t, rs, checkLibvirtLib); r.Status != StatusOK {
 		t.Skip("libvirt library not loadable here:", r.Detail)
 	}
-	expect(t, find(t, rs, "libvirt connection test:///default"), StatusOK, []string{"connected to libvirt", "1 running"}, nil)
+	expect(t, find(t, rs, "libvirt connection test:///default"), StatusOK, []string{"connected to libvirt", "1 VM running, 0 shut off"}, nil)
 	expect(t, find(t, rs, "VM console test (test:///default)"), StatusWarning,
 		[]string{"has no display"}, []string{"virsh -c test:///default edit test", "<graphics type='vnc'", "virsh -c test:///default console test"})
 }
@@ -191,7 +191,7 @@ func TestLibvirtTestDriverConsoles(t *testing.T) {
 		t.Skip("libvirt library not loadable here:", r.Detail)
 	}
 	t.Log(dump(rs))
-	expect(t, find(t, rs, "libvirt connection "+uri), StatusOK, []string{"7 running and 1 shut-off VMs"}, nil)
+	expect(t, find(t, rs, "libvirt connection "+uri), StatusOK, []string{"7 VMs running, 1 shut off"}, nil)
 	console := func(name string) Result { return find(t, rs, "VM console "+name+" ("+uri+")") }
 	expect(t, console("vnc-ok"), StatusOK, []string{"VNC on " + vnc + " answers: RFB 003.008"}, nil)
 	expect(t, console("vnc-wildcard"), StatusOK, []string{"VNC on 127.0.0.1:" + port(vnc) + " answers"}, nil)

@@ -89,6 +89,17 @@ func Silent(what, hidden string, since, now time.Time) Availability {
 	}
 }
 
+// NeverAnswered is the availability of a source, named by what, asked
+// since since and never heard from: there is no list, not an old one.
+func NeverAnswered(what, hidden string, since, now time.Time) Availability {
+	return Availability{
+		State: NotAnswering,
+		Since: since,
+		Reason: fmt.Sprintf("%s has not answered since Horcrux began asking at %s (%s): no %s have been listed yet; Diagnose says why",
+			what, since.Format(time.TimeOnly), Elapsed(now.Sub(since)), hidden),
+	}
+}
+
 // Elapsed says a duration as Horcrux's messages do: whole seconds, or
 // milliseconds below one.
 func Elapsed(d time.Duration) string {

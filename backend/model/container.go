@@ -53,6 +53,12 @@ func ContainersNotAnswering(host string, since, now time.Time) ContainerSection 
 	return ContainerSection{Host: host, Availability: Silent(at("the container engine", host), "containers", since, now)}
 }
 
+// ContainersNeverAnswered is the section of an engine asked since since
+// that never answered.
+func ContainersNeverAnswered(host string, since, now time.Time) ContainerSection {
+	return ContainerSection{Host: host, Availability: NeverAnswered(at("the container engine", host), "containers", since, now)}
+}
+
 // ContainerAction is something the user can do to a container.
 type ContainerAction int
 

@@ -50,6 +50,12 @@ func VMsNotAnswering(uri string, since, now time.Time) VMSection {
 	return VMSection{URI: uri, Availability: Silent(at("libvirt", uri), "VMs", since, now)}
 }
 
+// VMsNeverAnswered is the section of a libvirt asked since since that
+// never answered.
+func VMsNeverAnswered(uri string, since, now time.Time) VMSection {
+	return VMSection{URI: uri, Availability: NeverAnswered(at("libvirt", uri), "VMs", since, now)}
+}
+
 // VMState is a domain's state as text, as virsh prints it without spaces.
 type VMState string
 

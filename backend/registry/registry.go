@@ -200,6 +200,12 @@ func (e *Engine) Logs(ctx context.Context, id string, tail int, follow bool) (io
 	return e.src.Logs(ctx, id, tail, follow)
 }
 
+// TimestampedLogs streams a container's output, each line after its time;
+// see container.Source.TimestampedLogs.
+func (e *Engine) TimestampedLogs(ctx context.Context, id string, tail int, follow bool) (io.ReadCloser, error) {
+	return e.src.TimestampedLogs(ctx, id, tail, follow)
+}
+
 // Registry holds the hosts. Its methods are safe from any goroutine.
 type Registry struct {
 	connect, dockerHost string

@@ -98,10 +98,10 @@ func Take(ctx context.Context, cfg Config) (*Report, error) {
 			ctC = nil
 		case now := <-late.C:
 			if vmC != nil {
-				r.VMs = model.VMsNotAnswering("", began, now)
+				r.VMs = model.VMsNeverAnswered("", began, now)
 			}
 			if ctC != nil {
-				r.Containers = model.ContainersNotAnswering("", began, now)
+				r.Containers = model.ContainersNeverAnswered("", began, now)
 			}
 			return r, nil
 		case <-ctx.Done():

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"fmt"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/horcrux-desktop/horcrux/backend/doctor"
+	"github.com/horcrux-desktop/horcrux/backend/model"
+)
+
+// layoutSnapshot is a snapshot with every tab's content: host charts, 40
+// machines on one host, and containers with long names and statuses.
+func layoutSnapshot() *model.Snapshot {
+	s := manyVMs(40)
+	s.VMs[0].URI = "qemu:///system"
+	for i := range s.VMs[0].Items {
+		m := &s.VMs[0].Items[i]
+		m.MemoryBytes, m.VCPUs, m.VNC = uint64(i%4+1)<<30, i%4+1, i%2 == 0
+		if i%3 == 0 {
+			m.State, m.CPUPercent = model.VMShutoff, nil
+		}
+	}
+	s.VMs[0].Items[1].Name = "a-machine-whose-name-is-longer-than-its-column"
+	cts := make([]model.Container, 12)
+	for i := range cts {
+		cts[i] = model.Container{ID: fmt.Sprintf("%064d", i), Name: fmt.Sprintf("svc-%02d", i), Image: "nginx:1.27-alpine",
+			State: "running", Status: "Up 3 hours", CPUPercent: f64(float64(i)), PIDs: new(uint64(i + 1))}
+	}
+	cts[2].State, cts[2].Status, cts[2].CPUPercent = "exited", "Exited (2) Less than a second ago", nil
+	cts[3].Image = "registry.example.com/team/a-very-long-image-name:2026.11.30-build.1234"
+	s.Containers = []model.ContainerSection{{Host: "unix:///var/run/docker.sock", Engine: "Docker 28.5.2 (API 1.51)",
+		Availability: model.Available(), Items: cts}}
+	s.Versions.Containers = 1
+	return s
+}
+
+// layoutSizes are the window sizes layouts must hold at; golden says
+// whether images are compared at that size.
+var layoutSizes = []struct {
+	fyne.Size
+	golden bool
+}{{fyne.NewSize(800, 600), true}, {fyne.NewSize(1100, 720), false}, {fyne.NewSize(1440, 900), true}}
+
+// TestLayoutGoldens draws each tab and Settings at 800x600 and 1440x900
+// and compares them with testdata/layout/; it also checks nothing makes
+// the window grow, at 1100x720 too.
+func TestLayoutGoldens(t *testing.T) {
+	for _, ls := range layoutSizes {
+		size := ls.Size
+		w := testWindow(t)
+		w.diag.ran = true // no real checks: the tab shows fixed results
+		w.diag.show([]doctor.Result{
+			{Check: "libvirt connection qemu:///system", Status: doctor.StatusOK, Detail: "connected to libvirt 11.3.0, QEMU 10.0.2: 2 VMs running, 1 shut off"},
+			{Check: "Docker engine unix:///var/run/docker.sock", Status: doctor.StatusFailed,
+				Detail: "permission denied on /var/run/docker.sock: the Containers tab stays empty",
+				Fix:    "sudo usermod -aG docker $USER, then log out and in again (or run `newgrp docker` in this shell)"},
+		})
+		w.diag.status.SetText("10:00:00: 1 check failed, 0 warnings")
+		w.win.Resize(size)
+		s := layoutSnapshot()
+		for _, tb := range []struct {
+			tab  tab
+			name string
+		}{{tabHost, "host"}, {tabMachines, "machines"}, {tabContainers, "containers"}, {tabDiagnostics, "diagnostics"}} {
+			w.tabs.SelectIndex(int(tb.tab))
+			w.apply(s)
+			if tb.tab == tabMachines {
+				w.views[tabMachines].(withSessions).view.(*resourceTab[model.VMSection, model.Machine]).selectKey(model.ItemKey(0, "uuid-0004"))
+			}
+			if got := w.win.Canvas().Size(); got != size {
+				t.Errorf("%s at %v: the window grew to %v", tb.name, size, got)
+			}
+			if min := w.win.Content().MinSize(); min.Width > size.Width || min.Height > size.Height {
+				t.Errorf("%s at %v needs %v", tb.name, size, min)
+			}
+			if ls.golden {
+				test.AssertImageMatches(t, fmt.Sprintf("layout/%s-%.0fx%.0f.png", tb.name, size.Width, size.Height), w.win.Canvas().Capture())
+			}
+		}
+		// A connection problem is a banner with an icon, the reason and Diagnose.
+		down := *s
+		down.Containers = []model.ContainerSection{{Host: "unix:///var/run/docker.sock",
+			Availability: model.Unavailable("Docker is not running at unix:///var/run/docker.sock: the Containers tab is empty; start it with sudo systemctl start docker")}}
+		down.Versions.Containers++
+		w.tabs.SelectIndex(int(tabContainers))
+		w.apply(&down)
+		if ls.golden {
+			test.AssertImageMatches(t, fmt.Sprintf("layout/containers-down-%.0fx%.0f.png", size.Width, size.Height), w.win.Canvas().Capture())
+		}
+		w.tabs.SelectIndex(int(tabHost))
+		w.settings()
+		if got := w.win.Canvas().Size(); got != size {
+			t.Errorf("Settings at %v: the window grew to %v", size, got)
+		}
+		if ls.golden {
+			test.AssertImageMatches(t, fmt.Sprintf("layout/settings-%.0fx%.0f.png", size.Width, size.Height), w.win.Canvas().Capture())
+		}
+	}
+}
