@@ -37,10 +37,16 @@ func needBench(b *testing.B) {
 	}
 }
 
+// needLibvirtd is needBench plus the system libvirtd, held for the benchmark
+// (once: the lock is a flock, which a second open in the same process would wait on).
+func needLibvirtd(b *testing.B) {
+	needBench(b)
+	startLibvirtd(b)
+}
+
 // benchGuest boots the Linux test guest with o and waits for its serial
 // shell. Guests are named with testguest.Name, so no run meets another's.
 func benchGuest(b *testing.B, o testguest.Options) {
-	startLibvirtd(b)
 	conn, err := libvirt.NewConnect("qemu:///system")
 	if err != nil {
 		b.Fatal(err)
@@ -154,7 +160,7 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 // as the page has) and, as the anchor, on libvirt's stream directly;
 // 5 interleaved rounds of 40 keys.
 func BenchmarkSerialKeystrokeEcho(b *testing.B) {
-	needBench(b)
+	needLibvirtd(b)
 	o := testguest.SerialOnly(testguest.Name("hx-bench-echo-"))
 	benchGuest(b, o)
 	hosts := registry.New(registry.Config{Connect: "qemu:///system"})
@@ -224,7 +230,7 @@ func catThrough(b *testing.B, rw io.ReadWriter, command string, pattern string, 
 // from a real guest's serial console through the proxy; the guest under
 // TCG writes its serial port at about 40-50 KB/s, which sets the time.
 func BenchmarkSerialCat(b *testing.B) {
-	needBench(b)
+	needLibvirtd(b)
 	mb := 10
 	if v, err := strconv.Atoi(os.Getenv("HORCRUX_BENCH_SERIAL_MB")); err == nil && v > 0 {
 		mb = v
@@ -264,7 +270,6 @@ func BenchmarkSerialCat(b *testing.B) {
 
 // benchGuest2 is benchGuest for a guest without a serial log: it waits on the console instead.
 func benchGuest2(b *testing.B, o testguest.Options) {
-	startLibvirtd(b)
 	conn, err := libvirt.NewConnect("qemu:///system")
 	if err != nil {
 		b.Fatal(err)
@@ -339,7 +344,7 @@ func BenchmarkShellCat10MB(b *testing.B) {
 // the guest's screen is painted, for a SPICE guest and, as the anchor, the
 // noVNC page of a VNC guest; 5 interleaved rounds.
 func BenchmarkSPICEFirstFrame(b *testing.B) {
-	needBench(b)
+	needLibvirtd(b)
 	spice := testguest.SPICESerial(testguest.Name("hx-bench-spice-"))
 	vnc := testguest.VNCSerial(testguest.Name("hx-bench-vnc-"))
 	benchGuest(b, spice)
