@@ -113,10 +113,12 @@ func (w *wsStream) Write(p []byte) (int, error) {
 func readUntil(rw io.Reader, want []byte, within time.Duration, buf *bytes.Buffer) error {
 	deadline := time.Now().Add(within)
 	p := make([]byte, 64<<10)
-	for !bytes.Contains(buf.Bytes(), want) {
+	from := 0 // only the new bytes (and a mark split across reads) are searched
+	for !bytes.Contains(buf.Bytes()[from:], want) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no %q within %v (have %d bytes)", want, within, buf.Len())
 		}
+		from = max(0, buf.Len()-len(want))
 		n, err := rw.Read(p)
 		buf.Write(p[:n])
 		if err != nil {
