@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,22 +73,7 @@ func TestShellOfARealContainer(t *testing.T) {
 			t.Errorf("shell %s: %v %s", arg, err, out)
 		}
 	}
-	cmd := exec.Command(bin, "shell", "--docker-host", host, "--print-url", name)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() {
-		t.Fatalf("no URL printed; horcrux said:\n%s", stderr.String())
-	}
-	pageURL := sc.Text()
+	pageURL := printedURL(t, bin, "shell", "--docker-host", host, "--print-url", name)
 	if !strings.Contains(pageURL, "/console/term.html#t=") {
 		t.Fatalf("a shell opens %q", pageURL)
 	}
@@ -129,14 +112,6 @@ func TestShellOfARealContainer(t *testing.T) {
 	}
 	if p := page.Problems(); len(p) > 0 {
 		t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("horcrux shell still running 5 s after Ctrl+C:\n%s", stderr.String())
 	}
 }
 

@@ -1,9 +1,7 @@
-// Horcrux VM console page.
-//
-// The URL fragment holds a one-time page ticket (fragments are never sent
-// to the server nor in a Referer). The page trades it once, by POST, for
-// the VM's name, a one-time WebSocket URL and a page secret that lives in
-// this script's memory only; Reconnect and the statistics use that secret.
+// Horcrux VM console page (VNC, drawn by noVNC). See page.js for how the
+// page redeems its one-time link; Reconnect and the statistics use the
+// page secret it gets in exchange.
+import { $, api, closeText, takeTicket, wsURL } from './page.js';
 
 // noVNC loads (index.html preloads its modules) while the ticket is being redeemed.
 const noVNC = Promise.all([
@@ -12,8 +10,6 @@ const noVNC = Promise.all([
     import('./novnc/core/input/keysymdef.js'),
 ]);
 let RFB, KeyTable, keysyms;
-
-const $ = (id) => document.getElementById(id);
 
 const ui = {
     status: $('status'),
@@ -76,41 +72,7 @@ function showMessage(text) {
     ui.message.hidden = !text;
 }
 
-async function api(path, body, headers = {}) {
-    const res = await fetch(path, {
-        method: 'POST',
-        cache: 'no-store',
-        credentials: 'omit',
-        headers: { 'Content-Type': 'application/json', ...headers },
-        body: JSON.stringify(body ?? {}),
-    });
-    let data = {};
-    try {
-        data = await res.json();
-    } catch {
-        // an answer without JSON: the status code below still tells
-    }
-    if (!res.ok) {
-        throw new Error(data.error || `the Horcrux console server answered ${res.status}`);
-    }
-    return data;
-}
-
-const pageAPI = (path) => api(path, {}, { 'X-Horcrux-Page': state.pageSecret });
-
-function wsURL(path) {
-    return `ws://${location.host}${path}`;
-}
-
-// takeTicket reads the page ticket from the fragment and removes it from the address bar and history.
-function takeTicket() {
-    const params = new URLSearchParams(location.hash.slice(1));
-    const ticket = params.get('t') || '';
-    if (location.hash) {
-        history.replaceState(null, '', location.pathname);
-    }
-    return ticket;
-}
+const pageAPI = (path) => api(path, {}, state.pageSecret);
 
 function describeClose() {
     if (state.userClosed) {
@@ -123,13 +85,7 @@ function describeClose() {
     if (!c) {
         return 'the connection ended';
     }
-    if (c.reason) {
-        return c.reason;
-    }
-    if (c.code === 1006) {
-        return 'the connection to Horcrux was lost (code 1006); see the Horcrux log for the reason';
-    }
-    return `the connection closed (code ${c.code})`;
+    return closeText(c.code, c.reason);
 }
 
 // countFrames hooks noVNC 1.7's private per-update method; the pinned version keeps it stable, and frames/s shows "n/a" if it is gone.
