@@ -30,6 +30,14 @@ type ChartData struct {
 	Max    float64       // top of the scale; 0 picks a round number above the data
 	// Note replaces the current values when set, to say why there are none.
 	Note string
+	// End is the time at the right edge for a chart of the past; zero for a
+	// live chart ending now. With End set the time axis has round ticks.
+	End time.Time
+	// Markers are moments (events) drawn as dashed vertical lines; they need End.
+	Markers []time.Time
+	// Ref, when above 0, is drawn as a dashed horizontal line (the core
+	// count on a load chart) and kept on the scale.
+	Ref float64
 }
 
 // Chart draws live line series with a title, a value axis with units, a
@@ -69,7 +77,9 @@ func (c *Chart) Refreshes() int { return c.refreshes }
 // sameData reports whether b shows exactly what a does: same settings and
 // the very same series slices.
 func sameData(a, b *ChartData) bool {
-	if a.Window != b.Window || a.Max != b.Max || a.Note != b.Note || len(a.Series) != len(b.Series) {
+	if a.Window != b.Window || a.Max != b.Max || a.Note != b.Note || len(a.Series) != len(b.Series) ||
+		!a.End.Equal(b.End) || a.Ref != b.Ref || len(a.Markers) != len(b.Markers) ||
+		len(a.Markers) > 0 && &a.Markers[0] != &b.Markers[0] {
 		return false
 	}
 	for i := range a.Series {
@@ -93,7 +103,7 @@ func (c *Chart) scaleMax() float64 {
 	if c.unit == UnitPercent {
 		return 100
 	}
-	peak := 0.0
+	peak := c.data.Ref
 	for _, s := range c.data.Series {
 		for _, v := range s.Values {
 			if !math.IsNaN(v) && v > peak {
@@ -126,6 +136,7 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r.raster = canvas.NewRaster(func(w, h int) image.Image {
 		s := c.data.Series
 		r.img = plot(r.img, w, h, s, c.scaleMax(), len(s) == 1)
+		r.overlay(w, h)
 		return r.img
 	})
 	for i := range r.grid {
@@ -154,7 +165,39 @@ type chartRenderer struct {
 	yLabels [3]*canvas.Text // top, middle, bottom
 	xLeft   *canvas.Text
 	xRight  *canvas.Text
+	ticks   []time.Time    // round times on the axis of a chart of the past
+	tickLbl []*canvas.Text // their labels
 	objects []fyne.CanvasObject
+}
+
+// maxTicks is how many time ticks fit a plot w wide without labels touching.
+func maxTicks(w float32) int { return max(2, int(w/70)) }
+
+// overlay draws the tick lines, the markers and the reference line over the
+// plotted series.
+func (r *chartRenderer) overlay(w, h int) {
+	d := r.c.data
+	if w < 2 || h < 2 {
+		return
+	}
+	if !d.End.IsZero() && d.Window > 0 {
+		grid := toNRGBA(theme.Color(theme.ColorNameSeparator))
+		for _, t := range r.ticks {
+			x := int(math.Round(xOf(t, d.End, d.Window, w)))
+			for y := 0; y < h; y++ {
+				blend(r.img, x, y, grid, 1)
+			}
+		}
+		mark := toNRGBA(theme.Color(theme.ColorNameWarning))
+		for _, t := range d.Markers {
+			if x := xOf(t, d.End, d.Window, w); x >= 0 && x <= float64(w-1) {
+				vdash(r.img, x, mark)
+			}
+		}
+	}
+	if top := r.c.scaleMax(); d.Ref > 0 && top > 0 {
+		hdash(r.img, float64(h-1)-math.Min(d.Ref/top, 1)*float64(h-1), toNRGBA(theme.Color(theme.ColorNameForeground)))
+	}
 }
 
 func (r *chartRenderer) small(c color.Color) *canvas.Text {
@@ -211,6 +254,17 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	}
 	r.xLeft.Move(fyne.NewPos(left, bottom))
 	r.xLeft.Resize(r.xLeft.MinSize())
+	if d := r.c.data; !d.End.IsZero() && d.Window > 0 {
+		if n := len(r.tickLbl); r.setTicks(right-left) != n {
+			r.collect()
+		}
+		for i, t := range r.ticks {
+			m := r.tickLbl[i].MinSize()
+			x := left + float32(xOf(t, d.End, d.Window, int(right-left)))
+			r.tickLbl[i].Move(fyne.NewPos(min(max(x-m.Width/2, left), right-m.Width), bottom))
+			r.tickLbl[i].Resize(m)
+		}
+	}
 	rm := r.xRight.MinSize()
 	r.xRight.Move(fyne.NewPos(right-rm.Width, bottom))
 	r.xRight.Resize(rm)
@@ -225,6 +279,13 @@ func (r *chartRenderer) update() {
 	}
 	r.xLeft.Text = "-" + windowLabel(d.Window)
 	r.xRight.Text = "now"
+	past := !d.End.IsZero() && d.Window > 0
+	r.xLeft.Hidden, r.xRight.Hidden = past, past
+	if past {
+		r.setTicks(r.raster.Size().Width)
+	} else {
+		r.ticks, r.tickLbl = nil, nil
+	}
 
 	want := len(d.Series)
 	if d.Note != "" {
@@ -248,6 +309,11 @@ func (r *chartRenderer) update() {
 		}
 	}
 
+	r.collect()
+}
+
+// collect lists the renderer's objects in drawing order.
+func (r *chartRenderer) collect() {
 	r.objects = r.objects[:0]
 	r.objects = append(r.objects, r.bg)
 	for _, g := range r.grid {
@@ -261,6 +327,24 @@ func (r *chartRenderer) update() {
 		r.objects = append(r.objects, l)
 	}
 	r.objects = append(r.objects, r.xLeft, r.xRight)
+	for _, l := range r.tickLbl {
+		r.objects = append(r.objects, l)
+	}
+}
+
+// setTicks places round time ticks on an axis w wide and labels them; it
+// returns how many.
+func (r *chartRenderer) setTicks(w float32) int {
+	d := r.c.data
+	r.ticks = timeTicks(d.End.Add(-d.Window), d.End, maxTicks(w))
+	for len(r.tickLbl) < len(r.ticks) {
+		r.tickLbl = append(r.tickLbl, r.small(theme.Color(theme.ColorNamePlaceHolder)))
+	}
+	r.tickLbl = r.tickLbl[:len(r.ticks)]
+	for i, t := range r.ticks {
+		r.tickLbl[i].Text = tickLabel(t, d.Window)
+	}
+	return len(r.ticks)
 }
 
 func (r *chartRenderer) Refresh() {
@@ -283,6 +367,8 @@ func windowLabel(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "0 s"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d d", d/(24*time.Hour))
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d h", d/time.Hour)
 	case d%time.Minute == 0:
