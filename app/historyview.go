@@ -1,0 +1,103 @@
+package app
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/history"
+	"github.com/horcrux-desktop/horcrux/widgets"
+)
+
+// liveWindow is the longest window the collector's in-memory charts cover;
+// longer windows are read from the history store.
+const liveWindow = time.Hour
+
+// collectorWindow is the window the collector keeps for a chosen one.
+func collectorWindow(d time.Duration) time.Duration { return min(d, liveWindow) }
+
+// historyReader is the part of the history store the past charts read.
+type historyReader interface {
+	Read(history.Query) (history.Series, error)
+	Events(from, to time.Time) ([]history.Event, error)
+}
+
+// pastHost is what the host charts show for a stretch of the past.
+type pastHost struct {
+	charts hostCharts
+	events []history.Event
+}
+
+// hostFacts are the figures of the live host the past charts are drawn
+// against: the memory scale and the load's core-count line.
+type hostFacts struct {
+	memTotal float64
+	cores    int
+}
+
+// readPastHost reads the host's series for (end-window, end] from the store
+// in at most points buckets each, with the events of that stretch as
+// markers. Buckets without samples are gaps (NaN). It does file I/O: call
+// it off the UI goroutine.
+func readPastHost(h historyReader, end time.Time, window time.Duration, points int, facts hostFacts) (pastHost, error) {
+	from := end.Add(-window)
+	read := func(metric string) ([]float64, error) {
+		sr, err := h.Read(history.Query{Item: history.HostItem, Metric: metric, From: from, To: end, Points: points})
+		if err != nil {
+			return nil, fmt.Errorf("reading the host's %s history: %w", metric, err)
+		}
+		return bucketValues(sr.Points), nil
+	}
+	metrics := history.Metrics(history.KindHost)
+	vals := make(map[string][]float64, len(metrics))
+	for _, m := range metrics {
+		v, err := read(m)
+		if err != nil {
+			return pastHost{}, err
+		}
+		vals[m] = v
+	}
+	evs, err := h.Events(from, end)
+	if err != nil {
+		return pastHost{}, fmt.Errorf("reading the events of that time: %w", err)
+	}
+	marks := make([]time.Time, len(evs))
+	for i, e := range evs {
+		marks[i] = e.Time
+	}
+	series := func(names []string, ms ...string) []widgets.Series {
+		out := make([]widgets.Series, len(ms))
+		for i, m := range ms {
+			out[i] = widgets.Series{Name: names[i], Values: vals[m], Color: colorOf(i)}
+		}
+		return out
+	}
+	chart := func(s []widgets.Series) widgets.ChartData {
+		return widgets.ChartData{Window: window, End: end, Markers: marks, Series: s}
+	}
+	var p pastHost
+	p.events = evs
+	p.charts.cpu = chart(series([]string{"total"}, history.MetricCPU))
+	p.charts.cores = chart(nil)
+	p.charts.cores.Note = "per-core figures are kept for the last hour only"
+	p.charts.mem = chart(series([]string{"used", "swap"}, history.MetricMem, history.MetricSwap))
+	p.charts.mem.Max = facts.memTotal
+	p.charts.load = chart(series([]string{"1m", "5m", "15m"}, history.MetricLoad1, history.MetricLoad5, history.MetricLoad15))
+	p.charts.load.Ref = float64(facts.cores)
+	p.charts.disk = chart(series([]string{"read", "write"}, history.MetricDiskRead, history.MetricDiskWrite))
+	p.charts.net = chart(series([]string{"rx", "tx"}, history.MetricNetRx, history.MetricNetTx))
+	return p, nil
+}
+
+// bucketValues is each bucket's average, NaN where nothing was sampled so
+// the chart draws a gap.
+func bucketValues(pts []history.Point) []float64 {
+	out := make([]float64, len(pts))
+	for i, p := range pts {
+		out[i] = math.NaN()
+		if p.Count > 0 {
+			out[i] = p.Avg()
+		}
+	}
+	return out
+}

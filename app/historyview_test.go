@@ -1,0 +1,67 @@
+package app
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/history"
+)
+
+// TestReadPastHost reads a day of host history from a real store: values
+// per bucket, the stretch without samples as a gap, events as markers.
+func TestReadPastHost(t *testing.T) {
+	end := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	now := end
+	st, err := history.Open(t.TempDir(), history.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	start := end.Add(-24 * time.Hour)
+	for ts := start; ts.Before(end); ts = ts.Add(time.Minute) {
+		h := ts.Sub(start).Hours()
+		if h >= 6 && h < 8 {
+			continue // Horcrux was not running
+		}
+		now = ts
+		st.Add(history.HostItem, history.MetricCPU, ts, 10+h)
+		st.Add(history.HostItem, history.MetricLoad1, ts, 1)
+	}
+	now = end
+	st.Record(history.Event{Time: start.Add(3 * time.Hour), Kind: history.EventVM, Action: "started", Name: "web"})
+	if err := st.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	p, err := readPastHost(st, end, 24*time.Hour, 24, hostFacts{memTotal: 8 << 30, cores: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu := p.charts.cpu.Series[0].Values
+	if len(cpu) != 24 {
+		t.Fatalf("%d CPU buckets, want 24 (one an hour)", len(cpu))
+	}
+	for i, v := range cpu {
+		switch {
+		case i == 6 || i == 7:
+			if !math.IsNaN(v) {
+				t.Errorf("hour %d had no samples but shows %v", i, v)
+			}
+		case math.Abs(v-(10+float64(i)+59.0/120)) > 0.5:
+			t.Errorf("hour %d averages %v, want about %v", i, v, 10.5+float64(i))
+		}
+	}
+	if !p.charts.cpu.End.Equal(end) || p.charts.cpu.Window != 24*time.Hour {
+		t.Errorf("chart covers %v up to %v", p.charts.cpu.Window, p.charts.cpu.End)
+	}
+	if len(p.events) != 1 || len(p.charts.load.Markers) != 1 || !p.charts.load.Markers[0].Equal(start.Add(3*time.Hour)) {
+		t.Errorf("events %v, markers %v; want the VM start at 03:00", p.events, p.charts.load.Markers)
+	}
+	if p.charts.load.Ref != 4 || p.charts.mem.Max != 8<<30 {
+		t.Errorf("load line at %v, memory scale %v", p.charts.load.Ref, p.charts.mem.Max)
+	}
+	if p.charts.cores.Note == "" {
+		t.Error("the per-core chart does not say why it is empty")
+	}
+}
