@@ -17,6 +17,7 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/registry"
 )
@@ -35,6 +36,9 @@ type Options struct {
 	// OnSnapshot, when set, is also handed every snapshot (the history
 	// recorder); it must not block.
 	OnSnapshot func(*model.Snapshot)
+	// History, when set, is the store the charts read windows beyond the
+	// live hour from.
+	History *history.Store
 }
 
 // ErrNoDisplay is returned when there is no display to open a window on.
@@ -79,11 +83,14 @@ func Run(opts Options) error {
 	defer consoles.Close()
 
 	w := newWindow(fyneapp.NewWithID(ID), saved, hosts, consoles)
+	if opts.History != nil {
+		w.history = opts.History
+	}
 	onUpdate := w.offer
 	if opts.OnSnapshot != nil {
 		onUpdate = func(s *model.Snapshot) { opts.OnSnapshot(s); w.offer(s) }
 	}
-	w.coll = collector.New(collector.Config{Interval: opts.Interval, Window: saved.window, OnUpdate: onUpdate})
+	w.coll = collector.New(collector.Config{Interval: opts.Interval, Window: collectorWindow(saved.window), OnUpdate: onUpdate})
 	w.coll.SetHosts(hosts.Sources())
 	if opts.MetricsListen != "" {
 		w.exp = exporter.New()

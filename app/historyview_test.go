@@ -65,3 +65,53 @@ func TestReadPastHost(t *testing.T) {
 		t.Error("the per-core chart does not say why it is empty")
 	}
 }
+
+// TestWindowShowsThePast: choosing 24 h reads the host charts from the
+// store on a job; going back to 1 min shows the live charts again.
+func TestWindowShowsThePast(t *testing.T) {
+	st, err := history.Open(t.TempDir(), history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	for ts := now.Add(-3 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
+		st.Add(history.HostItem, history.MetricCPU, ts, 33)
+	}
+	w := testWindow(t)
+	w.history = st
+	w.tabs.SelectIndex(int(tabHost))
+	w.apply(fakeSnapshot(2, nil))
+
+	w.host.chooser.SetSelected("24 h")
+	w.jobs.wg.Wait() // the read; the test driver runs fyne.Do at once
+	d := w.host.cpu.Data()
+	if d.End.IsZero() || d.Window != 24*time.Hour || len(d.Series) != 1 {
+		t.Fatalf("24 h chart: end %v, window %v, %d series", d.End, d.Window, len(d.Series))
+	}
+	measured := 0
+	for _, v := range d.Series[0].Values {
+		if v == v {
+			measured++
+			if math.Abs(v-33) > 0.5 {
+				t.Fatalf("a bucket shows %v, want 33", v)
+			}
+		}
+	}
+	if measured == 0 || measured == len(d.Series[0].Values) {
+		t.Errorf("%d of %d buckets measured, want the last 3 h only", measured, len(d.Series[0].Values))
+	}
+	if got := w.host.load.Data().Ref; got != 2 {
+		t.Errorf("load line at %v, want the 2 cores", got)
+	}
+	// A new snapshot does not replace the past with the live hour.
+	w.apply(hostTick(fakeSnapshot(2, nil)))
+	if w.host.cpu.Data().End.IsZero() {
+		t.Error("a live snapshot replaced the 24 h chart")
+	}
+
+	w.host.chooser.SetSelected("1 min")
+	if d := w.host.cpu.Data(); !d.End.IsZero() || d.Window != time.Minute {
+		t.Errorf("back to 1 min: end %v, window %v", d.End, d.Window)
+	}
+}

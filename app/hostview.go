@@ -24,6 +24,10 @@ var windowChoices = []struct {
 	{"1 min", time.Minute},
 	{"10 min", 10 * time.Minute},
 	{"1 h", time.Hour},
+	{"24 h", 24 * time.Hour},
+	{"7 d", 7 * 24 * time.Hour},
+	{"30 d", 30 * 24 * time.Hour},
+	{"1 y", 365 * 24 * time.Hour},
 }
 
 // palette colours series in a fixed order so a series keeps its colour.
@@ -47,7 +51,7 @@ type hostView struct {
 	diagnose *widget.Button  // next to the status, while something is unavailable
 	header   *widget.Label
 	status   *widget.Label
-	chooser  *widget.RadioGroup
+	chooser  *widget.Select
 	cpu      *widgets.Chart
 	cores    *widgets.Chart
 	mem      *widgets.Chart
@@ -57,6 +61,9 @@ type hostView struct {
 
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
+
+	window time.Duration // chosen; beyond liveWindow the charts come from the store
+	pastAt time.Time     // when the shown past was read; zero while none is
 }
 
 // newHostView builds the Host tab; onWindow is told when the user picks
@@ -72,6 +79,7 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 		disk:   widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),
 		net:    widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
 	}
+	v.window = window
 	v.header.TextStyle.Bold = true
 	v.status.Importance = widget.WarningImportance
 	v.status.Wrapping = fyne.TextWrapWord
@@ -81,15 +89,13 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	for i, c := range windowChoices {
 		labels[i] = c.label
 	}
-	v.chooser = widget.NewRadioGroup(labels, func(s string) {
+	v.chooser = widget.NewSelect(labels, func(s string) {
 		for _, c := range windowChoices {
 			if c.label == s {
 				onWindow(c.d)
 			}
 		}
 	})
-	v.chooser.Horizontal = true
-	v.chooser.Required = true
 	v.chooser.Selected = windowLabel(window)
 
 	right := container.NewHBox(widget.NewLabel("Window"), v.chooser)
@@ -136,16 +142,31 @@ func (v *hostView) render(s *model.Snapshot) {
 			v.root.Refresh()
 		}
 	}
-	if s.Charts != nil && (!v.fresh || s.Versions.Charts != v.seen.Charts) {
-		d := hostChartData(s)
-		v.cpu.SetData(d.cpu)
-		v.cores.SetData(d.cores)
-		v.mem.SetData(d.mem)
-		v.load.SetData(d.load)
-		v.disk.SetData(d.disk)
-		v.net.SetData(d.net)
+	if v.window <= liveWindow && s.Charts != nil && (!v.fresh || s.Versions.Charts != v.seen.Charts) {
+		v.setCharts(hostChartData(s))
 	}
 	v.seen, v.fresh = s.Versions, true
+}
+
+// setCharts shows d in the six charts.
+func (v *hostView) setCharts(d hostCharts) {
+	v.cpu.SetData(d.cpu)
+	v.cores.SetData(d.cores)
+	v.mem.SetData(d.mem)
+	v.load.SetData(d.load)
+	v.disk.SetData(d.disk)
+	v.net.SetData(d.net)
+}
+
+// showPast shows what was read from the store for a window beyond the
+// live hour, or why nothing could be; at is when it was read.
+func (v *hostView) showPast(p pastHost, err error, at time.Time) {
+	v.pastAt = at
+	if err != nil {
+		note := widgets.ChartData{Note: "history unavailable: " + err.Error()}
+		p.charts = hostCharts{note, note, note, note, note, note}
+	}
+	v.setCharts(p.charts)
 }
 
 // hostHeader is the one-line summary above the charts.
@@ -245,7 +266,7 @@ func hostChartData(s *model.Snapshot) hostCharts {
 
 	d.mem = widgets.ChartData{Window: c.Window, Max: max(c.MemTotal, c.SwapTotal), Note: note(model.PartMemory),
 		Series: series([]string{"used", "swap"}, c.MemUsed, c.SwapUsed)}
-	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad),
+	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad), Ref: float64(len(s.Host.CPUPerCorePercent)),
 		Series: series([]string{"1m", "5m", "15m"}, c.Load1, c.Load5, c.Load15)}
 	d.disk = widgets.ChartData{Window: c.Window, Note: note(model.PartDisk),
 		Series: series([]string{"read", "write"}, c.DiskRead, c.DiskWrite)}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -48,7 +49,8 @@ type window struct {
 	coll     *collector.Collector
 	exp      *exporter.Exporter // nil unless metrics are served
 
-	jobs     *jobs // background work the window owns
+	history  historyReader // nil when Horcrux runs without its store
+	jobs     *jobs         // background work the window owns
 	ui       *handoff[model.Snapshot]
 	last     *model.Snapshot
 	alerts   *alerting
@@ -128,6 +130,10 @@ func (w *window) apply(s *model.Snapshot) {
 		w.tray.setVMs(runningVMs(s.VMs), runningContainers(s.Containers))
 	}
 	w.renderVisible()
+	if h := w.host; h.window > liveWindow && (h.pastAt.IsZero() || time.Since(h.pastAt) > pastRefresh(h.window)) &&
+		w.tabs.SelectedIndex() == int(tabHost) {
+		w.readPast()
+	}
 }
 
 // renderVisible brings the visible tab up to date with the last snapshot.
@@ -155,8 +161,46 @@ func (w *window) diagnose() {
 
 func (w *window) setChartWindow(d time.Duration) {
 	w.prefs.SetInt(prefRange, int(d/time.Second))
-	w.coll.SetWindow(d)
+	w.coll.SetWindow(collectorWindow(d))
+	w.host.window, w.host.pastAt = d, time.Time{}
+	if d > liveWindow {
+		w.readPast()
+	} else if w.last != nil {
+		w.host.fresh = false // redraw the live charts now
+		w.host.render(w.last)
+	}
 }
+
+// readPast reads the host charts of the chosen window from the history
+// store on a job and shows them, unless another window was chosen since.
+func (w *window) readPast() {
+	d, now := w.host.window, time.Now()
+	w.host.pastAt = now // a read is under way: apply does not start another
+	if w.history == nil {
+		w.host.showPast(pastHost{}, errors.New("Horcrux runs without its history store (see the message it printed at start)"), now)
+		return
+	}
+	var facts hostFacts
+	if w.last != nil {
+		facts = hostFacts{memTotal: float64(w.last.Host.MemTotal), cores: len(w.last.Host.CPUPerCorePercent)}
+	}
+	h := w.history
+	w.jobs.Go(func(ctx context.Context) {
+		p, err := readPastHost(h, now, d, pastPoints, facts)
+		fyne.Do(func() {
+			if w.host.window == d {
+				w.host.showPast(p, err, now)
+			}
+		})
+	})
+}
+
+// pastPoints is how many buckets a chart of the past asks for: about a
+// wide chart's width in pixels.
+const pastPoints = 600
+
+// pastRefresh is how often a chart of the past is read again while shown.
+func pastRefresh(window time.Duration) time.Duration { return max(time.Minute, window/pastPoints) }
 
 // machineActors and engines are the registry's hosts in the collector's order.
 func (w *window) machineActors() []machineActor {
