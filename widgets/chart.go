@@ -49,6 +49,16 @@ type Chart struct {
 	unit      Unit
 	data      ChartData
 	refreshes int // redraws asked for by SetData
+
+	// OnZoom, when set, is handed the range the user drags across on a
+	// chart of the past.
+	OnZoom func(from, to time.Time)
+	// OnTap, when set, is handed the moment the user clicks on a chart of
+	// the past.
+	OnTap func(at time.Time)
+
+	ptr pointer        // hover and drag state
+	r   *chartRenderer // the renderer, so the pointer marks redraw alone
 }
 
 // NewChart returns an empty chart whose values are formatted in unit.
@@ -150,6 +160,8 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r.xLeft = r.small(theme.Color(theme.ColorNamePlaceHolder))
 	r.xRight = r.small(theme.Color(theme.ColorNamePlaceHolder))
 	r.xRight.Alignment = fyne.TextAlignTrailing
+	r.newPointerObjects()
+	c.r = r
 	r.update()
 	return r
 }
@@ -168,6 +180,11 @@ type chartRenderer struct {
 	ticks   []time.Time    // round times on the axis of a chart of the past
 	tickLbl []*canvas.Text // their labels
 	objects []fyne.CanvasObject
+
+	hoverLine *canvas.Line
+	hoverBg   *canvas.Rectangle
+	hoverText *canvas.Text
+	selection *canvas.Rectangle
 }
 
 // maxTicks is how many time ticks fit a plot w wide without labels touching.
@@ -244,6 +261,8 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	}
 	r.raster.Move(fyne.NewPos(left, top))
 	r.raster.Resize(fyne.NewSize(right-left, bottom-top))
+	r.c.ptr.plotPos, r.c.ptr.plotSize = fyne.NewPos(left, top), fyne.NewSize(right-left, bottom-top)
+	r.layoutPointer()
 	for i, g := range r.grid {
 		y := top + (bottom-top)*float32(i)/2
 		g.Position1 = fyne.NewPos(left, y)
@@ -330,6 +349,7 @@ func (r *chartRenderer) collect() {
 	for _, l := range r.tickLbl {
 		r.objects = append(r.objects, l)
 	}
+	r.objects = append(r.objects, r.selection, r.hoverLine, r.hoverBg, r.hoverText)
 }
 
 // setTicks places round time ticks on an axis w wide and labels them; it
