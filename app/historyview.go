@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/backend/history"
@@ -100,4 +101,68 @@ func bucketValues(pts []history.Point) []float64 {
 		}
 	}
 	return out
+}
+
+// momentReader is the part of the history store a clicked moment reads.
+type momentReader interface {
+	historyReader
+	Top(at time.Time, n int) (byCPU, byMem []history.Ranked, err error)
+}
+
+// momentAround is how far either side of a clicked moment its events go.
+const momentAround = 10 * time.Minute
+
+// describeMoment says, in lines, which five VMs and containers used the
+// most CPU and memory at a moment and what happened around it. It does
+// file I/O: call it off the UI goroutine.
+func describeMoment(h momentReader, at time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "At %s\n", at.Local().Format("Jan 2 15:04:05"))
+	byCPU, byMem, err := h.Top(at, 5)
+	if err != nil {
+		fmt.Fprintf(&b, "The top VMs and containers could not be read: %v\n", err)
+	} else {
+		rank := func(title string, rs []history.Ranked, unit widgets.Unit) {
+			b.WriteString(title + ":")
+			if len(rs) == 0 {
+				b.WriteString(" none recorded")
+			}
+			b.WriteString("\n")
+			for _, r := range rs {
+				fmt.Fprintf(&b, "  %s %s  %s (peak %s)\n", r.Item.Kind, r.Item.Name, unit.Format(r.Value), unit.Format(r.Peak))
+			}
+		}
+		rank("Most CPU", byCPU, widgets.UnitPercent)
+		rank("Most memory", byMem, widgets.UnitBytes)
+	}
+	evs, err := h.Events(at.Add(-momentAround), at.Add(momentAround))
+	switch {
+	case err != nil:
+		fmt.Fprintf(&b, "The events around it could not be read: %v\n", err)
+	case len(evs) == 0:
+		fmt.Fprintf(&b, "No events within %s.\n", windowLabel(momentAround))
+	default:
+		fmt.Fprintf(&b, "Events within %s:\n", windowLabel(momentAround))
+		b.WriteString(eventLines(evs, "  "))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// eventLines lists events one a line, oldest first.
+func eventLines(evs []history.Event, indent string) string {
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "%s%s  %s %s", indent, e.Time.Local().Format("Jan 2 15:04:05"), e.Kind, e.Action)
+		if e.Name != "" {
+			b.WriteString(" " + e.Name)
+		}
+		if e.ExitCode != nil {
+			fmt.Fprintf(&b, " (exit %d)", *e.ExitCode)
+		}
+		if e.Detail != "" {
+			b.WriteString(": " + e.Detail)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }

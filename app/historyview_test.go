@@ -2,8 +2,11 @@ package app
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
+
+	"fyne.io/fyne/v2/test"
 
 	"github.com/horcrux-desktop/horcrux/backend/history"
 )
@@ -75,9 +78,14 @@ func TestWindowShowsThePast(t *testing.T) {
 	}
 	defer st.Close()
 	now := time.Now()
+	vm := history.VMItem("00000000-0000-4000-8000-000000000001")
 	for ts := now.Add(-3 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
 		st.Add(history.HostItem, history.MetricCPU, ts, 33)
+		st.SeeItem(vm, history.KindVM, "web", "qemu:///system", ts)
+		st.Add(vm, history.MetricCPU, ts, 12)
+		st.Add(vm, history.MetricMem, ts, 1<<30)
 	}
+	st.Record(history.Event{Time: now.Add(-2 * time.Hour), Kind: history.EventVM, Action: "started", Item: vm, Name: "web"})
 	w := testWindow(t)
 	w.history = st
 	w.tabs.SelectIndex(int(tabHost))
@@ -104,6 +112,41 @@ func TestWindowShowsThePast(t *testing.T) {
 	if got := w.host.load.Data().Ref; got != 2 {
 		t.Errorf("load line at %v, want the 2 cores", got)
 	}
+	if !w.host.live.Visible() || !w.host.below.Visible() || !strings.Contains(w.host.events.Text, "vm started web") {
+		t.Errorf("past mode: Live shown %v, events panel shown %v: %q", w.host.live.Visible(), w.host.below.Visible(), w.host.events.Text)
+	}
+	if got := d.Markers; len(got) == 0 || !got[0].Equal(now.Add(-2*time.Hour)) {
+		t.Errorf("markers %v, want the VM start first", got)
+	}
+
+	// A click on the charts names the busiest VMs then and the events around.
+	w.host.cpu.OnTap(now.Add(-2*time.Hour + 5*time.Minute))
+	w.jobs.wg.Wait()
+	for _, want := range []string{"Most CPU:\n  vm web  12.0 %", "Most memory:\n  vm web  1 GiB", "vm started web"} {
+		if !strings.Contains(w.host.moment.Text, want) {
+			t.Errorf("moment %q lacks %q", w.host.moment.Text, want)
+		}
+	}
+
+	// Dragging across a chart zooms into that range, which stays put.
+	from, to := now.Add(-150*time.Minute), now.Add(-90*time.Minute)
+	w.host.load.OnZoom(from, to)
+	w.jobs.wg.Wait()
+	if d := w.host.cpu.Data(); !d.End.Equal(to) || d.Window != time.Hour {
+		t.Errorf("zoomed chart ends %v after %v, want %v after 1 h", d.End, d.Window, to)
+	}
+	w.host.pastAt = now.Add(-time.Hour)
+	w.apply(hostTick(fakeSnapshot(2, nil)))
+	if d := w.host.cpu.Data(); !d.End.Equal(to) {
+		t.Errorf("a snapshot moved the zoomed range to %v", d.End)
+	}
+	test.Tap(w.host.live)
+	if d := w.host.cpu.Data(); !d.End.IsZero() || d.Window != time.Minute || w.host.below.Visible() {
+		t.Errorf("Live: end %v, window %v, events panel shown %v", d.End, d.Window, w.host.below.Visible())
+	}
+	w.host.chooser.SetSelected("24 h")
+	w.jobs.wg.Wait()
+
 	// A new snapshot does not replace the past with the live hour.
 	w.apply(hostTick(fakeSnapshot(2, nil)))
 	if w.host.cpu.Data().End.IsZero() {

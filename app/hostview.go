@@ -62,8 +62,23 @@ type hostView struct {
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
 
-	window time.Duration // chosen; beyond liveWindow the charts come from the store
-	pastAt time.Time     // when the shown past was read; zero while none is
+	window   time.Duration // shown; beyond liveWindow the charts come from the store
+	lastLive time.Duration // the live window Live goes back to
+	zoomEnd  time.Time     // end of a range zoomed into; zero for one ending now
+	pastAt   time.Time     // when the shown past was read; zero while none is
+	live     *widget.Button
+	below    *fyne.Container // the events of the shown past and the clicked moment
+	events   *widget.Label
+	moment   *widget.Label
+}
+
+// past reports whether the charts show the store's past rather than the
+// collector's live window.
+func (v *hostView) past() bool { return v.window > liveWindow || !v.zoomEnd.IsZero() }
+
+// charts are the six charts in the grid's order.
+func (v *hostView) charts() []*widgets.Chart {
+	return []*widgets.Chart{v.cpu, v.cores, v.mem, v.load, v.disk, v.net}
 }
 
 // newHostView builds the Host tab; onWindow is told when the user picks
@@ -79,7 +94,10 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 		disk:   widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),
 		net:    widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
 	}
-	v.window = window
+	v.window, v.lastLive = window, collectorWindow(window)
+	if window > liveWindow {
+		v.lastLive = windowChoices[0].d
+	}
 	v.header.TextStyle.Bold = true
 	v.status.Importance = widget.WarningImportance
 	v.status.Wrapping = fyne.TextWrapWord
@@ -98,7 +116,9 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	})
 	v.chooser.Selected = windowLabel(window)
 
-	right := container.NewHBox(widget.NewLabel("Window"), v.chooser)
+	v.live = widget.NewButtonWithIcon("Live", theme.MediaPlayIcon(), func() { v.chooser.SetSelected(windowLabel(v.lastLive)) })
+	v.live.Hidden = !v.past()
+	right := container.NewHBox(v.live, widget.NewLabel("Window"), v.chooser)
 	if onCSV != nil && onPNG != nil {
 		var export *widget.Button
 		export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() {
@@ -114,7 +134,15 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	v.diagnose = widget.NewButtonWithIcon("Diagnose", theme.HelpIcon(), nil)
 	v.diagnose.Hide()
 	v.top = container.NewVBox(top, container.NewBorder(nil, nil, nil, v.diagnose, v.status))
-	v.root = container.NewBorder(v.top, nil, nil, nil, grid)
+	v.events = widget.NewLabel("")
+	v.events.Wrapping = fyne.TextWrapWord
+	v.moment = widget.NewLabel("Click a chart for the top VMs and containers at that moment.")
+	v.moment.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(container.NewGridWithColumns(2, v.events, v.moment))
+	scroll.SetMinSize(fyne.NewSize(0, 130))
+	v.below = container.NewStack(scroll)
+	v.below.Hidden = !v.past()
+	v.root = container.NewBorder(v.top, v.below, nil, nil, grid)
 	return v
 }
 
@@ -142,7 +170,7 @@ func (v *hostView) render(s *model.Snapshot) {
 			v.root.Refresh()
 		}
 	}
-	if v.window <= liveWindow && s.Charts != nil && (!v.fresh || s.Versions.Charts != v.seen.Charts) {
+	if !v.past() && s.Charts != nil && (!v.fresh || s.Versions.Charts != v.seen.Charts) {
 		v.setCharts(hostChartData(s))
 	}
 	v.seen, v.fresh = s.Versions, true
@@ -165,8 +193,22 @@ func (v *hostView) showPast(p pastHost, err error, at time.Time) {
 	if err != nil {
 		note := widgets.ChartData{Note: "history unavailable: " + err.Error()}
 		p.charts = hostCharts{note, note, note, note, note, note}
+		v.events.SetText("")
+	} else if len(p.events) == 0 {
+		v.events.SetText("No events in this range.")
+	} else {
+		v.events.SetText("Events in this range:\n" + strings.TrimRight(eventLines(p.events, ""), "\n"))
 	}
 	v.setCharts(p.charts)
+	v.showMode()
+}
+
+// showMode shows Live and the events panel while the past is shown.
+func (v *hostView) showMode() {
+	if past := v.past(); past == v.below.Hidden || past == v.live.Hidden {
+		v.below.Hidden, v.live.Hidden = !past, !past
+		v.root.Refresh()
+	}
 }
 
 // hostHeader is the one-line summary above the charts.

@@ -72,6 +72,9 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	})
 	w.host = newHostView(saved.window, w.setChartWindow,
 		func() { exportCSV(w.win, w.last) }, func() { exportPNG(w.win, w.host.root) })
+	for _, c := range w.host.charts() {
+		c.OnZoom, c.OnTap = w.zoomPast, w.showMoment
+	}
 	machines := newResourceTab(w.win, w.jobs, machineKind(machineHooks{
 		hosts:   w.machineActors,
 		expect:  func(uuid string) { w.alerts.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
@@ -130,7 +133,7 @@ func (w *window) apply(s *model.Snapshot) {
 		w.tray.setVMs(runningVMs(s.VMs), runningContainers(s.Containers))
 	}
 	w.renderVisible()
-	if h := w.host; h.window > liveWindow && (h.pastAt.IsZero() || time.Since(h.pastAt) > pastRefresh(h.window)) &&
+	if h := w.host; h.window > liveWindow && h.zoomEnd.IsZero() && (h.pastAt.IsZero() || time.Since(h.pastAt) > pastRefresh(h.window)) &&
 		w.tabs.SelectedIndex() == int(tabHost) {
 		w.readPast()
 	}
@@ -162,8 +165,12 @@ func (w *window) diagnose() {
 func (w *window) setChartWindow(d time.Duration) {
 	w.prefs.SetInt(prefRange, int(d/time.Second))
 	w.coll.SetWindow(collectorWindow(d))
-	w.host.window, w.host.pastAt = d, time.Time{}
-	if d > liveWindow {
+	w.host.window, w.host.pastAt, w.host.zoomEnd = d, time.Time{}, time.Time{}
+	if d <= liveWindow {
+		w.host.lastLive = d
+	}
+	w.host.showMode()
+	if w.host.past() {
 		w.readPast()
 	} else if w.last != nil {
 		w.host.fresh = false // redraw the live charts now
@@ -171,10 +178,35 @@ func (w *window) setChartWindow(d time.Duration) {
 	}
 }
 
+// zoomPast shows [from, to) from the store: a range dragged across a chart.
+func (w *window) zoomPast(from, to time.Time) {
+	w.host.window, w.host.zoomEnd = to.Sub(from), to
+	w.host.showMode()
+	w.readPast()
+}
+
+// showMoment reads the top VMs and containers at a clicked moment and the
+// events around it on a job, and shows them below the charts.
+func (w *window) showMoment(at time.Time) {
+	h, ok := w.history.(momentReader)
+	if !ok {
+		return
+	}
+	w.host.moment.SetText("Reading " + at.Local().Format("Jan 2 15:04:05") + "…")
+	w.jobs.Go(func(context.Context) {
+		text := describeMoment(h, at)
+		fyne.Do(func() { w.host.moment.SetText(text) })
+	})
+}
+
 // readPast reads the host charts of the chosen window from the history
 // store on a job and shows them, unless another window was chosen since.
 func (w *window) readPast() {
-	d, now := w.host.window, time.Now()
+	d, zoomEnd, now := w.host.window, w.host.zoomEnd, time.Now()
+	end := now
+	if !zoomEnd.IsZero() {
+		end = zoomEnd
+	}
 	w.host.pastAt = now // a read is under way: apply does not start another
 	if w.history == nil {
 		w.host.showPast(pastHost{}, errors.New("Horcrux runs without its history store (see the message it printed at start)"), now)
@@ -186,9 +218,9 @@ func (w *window) readPast() {
 	}
 	h := w.history
 	w.jobs.Go(func(ctx context.Context) {
-		p, err := readPastHost(h, now, d, pastPoints, facts)
+		p, err := readPastHost(h, end, d, pastPoints, facts)
 		fyne.Do(func() {
-			if w.host.window == d {
+			if w.host.window == d && w.host.zoomEnd.Equal(zoomEnd) {
 				w.host.showPast(p, err, now)
 			}
 		})
