@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -306,8 +307,8 @@ func hostChartData(s *model.Snapshot) hostCharts {
 		}
 	}
 
-	d.mem = widgets.ChartData{Window: c.Window, Max: max(c.MemTotal, c.SwapTotal), Note: note(model.PartMemory),
-		Series: series([]string{"used", "swap"}, c.MemUsed, c.SwapUsed)}
+	d.mem = memoryChart(c.Window, max(c.MemTotal, c.SwapTotal), c.MemUsed, c.MemFree, c.SwapUsed)
+	d.mem.Note = note(model.PartMemory)
 	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad), Ref: float64(len(s.Host.CPUPerCorePercent)),
 		Series: series([]string{"1m", "5m", "15m"}, c.Load1, c.Load5, c.Load15)}
 	d.disk = widgets.ChartData{Window: c.Window, Note: note(model.PartDisk),
@@ -315,4 +316,26 @@ func hostChartData(s *model.Snapshot) hostCharts {
 	d.net = widgets.ChartData{Window: c.Window, Note: note(model.PartNet),
 		Series: series([]string{"rx", "tx"}, c.NetRx, c.NetTx)}
 	return d
+}
+
+// memoryChart stacks memory used, cache and buffers (what the kernel gives
+// back on demand: neither used nor free) and free up to the total, with
+// swap used as a line.
+func memoryChart(window time.Duration, total float64, used, free, swap []float64) widgets.ChartData {
+	cache := make([]float64, len(used))
+	for i := range used {
+		cache[i] = math.NaN()
+		if i < len(free) && total > 0 {
+			cache[i] = max(0, total-used[i]-free[i]) // NaN stays NaN
+		}
+	}
+	if len(free) != len(used) {
+		free = nil
+	}
+	return widgets.ChartData{Window: window, Max: total, Stack: 3, Series: []widgets.Series{
+		{Name: "used", Values: used, Color: colorOf(0)},
+		{Name: "cache", Values: cache, Color: colorOf(1)},
+		{Name: "free", Values: free, Color: colorOf(2)},
+		{Name: "swap", Values: swap, Color: colorOf(4)},
+	}}
 }

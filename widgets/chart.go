@@ -35,6 +35,10 @@ type ChartData struct {
 	End time.Time
 	// Markers are moments (events) drawn as dashed vertical lines; they need End.
 	Markers []time.Time
+	// Stack is how many leading series are drawn each on top of the ones
+	// before it (memory used, cache, free); the first one's current value
+	// then says its share of Max. The rest are plain lines (swap).
+	Stack int
 	// Ref, when above 0, is drawn as a dashed horizontal line (the core
 	// count on a load chart) and kept on the scale.
 	Ref float64
@@ -88,7 +92,7 @@ func (c *Chart) Refreshes() int { return c.refreshes }
 // the very same series slices.
 func sameData(a, b *ChartData) bool {
 	if a.Window != b.Window || a.Max != b.Max || a.Note != b.Note || len(a.Series) != len(b.Series) ||
-		!a.End.Equal(b.End) || a.Ref != b.Ref || len(a.Markers) != len(b.Markers) ||
+		!a.End.Equal(b.End) || a.Ref != b.Ref || a.Stack != b.Stack || len(a.Markers) != len(b.Markers) ||
 		len(a.Markers) > 0 && &a.Markers[0] != &b.Markers[0] {
 		return false
 	}
@@ -114,7 +118,8 @@ func (c *Chart) scaleMax() float64 {
 		return 100
 	}
 	peak := c.data.Ref
-	for _, s := range c.data.Series {
+	series := stacked(c.data.Series, c.data.Stack)
+	for _, s := range series {
 		for _, v := range s.Values {
 			if !math.IsNaN(v) && v > peak {
 				peak = v
@@ -145,7 +150,12 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r.title.TextStyle.Bold = true
 	r.raster = canvas.NewRaster(func(w, h int) image.Image {
 		s := c.data.Series
-		r.img = plot(r.img, w, h, s, c.scaleMax(), len(s) == 1)
+		if n := min(c.data.Stack, len(s)); n > 0 {
+			r.img = plotStacked(r.img, w, h, stack(s[:n]), c.scaleMax())
+			drawSeries(r.img, w, h, s[n:], c.scaleMax(), false)
+		} else {
+			r.img = plot(r.img, w, h, s, c.scaleMax(), len(s) == 1)
+		}
 		r.overlay(w, h)
 		return r.img
 	})
@@ -320,6 +330,9 @@ func (r *chartRenderer) update() {
 	} else {
 		for i, s := range d.Series {
 			v := r.c.unit.Format(lastValue(s))
+			if last := lastValue(s); i == 0 && d.Stack > 0 && d.Max > 0 && !math.IsNaN(last) {
+				v += fmt.Sprintf(" %.0f %%", last/d.Max*100)
+			}
 			if s.Name != "" {
 				v = s.Name + " " + v
 			}

@@ -57,6 +57,19 @@ func TestChartRendering(t *testing.T) {
 				return 1.2 + math.Sin(float64(i)/8)
 			})}},
 		}},
+		{"memory-stacked", UnitBytes, ChartData{
+			Window: 10 * time.Minute, Max: 16 << 30, Stack: 3,
+			Series: []Series{
+				{Name: "used", Color: blue, Values: ramp(60, func(i int) float64 { return float64(4<<30) + float64(i)*(64<<20) })},
+				{Name: "cache", Color: orange, Values: ramp(60, func(i int) float64 {
+					if i >= 20 && i < 25 {
+						return nan
+					}
+					return 6 << 30
+				})},
+				{Name: "free", Color: color.NRGBA{0x4c, 0xc2, 0x6b, 0xff}, Values: ramp(60, func(i int) float64 { return float64(6<<30) - float64(i)*(64<<20) })},
+			},
+		}},
 		{"unavailable", UnitBytesPerSec, ChartData{
 			Window: time.Minute,
 			Note:   "disk: open /proc/diskstats: permission denied",
