@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/horcrux-desktop/horcrux/backend/history"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // TestReadPastHost reads a day of host history from a real store: values
@@ -156,5 +157,32 @@ func TestWindowShowsThePast(t *testing.T) {
 	w.host.chooser.SetSelected("1 min")
 	if d := w.host.cpu.Data(); !d.End.IsZero() || d.Window != time.Minute {
 		t.Errorf("back to 1 min: end %v, window %v", d.End, d.Window)
+	}
+}
+
+// TestSelectedItemChartsNamed: a selected VM's charts are titled with its
+// name, and a VM has a memory chart.
+func TestSelectedItemChartsNamed(t *testing.T) {
+	w := testWindow(t)
+	machines := w.views[tabMachines].(withSessions).view.(*resourceTab[model.VMSection, model.Machine])
+	w.tabs.SelectIndex(int(tabMachines))
+	s := manyVMs(3)
+	w.apply(s)
+	machines.table.selectKey(model.ItemKey(0, "uuid-0001"))
+	charted := *s
+	charted.Versions.VMCharts++
+	charted.VMCharts = &model.ItemCharts{ID: model.ItemKey(0, "uuid-0001"), Window: time.Minute,
+		CPU: []float64{1, 2}, Mem: []float64{1 << 30, 1 << 30}, DiskRead: []float64{0, 0}, DiskWrite: []float64{0, 0},
+		NetRx: []float64{0, 0}, NetTx: []float64{0, 0}}
+	w.apply(&charted)
+	var titles []string
+	for _, c := range machines.charts {
+		titles = append(titles, c.Title())
+	}
+	if got := strings.Join(titles, "|"); got != "vm-0001 · CPU (of one core)|vm-0001 · Memory|vm-0001 · Disk I/O|vm-0001 · Network I/O" {
+		t.Errorf("chart titles %q", got)
+	}
+	if d := machines.charts[1].Data(); len(d.Series) != 1 || d.Series[0].Values[1] != 1<<30 {
+		t.Errorf("memory chart %+v", d)
 	}
 }

@@ -57,6 +57,8 @@ func machineKind(h machineHooks) *resourceKind[model.VMSection, model.Machine] {
 			{title: "CPU (of one core)", unit: widgets.UnitPercent,
 				series: func(c *model.ItemCharts) []widgets.Series { return one("cpu", c.CPU, 0) },
 				max:    func(c *model.ItemCharts) float64 { return chartMaxPercent(c.CPU) }},
+			{title: "Memory", unit: widgets.UnitBytes,
+				series: func(c *model.ItemCharts) []widgets.Series { return one("memory", c.Mem, 2) }},
 			{title: "Disk I/O", unit: widgets.UnitBytesPerSec,
 				series: func(c *model.ItemCharts) []widgets.Series { return pair("read", "write", c.DiskRead, c.DiskWrite) }},
 			{title: "Network I/O", unit: widgets.UnitBytesPerSec,

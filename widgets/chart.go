@@ -84,6 +84,23 @@ func (c *Chart) SetData(d ChartData) {
 	c.Refresh()
 }
 
+// SetTitle changes the chart's title (a selected VM's name) and redraws
+// the title alone.
+func (c *Chart) SetTitle(title string) {
+	if title == c.title {
+		return
+	}
+	c.title = title
+	if c.r != nil {
+		c.r.title.Text = title
+		c.r.title.Refresh()
+		c.r.Layout(c.Size())
+	}
+}
+
+// Title is the chart's title.
+func (c *Chart) Title() string { return c.title }
+
 // Refreshes counts the redraws SetData asked for, so tests and benchmarks
 // can tell that unchanged data costs nothing.
 func (c *Chart) Refreshes() int { return c.refreshes }
