@@ -85,6 +85,7 @@ func Run(opts Options) error {
 	w := newWindow(fyneapp.NewWithID(ID), saved, hosts, consoles)
 	if opts.History != nil {
 		w.history = opts.History
+		w.alerts.record = opts.History.Record
 	}
 	onUpdate := w.offer
 	if opts.OnSnapshot != nil {

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"testing"
+	"time"
+
+	"github.com/horcrux-desktop/horcrux/backend/alerts"
+	"github.com/horcrux-desktop/horcrux/backend/history"
+	"github.com/horcrux-desktop/horcrux/backend/model"
+)
+
+// TestAlertsOnTheTimeline: an alert raised and then cleared is recorded
+// as two events about the host, at the snapshots' times.
+func TestAlertsOnTheTimeline(t *testing.T) {
+	var got []history.Event
+	a := newAlerting(alerts.Thresholds{CPUPercent: 90}, func(string, string) {})
+	a.record = func(e history.Event) { got = append(got, e) }
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	cpu := func(sec int, v float64) *model.Snapshot {
+		at := t0.Add(time.Duration(sec) * time.Second)
+		return &model.Snapshot{Time: at, Host: model.HostStats{Time: at, CPUPercent: v, CPUPerCorePercent: []float64{v}, MemTotal: 100, MemUsed: 10}}
+	}
+	a.observe(cpu(0, 10))
+	a.observe(cpu(1, 99))
+	a.observe(cpu(2, 99))
+	a.observe(cpu(3, 10))
+	if len(got) != 2 {
+		t.Fatalf("events %+v, want raised and cleared", got)
+	}
+	for i, want := range []struct {
+		action string
+		sec    int
+	}{{"raised", 1}, {"cleared", 3}} {
+		e := got[i]
+		if e.Kind != history.EventAlert || e.Action != want.action || e.Item != history.HostItem || e.Name == "" ||
+			!e.Time.Equal(t0.Add(time.Duration(want.sec)*time.Second)) {
+			t.Errorf("event %d: %+v, want alert %s about the host at +%d s", i, e, want.action, want.sec)
+		}
+	}
+}
+
+func TestAlertItem(t *testing.T) {
+	for key, want := range map[string]string{
+		"host/cpu":                  history.HostItem,
+		"vm/u1/stopped":             history.VMItem("u1"),
+		"vm/u1/fs:/var":             history.VMItem("u1"),
+		"container/abc/exited":      history.ContainerItem("abc"),
+		"container/abc/restarts":    history.ContainerItem("abc"),
+		"something-new/without/key": history.HostItem,
+	} {
+		if got := alertItem(key); got != want {
+			t.Errorf("alertItem(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
