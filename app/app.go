@@ -79,7 +79,11 @@ func Run(opts Options) error {
 	hosts := registry.New(registry.Config{Connect: opts.Connect, DockerHost: opts.DockerHost,
 		MoreURIs: saved.moreURIs, MoreEngines: saved.moreDocker})
 	defer hosts.Close()
-	consoles := console.NewLauncher(console.Config{}, console.Open)
+	var ccfg console.Config
+	if opts.History != nil {
+		ccfg.OnSession = func(e console.SessionEvent) { opts.History.Record(consoleEvent(time.Now(), e)) }
+	}
+	consoles := console.NewLauncher(ccfg, console.Open)
 	defer consoles.Close()
 
 	w := newWindow(fyneapp.NewWithID(ID), saved, hosts, consoles)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
+	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/history"
 )
 
@@ -36,4 +37,22 @@ func alertItem(key string) string {
 		return history.ContainerItem(id)
 	}
 	return history.HostItem
+}
+
+// consoleEvent is the timeline event for a console session opened or
+// closed at t: a shell is about a container, the other kinds about a VM.
+func consoleEvent(t time.Time, e console.SessionEvent) history.Event {
+	s := e.Session
+	item := history.VMItem(s.UUID)
+	if s.Kind == console.Shell {
+		item = history.ContainerItem(s.UUID)
+	}
+	ev := history.Event{Time: t, Kind: history.EventConsole, Action: "opened", Item: item, Name: s.VM, Detail: s.Kind.Title()}
+	if e.Ended {
+		ev.Action = "closed"
+		if e.Reason != "" {
+			ev.Detail += ": " + e.Reason
+		}
+	}
+	return ev
 }

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
+	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
@@ -51,5 +53,19 @@ func TestAlertItem(t *testing.T) {
 		if got := alertItem(key); got != want {
 			t.Errorf("alertItem(%q) = %q, want %q", key, got, want)
 		}
+	}
+}
+
+func TestConsoleEvent(t *testing.T) {
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	open := consoleEvent(at, console.SessionEvent{Session: console.SessionInfo{Kind: console.VNC, VM: "web", UUID: "u1"}})
+	if open.Kind != history.EventConsole || open.Action != "opened" || open.Item != history.VMItem("u1") || open.Name != "web" ||
+		open.Detail != "VNC" || !open.Time.Equal(at) {
+		t.Errorf("VNC opened: %+v", open)
+	}
+	shut := consoleEvent(at, console.SessionEvent{Session: console.SessionInfo{Kind: console.Shell, VM: "db", UUID: "c1"},
+		Ended: true, Reason: "the shell in db ended"})
+	if shut.Action != "closed" || shut.Item != history.ContainerItem("c1") || !strings.HasSuffix(shut.Detail, ": the shell in db ended") {
+		t.Errorf("shell closed: %+v", shut)
 	}
 }
