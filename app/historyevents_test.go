@@ -69,3 +69,23 @@ func TestConsoleEvent(t *testing.T) {
 		t.Errorf("shell closed: %+v", shut)
 	}
 }
+
+// TestDiagnosticsDescribeTheOpenStore: the Diagnostics tab asks the store
+// the window records into, not a copy of its file.
+func TestDiagnosticsDescribeTheOpenStore(t *testing.T) {
+	st, err := history.Open(t.TempDir(), history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	w := testWindow(t)
+	w.history = st
+	c := w.doctorConfig()
+	if c.History == nil {
+		t.Fatal("no history check configured")
+	}
+	in, err := c.History()
+	if err != nil || in.Path != st.Path() {
+		t.Errorf("history info %+v, %v; want the open store at %s", in, err, st.Path())
+	}
+}

@@ -17,7 +17,9 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
+	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/registry"
 )
@@ -88,7 +90,7 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		logs:   func(e containerEngine, id, name string) { showLogs(a, w.jobs, e, id, name) },
 		shell:  w.openShell,
 	}), func(k string) { w.coll.SelectContainer(k) })
-	w.diag = newDiagnostics(w.jobs, hosts.Doctor)
+	w.diag = newDiagnostics(w.jobs, w.doctorConfig)
 	w.views = [...]view{w.host, withSessions{machines, w}, containers, w.diag}
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("Host", w.host.root),
@@ -176,6 +178,16 @@ func (w *window) setChartWindow(d time.Duration) {
 		w.host.fresh = false // redraw the live charts now
 		w.host.render(w.last)
 	}
+}
+
+// doctorConfig is what the Diagnostics tab checks: the hosts, and the
+// history store this window records into rather than a copy of its file.
+func (w *window) doctorConfig() doctor.Config {
+	c := w.hosts.Doctor()
+	if st, ok := w.history.(interface{ Info() history.Info }); ok {
+		c.History = func() (history.Info, error) { return st.Info(), nil }
+	}
+	return c
 }
 
 // zoomPast shows [from, to) from the store: a range dragged across a chart.
