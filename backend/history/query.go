@@ -49,7 +49,10 @@ func (s *Store) Read(q Query) (Series, error) {
 	if !q.To.After(q.From) {
 		return Series{}, fmt.Errorf("history: empty range %s to %s", q.From, q.To)
 	}
-	tier := pickTier(s.opts.Now(), q)
+	s.mu.Lock()
+	keeps := s.keepsLocked()
+	s.mu.Unlock()
+	tier := pickTier(s.opts.Now(), q, keeps)
 	step := int64(tier.Step() / time.Second)
 	from := floorDiv(q.From.Unix(), step) * step
 	to := q.To.Unix()
@@ -111,9 +114,9 @@ func (s *Store) Read(q Query) (Series, error) {
 
 // pickTier is the finest tier that still holds q.From and, when q.Points is
 // set, fits the range in that many buckets.
-func pickTier(now time.Time, q Query) Tier {
+func pickTier(now time.Time, q Query, keep [numTiers]time.Duration) Tier {
 	for t := Second; t < numTiers; t++ {
-		if q.From.Before(now.Add(-t.Retention())) {
+		if q.From.Before(now.Add(-keep[t])) {
 			continue
 		}
 		if q.Points > 0 && q.To.Sub(q.From)/t.Step() > time.Duration(q.Points) {
