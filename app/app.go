@@ -4,6 +4,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -90,6 +91,11 @@ func Run(opts Options) error {
 	if opts.History != nil {
 		w.history = opts.History
 		w.alerts.record = opts.History.Record
+		if l, err := savedLimits(w.prefs); err != nil {
+			fmt.Fprintln(os.Stderr, "horcrux:", err)
+		} else if err := opts.History.SetLimits(l); err != nil {
+			fmt.Fprintln(os.Stderr, "horcrux: history settings:", err)
+		}
 	}
 	onUpdate := w.offer
 	if opts.OnSnapshot != nil {

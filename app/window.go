@@ -112,7 +112,8 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		w.jobs.Go(func(context.Context) { w.shellFromTray(host, id) })
 	}, w.quit)
 	w.win.SetContent(container.NewBorder(container.NewVBox(saved.resetBanner(), w.alerts.box), nil, nil, nil, w.tabs))
-	w.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux", fyne.NewMenuItem("Settings…", w.settings))))
+	w.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux", fyne.NewMenuItem("Settings…", w.settings),
+		fyne.NewMenuItem("History…", func() { st, _ := w.history.(limitsSetter); historySettingsDialog(w.win, w.prefs, st) }))))
 	w.win.Resize(saved.windowSize(screenSize()))
 	return w
 }
