@@ -7,8 +7,17 @@ import (
 	"math"
 )
 
-// chunkVersion is the first byte of every encoded chunk.
-const chunkVersion = 2
+// chunkVersion is the first byte of every encoded chunk. Version 2 stored
+// min and max at the average's resolution; version 3 (written now) stores
+// their distances from the average in steps of spreadStep, rounded outward,
+// and both are read.
+const chunkVersion = 3
+
+// spreadStep is how many quantisation steps one stored unit of a min or
+// max distance is in version 3: 1/256 of the chunk's range, so a bucket's
+// spread fits one byte each side. The average keeps 1/4095; the chunk's
+// lowest and highest value stay exact.
+const spreadStep = 16
 
 // quantSteps is the resolution of a stored min, max or average between the
 // chunk's lowest and highest value: 1/4095 of that range, finer than a
@@ -70,8 +79,9 @@ func encodeChunk(dst []byte, slots []Bucket) []byte {
 		dst = binary.AppendUvarint(dst, tag)
 		dst = binary.AppendVarint(dst, qAvg-pAvg)
 		if qMin != qMax {
-			dst = binary.AppendUvarint(dst, uint64(qAvg-qMin))
-			dst = binary.AppendUvarint(dst, uint64(qMax-qAvg))
+			// Rounded outward: the stored envelope never hides a value.
+			dst = binary.AppendUvarint(dst, uint64((qAvg-qMin+spreadStep-1)/spreadStep))
+			dst = binary.AppendUvarint(dst, uint64((qMax-qAvg+spreadStep-1)/spreadStep))
 		}
 		pAvg, pCount = qAvg, b.Count
 	}
@@ -84,8 +94,12 @@ var errDamagedChunk = errors.New("damaged history chunk")
 // decodeChunk unpacks what encodeChunk wrote into want buckets. Anything
 // else (a damaged or foreign value) is an error, never a panic.
 func decodeChunk(src []byte, want int) ([]Bucket, error) {
-	if len(src) < 9 || src[0] != chunkVersion {
+	if len(src) < 9 || src[0] != chunkVersion && src[0] != 2 {
 		return nil, fmt.Errorf("%w: bad header", errDamagedChunk)
+	}
+	unit := int64(1)
+	if src[0] == 3 {
+		unit = spreadStep
 	}
 	q := quantizer{
 		lo: float64(math.Float32frombits(binary.LittleEndian.Uint32(src[1:]))),
@@ -120,8 +134,8 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 		pAvg += r.varint()
 		qMin, qMax := pAvg, pAvg
 		if tag&tagSingle == 0 {
-			qMin -= int64(min(r.uvarint(), quantSteps+1))
-			qMax += int64(min(r.uvarint(), quantSteps+1))
+			qMin = max(qMin-int64(min(r.uvarint(), quantSteps+1))*unit, 0)
+			qMax = min(qMax+int64(min(r.uvarint(), quantSteps+1))*unit, quantSteps)
 		}
 		if r.err != nil {
 			return nil, r.err

@@ -72,7 +72,7 @@ func TestYear(t *testing.T) {
 			continue
 		}
 		want := simMinute(0, MetricCPU, p.Time.Unix()/60)
-		if p.Count != 60 || math.Abs(p.Max-want.Max) > 110.0/quantSteps || math.Abs(p.Min-want.Min) > 110.0/quantSteps {
+		if p.Count != 60 || math.Abs(p.Max-want.Max) > 110.0*spreadStep/quantSteps || math.Abs(p.Min-want.Min) > 110.0*spreadStep/quantSteps {
 			t.Fatalf("%s: %+v, want %+v", p.Time, p.Bucket, want)
 		}
 	}
@@ -169,7 +169,7 @@ func TestReopenKeepsFillingChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sr.Tier != Minute || sr.Points[0].Count != 60 || sr.Points[1].Count != 40 || sr.Points[1].Max != 119 || math.Abs(sr.Points[1].Min-60) > 0.01 {
+	if sr.Tier != Minute || sr.Points[0].Count != 60 || sr.Points[1].Count != 40 || sr.Points[1].Max != 119 || math.Abs(sr.Points[1].Min-60) > 120.0*spreadStep/quantSteps {
 		t.Fatalf("minutes after a restart: %+v", sr.Points)
 	}
 	sr, _ = st.Read(Query{Item: HostItem, Metric: MetricCPU, From: t0, To: t0.Add(2 * time.Minute)})
