@@ -32,11 +32,22 @@ const maxCount = 1 << 20
 
 // Bucket tags: 0 is a gap; otherwise bit 0 is set, bit 1 says min, max and
 // average are one value, and the rest is the count, 0 meaning "as the
-// previous bucket" (the usual case: one byte).
+// previous bucket" (the usual case: one byte). In version 3 bit 2 says the
+// min and max distances share one byte (a nibble each) and the count
+// starts at bit 3.
 const (
 	tagPresent = 1
 	tagSingle  = 2
+	tagPacked  = 4
 )
+
+// countShift is where a tag's count starts, by chunk version.
+func countShift(version byte) uint {
+	if version == 2 {
+		return 2
+	}
+	return 3
+}
 
 // encodeChunk packs a chunk's buckets: a header with the lowest and highest
 // value, then per bucket a tag with its count, its average quantised and
@@ -70,18 +81,25 @@ func encodeChunk(dst []byte, slots []Bucket) []byte {
 		qMin, qMax := q.q(b.Min), q.q(b.Max)
 		qAvg := min(max(q.q(b.Avg()), qMin), qMax)
 		tag := uint64(tagPresent)
+		// Rounded outward: the stored envelope never hides a value.
+		below, above := (qAvg-qMin+spreadStep-1)/spreadStep, (qMax-qAvg+spreadStep-1)/spreadStep
 		if qMin == qMax {
 			tag |= tagSingle
+		} else if below < 16 && above < 16 {
+			tag |= tagPacked
 		}
 		if b.Count != pCount {
-			tag |= uint64(b.Count) << 2
+			tag |= uint64(b.Count) << countShift(chunkVersion)
 		}
 		dst = binary.AppendUvarint(dst, tag)
 		dst = binary.AppendVarint(dst, qAvg-pAvg)
-		if qMin != qMax {
-			// Rounded outward: the stored envelope never hides a value.
-			dst = binary.AppendUvarint(dst, uint64((qAvg-qMin+spreadStep-1)/spreadStep))
-			dst = binary.AppendUvarint(dst, uint64((qMax-qAvg+spreadStep-1)/spreadStep))
+		switch {
+		case tag&tagSingle != 0:
+		case tag&tagPacked != 0:
+			dst = append(dst, byte(below<<4|above))
+		default:
+			dst = binary.AppendUvarint(dst, uint64(below))
+			dst = binary.AppendUvarint(dst, uint64(above))
 		}
 		pAvg, pCount = qAvg, b.Count
 	}
@@ -124,7 +142,7 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 		if tag&tagPresent == 0 {
 			return nil, fmt.Errorf("%w: bad tag", errDamagedChunk)
 		}
-		count := tag >> 2
+		count := tag >> countShift(src[0])
 		if count == 0 {
 			count = pCount
 		}
@@ -133,7 +151,13 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 		}
 		pAvg += r.varint()
 		qMin, qMax := pAvg, pAvg
-		if tag&tagSingle == 0 {
+		switch {
+		case tag&tagSingle != 0:
+		case src[0] == 3 && tag&tagPacked != 0:
+			nb := r.byte()
+			qMin = max(qMin-int64(nb>>4)*unit, 0)
+			qMax = min(qMax+int64(nb&15)*unit, quantSteps)
+		default:
 			qMin = max(qMin-int64(min(r.uvarint(), quantSteps+1))*unit, 0)
 			qMax = min(qMax+int64(min(r.uvarint(), quantSteps+1))*unit, quantSteps)
 		}
@@ -205,4 +229,18 @@ func (r *reader) varint() int64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// byte reads one byte.
+func (r *reader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.err = fmt.Errorf("%w: truncated", errDamagedChunk)
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
 }
