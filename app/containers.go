@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
@@ -62,6 +63,7 @@ func containerKind(h containerHooks) *resourceKind[model.ContainerSection, model
 		history: func(s *model.Snapshot) (*model.ItemCharts, uint64) {
 			return s.ContainerCharts, s.Versions.ContainerCharts
 		},
+		storeKey: history.ContainerItem,
 	}
 }
 

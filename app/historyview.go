@@ -1,12 +1,16 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
 	"time"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/horcrux-desktop/horcrux/backend/history"
+	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
@@ -165,4 +169,88 @@ func eventLines(evs []history.Event, indent string) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// readPastItem reads one VM's or container's series for (end-window, end]
+// into the live charts' shape, with the item's events as markers. It does
+// file I/O: call it off the UI goroutine.
+func readPastItem(h historyReader, key string, specs []chartSpec, end time.Time, window time.Duration, points int) ([]widgets.ChartData, error) {
+	from := end.Add(-window)
+	ic := &model.ItemCharts{ID: key, Window: window}
+	for _, m := range []struct {
+		metric string
+		dst    *[]float64
+	}{
+		{history.MetricCPU, &ic.CPU}, {history.MetricMem, &ic.Mem},
+		{history.MetricDiskRead, &ic.DiskRead}, {history.MetricDiskWrite, &ic.DiskWrite},
+		{history.MetricNetRx, &ic.NetRx}, {history.MetricNetTx, &ic.NetTx},
+	} {
+		sr, err := h.Read(history.Query{Item: key, Metric: m.metric, From: from, To: end, Points: points})
+		if err != nil {
+			return nil, fmt.Errorf("reading the %s history of %s: %w", m.metric, key, err)
+		}
+		*m.dst = bucketValues(sr.Points)
+	}
+	evs, err := h.Events(from, end)
+	if err != nil {
+		return nil, fmt.Errorf("reading the events of that time: %w", err)
+	}
+	var marks []time.Time
+	for _, e := range evs {
+		if e.Item == key {
+			marks = append(marks, e.Time)
+		}
+	}
+	out := chartData(specs, ic)
+	for i := range out {
+		out[i].End, out[i].Markers = end, marks
+	}
+	return out, nil
+}
+
+// pastItem is what a resource tab's charts of the past were last read for.
+type pastItem struct {
+	key    string // store key of the selected item; "" while live
+	end    time.Time
+	window time.Duration
+	at     time.Time // when it was read
+}
+
+// syncPastItem keeps a tab's selected item's charts on the Host tab's
+// window of the past (24 h and longer, or a zoomed range): it reads them on
+// a job when the item or the range changed, or a live-ending range is due
+// for a refresh.
+func syncPastItem[S, T any](w *window, t *resourceTab[S, T], p *pastItem) {
+	r, selected := t.table.selectedItem()
+	if w.history == nil || !w.host.past() || !selected {
+		p.key = ""
+		return
+	}
+	key := t.kind.storeKey(t.kind.id(&r.it))
+	d, end, now := w.host.window, w.host.zoomEnd, time.Now()
+	live := end.IsZero()
+	if live {
+		end = now
+	}
+	if key == p.key && d == p.window && (live && now.Sub(p.at) < pastRefresh(d) || !live && end.Equal(p.end)) {
+		return
+	}
+	*p = pastItem{key: key, end: end, window: d, at: now}
+	want := *p
+	h, specs := w.history, t.kind.charts
+	w.jobs.Go(func(context.Context) {
+		data, err := readPastItem(h, key, specs, end, d, pastPoints)
+		fyne.Do(func() {
+			if *p != want {
+				return // another item or range was asked for since
+			}
+			if err != nil {
+				data = make([]widgets.ChartData, len(specs))
+				for i := range data {
+					data[i].Note = "history unavailable: " + err.Error()
+				}
+			}
+			t.showCharts(data)
+		})
+	})
 }

@@ -186,3 +186,57 @@ func TestSelectedItemChartsNamed(t *testing.T) {
 		t.Errorf("memory chart %+v", d)
 	}
 }
+
+// TestSelectedVMShowsThePast: with the Host tab on 24 h, the selected VM's
+// charts come from the store, titled with its name, and a live snapshot
+// does not replace them.
+func TestSelectedVMShowsThePast(t *testing.T) {
+	st, err := history.Open(t.TempDir(), history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	key := history.VMItem("uuid-0001")
+	for ts := now.Add(-5 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
+		st.Add(key, history.MetricCPU, ts, 42)
+		st.Add(key, history.MetricMem, ts, 2<<30)
+	}
+	w := testWindow(t)
+	w.history = st
+	w.tabs.SelectIndex(int(tabHost))
+	w.apply(manyVMs(3))
+	w.host.chooser.SetSelected("24 h")
+	w.jobs.wg.Wait()
+
+	w.tabs.SelectIndex(int(tabMachines))
+	w.vmTab.table.selectKey(model.ItemKey(0, "uuid-0001"))
+	w.renderVisible()
+	w.jobs.wg.Wait()
+	cpu := w.vmTab.charts[0].Data()
+	if cpu.End.IsZero() || cpu.Window != 24*time.Hour || len(cpu.Series) != 1 {
+		t.Fatalf("VM CPU chart: end %v, window %v, %d series", cpu.End, cpu.Window, len(cpu.Series))
+	}
+	seen := 0
+	for _, v := range cpu.Series[0].Values {
+		if v == v {
+			seen++
+			if math.Abs(v-42) > 0.5 {
+				t.Fatalf("a bucket shows %v, want 42", v)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Error("no recorded bucket shown")
+	}
+	if got := w.vmTab.charts[1].Title(); got != "vm-0001 · Memory" {
+		t.Errorf("memory chart titled %q", got)
+	}
+	live := hostTick(manyVMs(3))
+	live.Versions.VMCharts++
+	live.VMCharts = &model.ItemCharts{ID: model.ItemKey(0, "uuid-0001"), Window: time.Minute, CPU: []float64{1, 2}}
+	w.apply(live)
+	if w.vmTab.charts[0].Data().End.IsZero() {
+		t.Error("a live snapshot replaced the VM's 24 h chart")
+	}
+}

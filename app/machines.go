@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/horcrux-desktop/horcrux/backend/console"
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
@@ -66,6 +67,7 @@ func machineKind(h machineHooks) *resourceKind[model.VMSection, model.Machine] {
 		},
 		sections: func(s *model.Snapshot) ([]model.VMSection, uint64) { return s.VMs, s.Versions.VMs },
 		history:  func(s *model.Snapshot) (*model.ItemCharts, uint64) { return s.VMCharts, s.Versions.VMCharts },
+		storeKey: history.VMItem,
 	}
 }
 

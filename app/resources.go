@@ -31,6 +31,7 @@ type resourceKind[S, T any] struct {
 	actions   []action[row[T]]                // the buttons
 	sections  func(*model.Snapshot) ([]S, uint64)
 	history   func(*model.Snapshot) (*model.ItemCharts, uint64)
+	storeKey  func(id string) string // the item's key in the history store
 }
 
 // chartSpec is one chart of a selected item.
@@ -113,6 +114,9 @@ type resourceTab[S, T any] struct {
 	hosts           int // columns are laid out for this many hosts
 	listed, charted uint64
 	fresh           bool // something was shown
+	// past, when it returns true, keeps the live charts off: the selected
+	// item's charts show a stretch read from the history store.
+	past func() bool
 }
 
 func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], onSelect func(string)) *resourceTab[S, T] {
@@ -142,7 +146,7 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 		text, ok := statusOf(t.kind, secs)
 		t.showList(ok, text, rowsOf(t.kind, secs))
 	}
-	if !t.fresh || charted != t.charted {
+	if (!t.fresh || charted != t.charted) && (t.past == nil || !t.past()) {
 		t.showCharts(chartData(t.kind.charts, hist))
 	}
 	t.listed, t.charted, t.fresh = listed, charted, true

@@ -60,6 +60,10 @@ type window struct {
 	tabs     *container.AppTabs
 	views    [tabDiagnostics + 1]view
 	host     *hostView
+	vmTab    *resourceTab[model.VMSection, model.Machine]
+	ctTab    *resourceTab[model.ContainerSection, model.Container]
+	vmPast   pastItem // the selected VM's charts of the past, as last read
+	ctPast   pastItem
 	sessions *sessionsPanel
 	diag     *diagnostics
 }
@@ -90,6 +94,8 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		logs:   func(e containerEngine, id, name string) { showLogs(a, w.jobs, e, id, name) },
 		shell:  w.openShell,
 	}), func(k string) { w.coll.SelectContainer(k) })
+	w.vmTab, w.ctTab = machines, containers
+	machines.past, containers.past = w.host.past, w.host.past
 	w.diag = newDiagnostics(w.jobs, w.doctorConfig)
 	w.views = [...]view{w.host, withSessions{machines, w}, containers, w.diag}
 	w.tabs = container.NewAppTabs(
@@ -146,6 +152,12 @@ func (w *window) apply(s *model.Snapshot) {
 func (w *window) renderVisible() {
 	if w.last != nil {
 		w.views[w.tabs.SelectedIndex()].render(w.last)
+	}
+	switch tab(w.tabs.SelectedIndex()) {
+	case tabMachines:
+		syncPastItem(w, w.vmTab, &w.vmPast)
+	case tabContainers:
+		syncPastItem(w, w.ctTab, &w.ctPast)
 	}
 }
 
