@@ -109,8 +109,10 @@ func encodeChunk(dst []byte, slots []Bucket) []byte {
 // errDamagedChunk says a stored chunk cannot be read back.
 var errDamagedChunk = errors.New("damaged history chunk")
 
-// decodeChunk unpacks what encodeChunk wrote into want buckets. Anything
-// else (a damaged or foreign value) is an error, never a panic.
+// decodeChunk unpacks what encodeChunk wrote into want buckets; a chunk of
+// fewer buckets (a day-long 30 min chunk from before the week-long ones)
+// leaves the rest empty. Anything else (a damaged or foreign value) is an
+// error, never a panic.
 func decodeChunk(src []byte, want int) ([]Bucket, error) {
 	if len(src) < 9 || src[0] != chunkVersion && src[0] != 2 {
 		return nil, fmt.Errorf("%w: bad header", errDamagedChunk)
@@ -128,13 +130,13 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 	}
 	r := reader{b: src[9:]}
 	n := r.uvarint()
-	if r.err != nil || n != uint64(want) {
+	if r.err != nil || n == 0 || n > uint64(want) {
 		return nil, fmt.Errorf("%w: %d buckets, want %d", errDamagedChunk, n, want)
 	}
 	out := make([]Bucket, want)
 	var pAvg int64
 	var pCount uint64
-	for i := range out {
+	for i := range out[:n] {
 		tag := r.uvarint()
 		if tag == 0 {
 			continue

@@ -81,7 +81,9 @@ func (s *Store) Read(q Query) (Series, error) {
 	place := func(start int64, slots []Bucket) {
 		for i, b := range slots {
 			t := start + int64(i)*step
-			if t >= from && t < to {
+			// Empty buckets are skipped: a day-long chunk from before the
+			// week-long ones must not blank the week's chunk after it.
+			if b.Count != 0 && t >= from && t < to {
 				pts[(t-from)/step] = b
 			}
 		}
