@@ -142,20 +142,28 @@ func TestWindowShowsThePast(t *testing.T) {
 		t.Errorf("a snapshot moved the zoomed range to %v", d.End)
 	}
 	test.Tap(w.host.live)
-	if d := w.host.cpu.Data(); !d.End.IsZero() || d.Window != time.Minute || w.host.below.Visible() {
+	// The live charts end at the snapshot's time (fakeSnapshot's).
+	liveEnd := fakeSnapshot(2, nil).Time
+	if d := w.host.cpu.Data(); !d.End.Equal(liveEnd) || d.Window != time.Minute || w.host.below.Visible() {
 		t.Errorf("Live: end %v, window %v, events panel shown %v", d.End, d.Window, w.host.below.Visible())
+	}
+	// A click on a live chart shows the moment too.
+	w.host.cpu.OnTap(now.Add(-2*time.Hour + 5*time.Minute))
+	w.jobs.wg.Wait()
+	if !w.host.below.Visible() || !strings.Contains(w.host.moment.Text, "vm web") {
+		t.Errorf("a click on a live chart: panel shown %v, %q", w.host.below.Visible(), w.host.moment.Text)
 	}
 	w.host.chooser.SetSelected("24 h")
 	w.jobs.wg.Wait()
 
 	// A new snapshot does not replace the past with the live hour.
 	w.apply(hostTick(fakeSnapshot(2, nil)))
-	if w.host.cpu.Data().End.IsZero() {
+	if w.host.cpu.Data().Window != 24*time.Hour {
 		t.Error("a live snapshot replaced the 24 h chart")
 	}
 
 	w.host.chooser.SetSelected("1 min")
-	if d := w.host.cpu.Data(); !d.End.IsZero() || d.Window != time.Minute {
+	if d := w.host.cpu.Data(); !d.End.Equal(liveEnd) || d.Window != time.Minute {
 		t.Errorf("back to 1 min: end %v, window %v", d.End, d.Window)
 	}
 }
@@ -236,7 +244,7 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 	live.Versions.VMCharts++
 	live.VMCharts = &model.ItemCharts{ID: model.ItemKey(0, "uuid-0001"), Window: time.Minute, CPU: []float64{1, 2}}
 	w.apply(live)
-	if w.vmTab.charts[0].Data().End.IsZero() {
+	if w.vmTab.charts[0].Data().Window != 24*time.Hour {
 		t.Error("a live snapshot replaced the VM's 24 h chart")
 	}
 }

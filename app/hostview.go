@@ -315,6 +315,12 @@ func hostChartData(s *model.Snapshot) hostCharts {
 		Series: series([]string{"read", "write"}, c.DiskRead, c.DiskWrite)}
 	d.net = widgets.ChartData{Window: c.Window, Note: note(model.PartNet),
 		Series: series([]string{"rx", "tx"}, c.NetRx, c.NetTx)}
+	// The live charts end at the snapshot's time: their axes get round
+	// clock ticks, and a drag or click reaches into the store like a chart
+	// of the past.
+	for _, cd := range []*widgets.ChartData{&d.cpu, &d.cores, &d.mem, &d.load, &d.disk, &d.net} {
+		cd.End = s.Time
+	}
 	return d
 }
 

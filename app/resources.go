@@ -147,7 +147,11 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 		t.showList(ok, text, rowsOf(t.kind, secs))
 	}
 	if (!t.fresh || charted != t.charted) && (t.past == nil || !t.past()) {
-		t.showCharts(chartData(t.kind.charts, hist))
+		data := chartData(t.kind.charts, hist)
+		for i := range data {
+			data[i].End = s.Time // round clock ticks on the live charts too
+		}
+		t.showCharts(data)
 	}
 	t.listed, t.charted, t.fresh = listed, charted, true
 }

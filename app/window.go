@@ -218,6 +218,12 @@ func (w *window) showMoment(at time.Time) {
 		return
 	}
 	w.host.moment.SetText("Reading " + at.Local().Format("Jan 2 15:04:05") + "…")
+	if !w.host.past() && !w.host.below.Visible() {
+		// A click on a live chart: the panel shows the moment alone.
+		w.host.events.SetText("")
+		w.host.below.Show()
+		w.host.root.Refresh()
+	}
 	w.jobs.Go(func(context.Context) {
 		text := describeMoment(h, at)
 		fyne.Do(func() { w.host.moment.SetText(text) })
