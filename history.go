@@ -20,17 +20,16 @@ import (
 // startHistory opens the history store and records every snapshot handed to
 // the returned function, after passing it on to next. Without a store (in
 // use by another Horcrux, unwritable) it says why on stderr and returns
-// next alone: Horcrux runs on without history. stop writes what is
+// next alone and a nil store: Horcrux runs on without history. stop writes what is
 // buffered and closes the store.
-func startHistory(stderr io.Writer, next func(*model.Snapshot)) (onUpdate func(*model.Snapshot), stop func()) {
+func startHistory(stderr io.Writer, next func(*model.Snapshot)) (onUpdate func(*model.Snapshot), st *history.Store, stop func()) {
 	dir, err := history.DefaultDir()
-	var st *history.Store
 	if err == nil {
 		st, err = history.Open(dir, history.Options{})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux: history:", err)
-		return next, func() {}
+		return next, nil, func() {}
 	}
 	if n := st.Notice(); n != "" {
 		fmt.Fprintln(stderr, "horcrux: history:", n)
@@ -44,7 +43,7 @@ func startHistory(stderr io.Writer, next func(*model.Snapshot)) (onUpdate func(*
 				next(s)
 			}
 			rec.Update(s)
-		}, func() {
+		}, st, func() {
 			cancel()
 			<-done
 		}

@@ -243,9 +243,9 @@ func commandUsage(name string) string {
 }
 
 func runWindow(g globals, stderr io.Writer) int {
-	record, stopHistory := startHistory(stderr, nil)
+	record, store, stopHistory := startHistory(stderr, nil)
 	defer stopHistory()
-	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen, OnSnapshot: record})
+	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen, OnSnapshot: record, History: store})
 	if err != nil {
 		fmt.Fprintln(stderr, "horcrux:", err)
 		return 1
@@ -367,7 +367,7 @@ func runExporter(g globals, args []string, stderr io.Writer) int {
 		return 1
 	}
 	exp := exporter.New()
-	record, stopHistory := startHistory(stderr, exp.Update)
+	record, _, stopHistory := startHistory(stderr, exp.Update)
 	defer stopHistory()
 	vms, cts := hosts.Sources()
 	coll := collector.New(collector.Config{Interval: g.interval, OnUpdate: record, VMs: vms, Containers: cts})

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
@@ -26,6 +27,9 @@ type alerting struct {
 	banner *widget.Label
 	box    *fyne.Container // the banner's row; hidden when nothing is active
 	notify func(title, body string)
+	// record, when set, puts alerts raised and cleared on the history
+	// timeline; it must not block.
+	record func(history.Event)
 }
 
 func newAlerting(t alerts.Thresholds, notify func(title, body string)) *alerting {
@@ -41,6 +45,11 @@ func newAlerting(t alerts.Thresholds, notify func(title, body string)) *alerting
 // banner lists what is still going on.
 func (a *alerting) observe(s *model.Snapshot) {
 	raised, resolved := a.engine.Observe(s)
+	if a.record != nil {
+		for _, e := range alertEvents(s.Time, raised, resolved) {
+			a.record(e)
+		}
+	}
 	for _, al := range raised {
 		a.notify(al.Title, al.Body)
 	}

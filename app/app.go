@@ -4,6 +4,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -17,6 +18,7 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/registry"
 )
@@ -35,6 +37,9 @@ type Options struct {
 	// OnSnapshot, when set, is also handed every snapshot (the history
 	// recorder); it must not block.
 	OnSnapshot func(*model.Snapshot)
+	// History, when set, is the store the charts read windows beyond the
+	// live hour from.
+	History *history.Store
 }
 
 // ErrNoDisplay is returned when there is no display to open a window on.
@@ -75,15 +80,28 @@ func Run(opts Options) error {
 	hosts := registry.New(registry.Config{Connect: opts.Connect, DockerHost: opts.DockerHost,
 		MoreURIs: saved.moreURIs, MoreEngines: saved.moreDocker})
 	defer hosts.Close()
-	consoles := console.NewLauncher(console.Config{}, console.Open)
+	var ccfg console.Config
+	if opts.History != nil {
+		ccfg.OnSession = func(e console.SessionEvent) { opts.History.Record(consoleEvent(time.Now(), e)) }
+	}
+	consoles := console.NewLauncher(ccfg, console.Open)
 	defer consoles.Close()
 
 	w := newWindow(fyneapp.NewWithID(ID), saved, hosts, consoles)
+	if opts.History != nil {
+		w.history = opts.History
+		w.alerts.record = opts.History.Record
+		if l, err := savedLimits(w.prefs); err != nil {
+			fmt.Fprintln(os.Stderr, "horcrux:", err)
+		} else if err := opts.History.SetLimits(l); err != nil {
+			fmt.Fprintln(os.Stderr, "horcrux: history settings:", err)
+		}
+	}
 	onUpdate := w.offer
 	if opts.OnSnapshot != nil {
 		onUpdate = func(s *model.Snapshot) { opts.OnSnapshot(s); w.offer(s) }
 	}
-	w.coll = collector.New(collector.Config{Interval: opts.Interval, Window: saved.window, OnUpdate: onUpdate})
+	w.coll = collector.New(collector.Config{Interval: opts.Interval, Window: collectorWindow(saved.window), OnUpdate: onUpdate})
 	w.coll.SetHosts(hosts.Sources())
 	if opts.MetricsListen != "" {
 		w.exp = exporter.New()

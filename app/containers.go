@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
@@ -57,6 +58,7 @@ func containerKind(h containerHooks) *resourceKind[model.ContainerSection, model
 		history: func(s *model.Snapshot) (*model.ItemCharts, uint64) {
 			return s.ContainerCharts, s.Versions.ContainerCharts
 		},
+		storeKey: history.ContainerItem,
 	}
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,10 @@ var windowChoices = []struct {
 	{"1 min", time.Minute},
 	{"10 min", 10 * time.Minute},
 	{"1 h", time.Hour},
+	{"24 h", 24 * time.Hour},
+	{"7 d", 7 * 24 * time.Hour},
+	{"30 d", 30 * 24 * time.Hour},
+	{"1 y", 365 * 24 * time.Hour},
 }
 
 // palette colours series in a fixed order so a series keeps its colour.
@@ -48,7 +53,7 @@ type hostView struct {
 	diagnose *widget.Button  // next to the status, while something is unavailable
 	header   *widget.Label
 	status   *widget.Label
-	chooser  *widget.RadioGroup
+	chooser  *widget.Select
 	cpu      *widgets.Chart
 	cores    *widgets.Chart
 	mem      *widgets.Chart
@@ -58,6 +63,24 @@ type hostView struct {
 
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
+
+	window   time.Duration // shown; beyond liveWindow the charts come from the store
+	lastLive time.Duration // the live window Live goes back to
+	zoomEnd  time.Time     // end of a range zoomed into; zero for one ending now
+	pastAt   time.Time     // when the shown past was read; zero while none is
+	live     *widget.Button
+	below    *fyne.Container // the events of the shown past and the clicked moment
+	events   *widget.Label
+	moment   *widget.Label
+}
+
+// past reports whether the charts show the store's past rather than the
+// collector's live window.
+func (v *hostView) past() bool { return v.window > liveWindow || !v.zoomEnd.IsZero() }
+
+// charts are the six charts in the grid's order.
+func (v *hostView) charts() []*widgets.Chart {
+	return []*widgets.Chart{v.cpu, v.cores, v.mem, v.load, v.disk, v.net}
 }
 
 // newHostView builds the Host tab; onWindow is told when the user picks
@@ -73,6 +96,10 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 		disk:   widgets.NewChart("Disk I/O", widgets.UnitBytesPerSec),
 		net:    widgets.NewChart("Network I/O", widgets.UnitBytesPerSec),
 	}
+	v.window, v.lastLive = window, collectorWindow(window)
+	if window > liveWindow {
+		v.lastLive = windowChoices[0].d
+	}
 	v.header.TextStyle.Bold = true
 	v.status.Importance = widget.WarningImportance
 	v.status.Wrapping = fyne.TextWrapWord
@@ -82,18 +109,18 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	for i, c := range windowChoices {
 		labels[i] = c.label
 	}
-	v.chooser = widget.NewRadioGroup(labels, func(s string) {
+	v.chooser = widget.NewSelect(labels, func(s string) {
 		for _, c := range windowChoices {
 			if c.label == s {
 				onWindow(c.d)
 			}
 		}
 	})
-	v.chooser.Horizontal = true
-	v.chooser.Required = true
 	v.chooser.Selected = windowLabel(window)
 
-	right := container.NewHBox(widget.NewLabel("Window"), v.chooser)
+	v.live = widget.NewButtonWithIcon("Live", theme.MediaPlayIcon(), func() { v.chooser.SetSelected(windowLabel(v.lastLive)) })
+	v.live.Hidden = !v.past()
+	right := container.NewHBox(v.live, widget.NewLabel("Window"), v.chooser)
 	if onCSV != nil && onPNG != nil {
 		var export *widget.Button
 		export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() {
@@ -109,7 +136,15 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	v.diagnose = widget.NewButtonWithIcon("Diagnose", theme.HelpIcon(), nil)
 	v.diagnose.Hide()
 	v.top = container.NewVBox(top, container.NewBorder(nil, nil, nil, v.diagnose, v.status))
-	v.root = container.NewBorder(v.top, nil, nil, nil, grid)
+	v.events = widget.NewLabel("")
+	v.events.Wrapping = fyne.TextWrapWord
+	v.moment = widget.NewLabel("Click a chart for the top VMs and containers at that moment.")
+	v.moment.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(container.NewGridWithColumns(2, v.events, v.moment))
+	scroll.SetMinSize(fyne.NewSize(0, 130))
+	v.below = container.NewStack(scroll)
+	v.below.Hidden = !v.past()
+	v.root = container.NewBorder(v.top, v.below, nil, nil, grid)
 	return v
 }
 
@@ -137,16 +172,45 @@ func (v *hostView) render(s *model.Snapshot) {
 			v.root.Refresh()
 		}
 	}
-	if s.Charts != nil && (!v.fresh || s.Versions.Charts != v.seen.Charts) {
-		d := hostChartData(s)
-		v.cpu.SetData(d.cpu)
-		v.cores.SetData(d.cores)
-		v.mem.SetData(d.mem)
-		v.load.SetData(d.load)
-		v.disk.SetData(d.disk)
-		v.net.SetData(d.net)
+	if !v.past() && s.Charts != nil && (!v.fresh || s.Versions.Charts != v.seen.Charts) {
+		v.setCharts(hostChartData(s))
 	}
 	v.seen, v.fresh = s.Versions, true
+}
+
+// setCharts shows d in the six charts.
+func (v *hostView) setCharts(d hostCharts) {
+	v.cpu.SetData(d.cpu)
+	v.cores.SetData(d.cores)
+	v.mem.SetData(d.mem)
+	v.load.SetData(d.load)
+	v.disk.SetData(d.disk)
+	v.net.SetData(d.net)
+}
+
+// showPast shows what was read from the store for a window beyond the
+// live hour, or why nothing could be; at is when it was read.
+func (v *hostView) showPast(p pastHost, err error, at time.Time) {
+	v.pastAt = at
+	if err != nil {
+		note := widgets.ChartData{Note: "history unavailable: " + err.Error()}
+		p.charts = hostCharts{note, note, note, note, note, note}
+		v.events.SetText("")
+	} else if len(p.events) == 0 {
+		v.events.SetText("No events in this range.")
+	} else {
+		v.events.SetText("Events in this range:\n" + strings.TrimRight(eventLines(p.events, ""), "\n"))
+	}
+	v.setCharts(p.charts)
+	v.showMode()
+}
+
+// showMode shows Live and the events panel while the past is shown.
+func (v *hostView) showMode() {
+	if past := v.past(); past == v.below.Hidden || past == v.live.Hidden {
+		v.below.Hidden, v.live.Hidden = !past, !past
+		v.root.Refresh()
+	}
 }
 
 // hostHeader is the one-line summary above the charts.
@@ -244,13 +308,41 @@ func hostChartData(s *model.Snapshot) hostCharts {
 		}
 	}
 
-	d.mem = widgets.ChartData{Window: c.Window, Max: max(c.MemTotal, c.SwapTotal), Note: note(model.PartMemory),
-		Series: series([]string{"used", "swap"}, c.MemUsed, c.SwapUsed)}
-	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad),
+	d.mem = memoryChart(c.Window, max(c.MemTotal, c.SwapTotal), c.MemUsed, c.MemFree, c.SwapUsed)
+	d.mem.Note = note(model.PartMemory)
+	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad), Ref: float64(len(s.Host.CPUPerCorePercent)),
 		Series: series([]string{"1m", "5m", "15m"}, c.Load1, c.Load5, c.Load15)}
 	d.disk = widgets.ChartData{Window: c.Window, Note: note(model.PartDisk),
 		Series: series([]string{"read", "write"}, c.DiskRead, c.DiskWrite)}
 	d.net = widgets.ChartData{Window: c.Window, Note: note(model.PartNet),
 		Series: series([]string{"rx", "tx"}, c.NetRx, c.NetTx)}
+	// The live charts end at the snapshot's time: their axes get round
+	// clock ticks, and a drag or click reaches into the store like a chart
+	// of the past.
+	for _, cd := range []*widgets.ChartData{&d.cpu, &d.cores, &d.mem, &d.load, &d.disk, &d.net} {
+		cd.End = s.Time
+	}
 	return d
+}
+
+// memoryChart stacks memory used, cache and buffers (what the kernel gives
+// back on demand: neither used nor free) and free up to the total, with
+// swap used as a line.
+func memoryChart(window time.Duration, total float64, used, free, swap []float64) widgets.ChartData {
+	cache := make([]float64, len(used))
+	for i := range used {
+		cache[i] = math.NaN()
+		if i < len(free) && total > 0 {
+			cache[i] = max(0, total-used[i]-free[i]) // NaN stays NaN
+		}
+	}
+	if len(free) != len(used) {
+		free = nil
+	}
+	return widgets.ChartData{Window: window, Max: total, Stack: 3, Series: []widgets.Series{
+		{Name: "used", Values: used, Color: colorOf(0)},
+		{Name: "cache", Values: cache, Color: colorOf(1)},
+		{Name: "free", Values: free, Color: colorOf(2)},
+		{Name: "swap", Values: swap, Color: colorOf(4)},
+	}}
 }

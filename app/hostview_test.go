@@ -39,6 +39,7 @@ func fakeSnapshot(cores int, missing map[model.Part]model.Gap) *model.Snapshot {
 			CPU:      series(func(i int) float64 { return 40 + 20*math.Sin(float64(i)/5) }),
 			PerCore:  per,
 			MemUsed:  series(func(i int) float64 { return float64(4 << 30) }),
+			MemFree:  series(func(i int) float64 { return float64(8<<30) - float64(i)*(32<<20) }),
 			SwapUsed: series(func(i int) float64 { return 0 }),
 			MemTotal: 16 << 30,
 			Load1:    series(func(i int) float64 { return 1 }), Load5: series(func(i int) float64 { return 0.5 }),

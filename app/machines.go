@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/horcrux-desktop/horcrux/backend/console"
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
@@ -60,6 +61,8 @@ func machineKind(h machineHooks) *resourceKind[model.VMSection, model.Machine] {
 			{title: "CPU (of one core)", unit: widgets.UnitPercent,
 				series: func(c *model.ItemCharts) []widgets.Series { return one("cpu", c.CPU, 0) },
 				max:    func(c *model.ItemCharts) float64 { return chartMaxPercent(c.CPU) }},
+			{title: "Memory", unit: widgets.UnitBytes,
+				series: func(c *model.ItemCharts) []widgets.Series { return one("memory", c.Mem, 2) }},
 			{title: "Disk I/O", unit: widgets.UnitBytesPerSec,
 				series: func(c *model.ItemCharts) []widgets.Series { return pair("read", "write", c.DiskRead, c.DiskWrite) }},
 			{title: "Network I/O", unit: widgets.UnitBytesPerSec,
@@ -68,6 +71,7 @@ func machineKind(h machineHooks) *resourceKind[model.VMSection, model.Machine] {
 		},
 		sections: func(s *model.Snapshot) ([]model.VMSection, uint64) { return s.VMs, s.Versions.VMs },
 		history:  func(s *model.Snapshot) (*model.ItemCharts, uint64) { return s.VMCharts, s.Versions.VMCharts },
+		storeKey: history.VMItem,
 	}
 }
 

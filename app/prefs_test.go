@@ -94,7 +94,7 @@ func TestCheckPrefs(t *testing.T) {
 		{name: "last tab", raw: `{"window.tab":3}`, want: func(p *savedPrefs) { p.tab = 3 }},
 		{name: "an hour of charts", raw: `{"charts.window":3600}`, want: func(p *savedPrefs) { p.window = time.Hour }},
 		{name: "chart range not offered", raw: `{"charts.window":7}`,
-			resets: []string{"chart window 7 (seconds) is not one of 1 min, 10 min, 1 h: reset to 1 min"}},
+			resets: []string{"chart window 7 (seconds) is not one of 1 min, 10 min, 1 h, 24 h, 7 d, 30 d, 1 y: reset to 1 min"}},
 		{name: "chart range as text", raw: `{"charts.window":"600"}`, resets: []string{`chart window "600"`}},
 		{name: "tray as text", raw: `{"tray.keep":"yes"}`, resets: []string{`tray” "yes" is not true or false`}},
 		{name: "bad hosts lines",

@@ -31,6 +31,7 @@ type resourceKind[S, T any] struct {
 	actions   []action[row[T]]                // the buttons
 	sections  func(*model.Snapshot) ([]S, uint64)
 	history   func(*model.Snapshot) (*model.ItemCharts, uint64)
+	storeKey  func(id string) string // the item's key in the history store
 }
 
 // chartSpec is one chart of a selected item.
@@ -114,6 +115,9 @@ type resourceTab[S, T any] struct {
 	listed, charted uint64
 	fresh           bool // something was shown
 	ok              bool // every host was fine at the last list
+	// past, when it returns true, keeps the live charts off: the selected
+	// item's charts show a stretch read from the history store.
+	past func() bool
 }
 
 func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], onSelect func(string)) *resourceTab[S, T] {
@@ -152,8 +156,12 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 		t.ok = ok
 		t.showList(ok, text, rowsOf(t.kind, secs))
 	}
-	if !t.fresh || charted != t.charted {
-		t.showCharts(chartData(t.kind.charts, hist))
+	if (!t.fresh || charted != t.charted) && (t.past == nil || !t.past()) {
+		data := chartData(t.kind.charts, hist)
+		for i := range data {
+			data[i].End = s.Time // round clock ticks on the live charts too
+		}
+		t.showCharts(data)
 	}
 	t.listed, t.charted, t.fresh = listed, charted, true
 }

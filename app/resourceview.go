@@ -55,12 +55,14 @@ type resourceView[T any] struct {
 	actions    []action[T]
 	buttons    []*widget.Button
 	charts     []*widgets.Chart
-	detail     *fyne.Container
-	bottom     *fyne.Container // kind-specific panels under the table
-	name       func(*T) string
-	win        fyne.Window
-	busy       map[string]bool // keys with an action in flight
-	jobs       *jobs           // runs the actions
+	// chartTitles are the charts' own titles, shown after the item's name.
+	chartTitles []string
+	detail      *fyne.Container
+	bottom      *fyne.Container // kind-specific panels under the table
+	name        func(*T) string
+	win         fyne.Window
+	busy        map[string]bool // keys with an action in flight
+	jobs        *jobs           // runs the actions
 	// uiDo runs a function on the UI goroutine: fyne.Do, or a queue in tests
 	// (the test driver's fyne.Do runs on the calling goroutine).
 	uiDo func(func())
@@ -77,6 +79,9 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 		win:     win,
 		busy:    make(map[string]bool),
 		uiDo:    fyne.Do,
+	}
+	for _, c := range charts {
+		v.chartTitles = append(v.chartTitles, c.Title())
 	}
 	v.state.Wrapping = fyne.TextWrapWord
 	v.diagnose = widget.NewButtonWithIcon("Diagnose", theme.HelpIcon(), nil)
@@ -212,10 +217,11 @@ func (v *resourceView[T]) open() {
 // showCharts shows the selected item's history, or hides the charts when
 // nothing is selected (charts nil).
 func (v *resourceView[T]) showCharts(charts []widgets.ChartData) {
-	_, selected := v.table.selectedItem()
+	it, selected := v.table.selectedItem()
 	if selected && charts != nil {
 		for i, c := range v.charts {
 			c.SetData(charts[i])
+			c.SetTitle(v.name(it) + " · " + v.chartTitles[i])
 		}
 		if !v.detail.Visible() {
 			v.detail.Show()

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -16,7 +17,9 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/alerts"
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
+	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/exporter"
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/model"
 	"github.com/horcrux-desktop/horcrux/backend/registry"
 )
@@ -48,7 +51,8 @@ type window struct {
 	coll     *collector.Collector
 	exp      *exporter.Exporter // nil unless metrics are served
 
-	jobs     *jobs // background work the window owns
+	history  historyReader // nil when Horcrux runs without its store
+	jobs     *jobs         // background work the window owns
 	ui       *handoff[model.Snapshot]
 	last     *model.Snapshot
 	alerts   *alerting
@@ -56,6 +60,10 @@ type window struct {
 	tabs     *container.AppTabs
 	views    [tabDiagnostics + 1]view
 	host     *hostView
+	vmTab    *resourceTab[model.VMSection, model.Machine]
+	ctTab    *resourceTab[model.ContainerSection, model.Container]
+	vmPast   pastItem // the selected VM's charts of the past, as last read
+	ctPast   pastItem
 	sessions *sessionsPanel
 	diag     *diagnostics
 }
@@ -70,6 +78,9 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	})
 	w.host = newHostView(saved.window, w.setChartWindow,
 		func() { exportCSV(w.win, w.last) }, func() { exportPNG(w.win, w.host.root) })
+	for _, c := range w.host.charts() {
+		c.OnZoom, c.OnTap = w.zoomPast, w.showMoment
+	}
 	machines := newResourceTab(w.win, w.jobs, machineKind(machineHooks{
 		hosts:   w.machineActors,
 		expect:  func(uuid string) { w.alerts.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
@@ -93,7 +104,9 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		logs:   func(e containerEngine, id, name string) { showLogs(a, w.jobs, e, id, name) },
 		shell:  w.openShell,
 	}), func(k string) { w.coll.SelectContainer(k) })
-	w.diag = newDiagnostics(w.jobs, hosts.Doctor)
+	w.vmTab, w.ctTab = machines, containers
+	machines.past, containers.past = w.host.past, w.host.past
+	w.diag = newDiagnostics(w.jobs, w.doctorConfig)
 	w.views = [...]view{w.host, withSessions{machines, w}, containers, w.diag}
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("Host", w.host.root),
@@ -124,7 +137,8 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		w.jobs.Go(func(context.Context) { w.shellFromTray(host, id) })
 	}, w.quit)
 	w.win.SetContent(container.NewBorder(container.NewVBox(saved.resetBanner(), w.alerts.box), nil, nil, nil, w.tabs))
-	w.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux", fyne.NewMenuItem("Settings…", w.settings))))
+	w.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Horcrux", fyne.NewMenuItem("Settings…", w.settings),
+		fyne.NewMenuItem("History…", func() { st, _ := w.history.(limitsSetter); historySettingsDialog(w.win, w.prefs, st) }))))
 	w.win.Resize(saved.windowSize(screenSize()))
 	return w
 }
@@ -147,12 +161,22 @@ func (w *window) apply(s *model.Snapshot) {
 		w.tray.setVMs(runningVMs(s.VMs), runningContainers(s.Containers))
 	}
 	w.renderVisible()
+	if h := w.host; h.window > liveWindow && h.zoomEnd.IsZero() && (h.pastAt.IsZero() || time.Since(h.pastAt) > pastRefresh(h.window)) &&
+		w.tabs.SelectedIndex() == int(tabHost) {
+		w.readPast()
+	}
 }
 
 // renderVisible brings the visible tab up to date with the last snapshot.
 func (w *window) renderVisible() {
 	if w.last != nil {
 		w.views[w.tabs.SelectedIndex()].render(w.last)
+	}
+	switch tab(w.tabs.SelectedIndex()) {
+	case tabMachines:
+		syncPastItem(w, w.vmTab, &w.vmPast)
+	case tabContainers:
+		syncPastItem(w, w.ctTab, &w.ctPast)
 	}
 }
 
@@ -174,8 +198,91 @@ func (w *window) diagnose() {
 
 func (w *window) setChartWindow(d time.Duration) {
 	w.prefs.SetInt(prefRange, int(d/time.Second))
-	w.coll.SetWindow(d)
+	w.coll.SetWindow(collectorWindow(d))
+	w.host.window, w.host.pastAt, w.host.zoomEnd = d, time.Time{}, time.Time{}
+	if d <= liveWindow {
+		w.host.lastLive = d
+	}
+	w.host.showMode()
+	if w.host.past() {
+		w.readPast()
+	} else if w.last != nil {
+		w.host.fresh = false // redraw the live charts now
+		w.host.render(w.last)
+	}
 }
+
+// doctorConfig is what the Diagnostics tab checks: the hosts, and the
+// history store this window records into rather than a copy of its file.
+func (w *window) doctorConfig() doctor.Config {
+	c := w.hosts.Doctor()
+	if st, ok := w.history.(interface{ Info() history.Info }); ok {
+		c.History = func() (history.Info, error) { return st.Info(), nil }
+	}
+	return c
+}
+
+// zoomPast shows [from, to) from the store: a range dragged across a chart.
+func (w *window) zoomPast(from, to time.Time) {
+	w.host.window, w.host.zoomEnd = to.Sub(from), to
+	w.host.showMode()
+	w.readPast()
+}
+
+// showMoment reads the top VMs and containers at a clicked moment and the
+// events around it on a job, and shows them below the charts.
+func (w *window) showMoment(at time.Time) {
+	h, ok := w.history.(momentReader)
+	if !ok {
+		return
+	}
+	w.host.moment.SetText("Reading " + at.Local().Format("Jan 2 15:04:05") + "…")
+	if !w.host.past() && !w.host.below.Visible() {
+		// A click on a live chart: the panel shows the moment alone.
+		w.host.events.SetText("")
+		w.host.below.Show()
+		w.host.root.Refresh()
+	}
+	w.jobs.Go(func(context.Context) {
+		text := describeMoment(h, at)
+		fyne.Do(func() { w.host.moment.SetText(text) })
+	})
+}
+
+// readPast reads the host charts of the chosen window from the history
+// store on a job and shows them, unless another window was chosen since.
+func (w *window) readPast() {
+	d, zoomEnd, now := w.host.window, w.host.zoomEnd, time.Now()
+	end := now
+	if !zoomEnd.IsZero() {
+		end = zoomEnd
+	}
+	w.host.pastAt = now // a read is under way: apply does not start another
+	if w.history == nil {
+		w.host.showPast(pastHost{}, errors.New("Horcrux runs without its history store (see the message it printed at start)"), now)
+		return
+	}
+	var facts hostFacts
+	if w.last != nil {
+		facts = hostFacts{memTotal: float64(w.last.Host.MemTotal), cores: len(w.last.Host.CPUPerCorePercent)}
+	}
+	h := w.history
+	w.jobs.Go(func(ctx context.Context) {
+		p, err := readPastHost(h, end, d, pastPoints, facts)
+		fyne.Do(func() {
+			if w.host.window == d && w.host.zoomEnd.Equal(zoomEnd) {
+				w.host.showPast(p, err, now)
+			}
+		})
+	})
+}
+
+// pastPoints is how many buckets a chart of the past asks for: about a
+// wide chart's width in pixels.
+const pastPoints = 600
+
+// pastRefresh is how often a chart of the past is read again while shown.
+func pastRefresh(window time.Duration) time.Duration { return max(time.Minute, window/pastPoints) }
 
 // machineActors and engines are the registry's hosts in the collector's order.
 func (w *window) machineActors() []machineActor {

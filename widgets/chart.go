@@ -30,6 +30,18 @@ type ChartData struct {
 	Max    float64       // top of the scale; 0 picks a round number above the data
 	// Note replaces the current values when set, to say why there are none.
 	Note string
+	// End is the time at the right edge for a chart of the past; zero for a
+	// live chart ending now. With End set the time axis has round ticks.
+	End time.Time
+	// Markers are moments (events) drawn as dashed vertical lines; they need End.
+	Markers []time.Time
+	// Stack is how many leading series are drawn each on top of the ones
+	// before it (memory used, cache, free); the first one's current value
+	// then says its share of Max. The rest are plain lines (swap).
+	Stack int
+	// Ref, when above 0, is drawn as a dashed horizontal line (the core
+	// count on a load chart) and kept on the scale.
+	Ref float64
 }
 
 // Chart draws live line series with a title, a value axis with units, a
@@ -41,6 +53,16 @@ type Chart struct {
 	unit      Unit
 	data      ChartData
 	refreshes int // redraws asked for by SetData
+
+	// OnZoom, when set, is handed the range the user drags across on a
+	// chart of the past.
+	OnZoom func(from, to time.Time)
+	// OnTap, when set, is handed the moment the user clicks on a chart of
+	// the past.
+	OnTap func(at time.Time)
+
+	ptr pointer        // hover and drag state
+	r   *chartRenderer // the renderer, so the pointer marks redraw alone
 }
 
 // NewChart returns an empty chart whose values are formatted in unit.
@@ -62,6 +84,23 @@ func (c *Chart) SetData(d ChartData) {
 	c.Refresh()
 }
 
+// SetTitle changes the chart's title (a selected VM's name) and redraws
+// the title alone.
+func (c *Chart) SetTitle(title string) {
+	if title == c.title {
+		return
+	}
+	c.title = title
+	if c.r != nil {
+		c.r.title.Text = title
+		c.r.title.Refresh()
+		c.r.Layout(c.Size())
+	}
+}
+
+// Title is the chart's title.
+func (c *Chart) Title() string { return c.title }
+
 // Refreshes counts the redraws SetData asked for, so tests and benchmarks
 // can tell that unchanged data costs nothing.
 func (c *Chart) Refreshes() int { return c.refreshes }
@@ -69,7 +108,9 @@ func (c *Chart) Refreshes() int { return c.refreshes }
 // sameData reports whether b shows exactly what a does: same settings and
 // the very same series slices.
 func sameData(a, b *ChartData) bool {
-	if a.Window != b.Window || a.Max != b.Max || a.Note != b.Note || len(a.Series) != len(b.Series) {
+	if a.Window != b.Window || a.Max != b.Max || a.Note != b.Note || len(a.Series) != len(b.Series) ||
+		!a.End.Equal(b.End) || a.Ref != b.Ref || a.Stack != b.Stack || len(a.Markers) != len(b.Markers) ||
+		len(a.Markers) > 0 && &a.Markers[0] != &b.Markers[0] {
 		return false
 	}
 	for i := range a.Series {
@@ -93,8 +134,9 @@ func (c *Chart) scaleMax() float64 {
 	if c.unit == UnitPercent {
 		return 100
 	}
-	peak := 0.0
-	for _, s := range c.data.Series {
+	peak := c.data.Ref
+	series := stacked(c.data.Series, c.data.Stack)
+	for _, s := range series {
 		for _, v := range s.Values {
 			if !math.IsNaN(v) && v > peak {
 				peak = v
@@ -125,7 +167,13 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r.title.TextStyle.Bold = true
 	r.raster = canvas.NewRaster(func(w, h int) image.Image {
 		s := c.data.Series
-		r.img = plot(r.img, w, h, s, c.scaleMax(), len(s) == 1)
+		if n := min(c.data.Stack, len(s)); n > 0 {
+			r.img = plotStacked(r.img, w, h, stack(s[:n]), c.scaleMax())
+			drawSeries(r.img, w, h, s[n:], c.scaleMax(), false)
+		} else {
+			r.img = plot(r.img, w, h, s, c.scaleMax(), len(s) == 1)
+		}
+		r.overlay(w, h)
 		return r.img
 	})
 	for i := range r.grid {
@@ -139,6 +187,8 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r.xLeft = r.small(theme.Color(theme.ColorNamePlaceHolder))
 	r.xRight = r.small(theme.Color(theme.ColorNamePlaceHolder))
 	r.xRight.Alignment = fyne.TextAlignTrailing
+	r.newPointerObjects()
+	c.r = r
 	r.update()
 	return r
 }
@@ -154,7 +204,44 @@ type chartRenderer struct {
 	yLabels [3]*canvas.Text // top, middle, bottom
 	xLeft   *canvas.Text
 	xRight  *canvas.Text
+	ticks   []time.Time    // round times on the axis of a chart of the past
+	tickLbl []*canvas.Text // their labels
 	objects []fyne.CanvasObject
+
+	hoverLine *canvas.Line
+	hoverBg   *canvas.Rectangle
+	hoverText *canvas.Text
+	selection *canvas.Rectangle
+}
+
+// maxTicks is how many time ticks fit a plot w wide without labels touching.
+func maxTicks(w float32) int { return max(2, int(w/70)) }
+
+// overlay draws the tick lines, the markers and the reference line over the
+// plotted series.
+func (r *chartRenderer) overlay(w, h int) {
+	d := r.c.data
+	if w < 2 || h < 2 {
+		return
+	}
+	if !d.End.IsZero() && d.Window > 0 {
+		grid := toNRGBA(theme.Color(theme.ColorNameSeparator))
+		for _, t := range r.ticks {
+			x := int(math.Round(xOf(t, d.End, d.Window, w)))
+			for y := 0; y < h; y++ {
+				blend(r.img, x, y, grid, 1)
+			}
+		}
+		mark := toNRGBA(theme.Color(theme.ColorNameWarning))
+		for _, t := range d.Markers {
+			if x := xOf(t, d.End, d.Window, w); x >= 0 && x <= float64(w-1) {
+				vdash(r.img, x, mark)
+			}
+		}
+	}
+	if top := r.c.scaleMax(); d.Ref > 0 && top > 0 {
+		hdash(r.img, float64(h-1)-math.Min(d.Ref/top, 1)*float64(h-1), toNRGBA(theme.Color(theme.ColorNameForeground)))
+	}
 }
 
 func (r *chartRenderer) small(c color.Color) *canvas.Text {
@@ -177,12 +264,22 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	r.title.Move(fyne.NewPos(chartPad, chartPad))
 	r.title.Resize(th)
 
-	// Current values sit right-aligned on the title row, last series rightmost.
+	// Current values sit right-aligned on the title row, last series
+	// rightmost; when they would run into the title they take a row of
+	// their own under it.
+	valuesW := float32(0)
+	for _, v := range r.values {
+		valuesW += v.MinSize().Width + chartPad*2
+	}
+	valuesY := float32(chartPad)
+	if chartPad+th.Width+chartPad*2+valuesW > size.Width {
+		valuesY += th.Height
+	}
 	x := size.Width - chartPad
 	for i := len(r.values) - 1; i >= 0; i-- {
 		m := r.values[i].MinSize()
 		x -= m.Width
-		r.values[i].Move(fyne.NewPos(x, chartPad+(th.Height-m.Height)/2))
+		r.values[i].Move(fyne.NewPos(x, valuesY+(th.Height-m.Height)/2))
 		r.values[i].Resize(m)
 		x -= chartPad * 2
 	}
@@ -192,7 +289,7 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 		labelW = max(labelW, l.MinSize().Width)
 	}
 	xh := r.xLeft.MinSize().Height
-	top := chartPad + th.Height + chartPad
+	top := valuesY + th.Height + chartPad
 	left := chartPad + labelW + chartPad
 	right := size.Width - chartPad
 	bottom := size.Height - chartPad - xh
@@ -201,6 +298,8 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	}
 	r.raster.Move(fyne.NewPos(left, top))
 	r.raster.Resize(fyne.NewSize(right-left, bottom-top))
+	r.c.ptr.plotPos, r.c.ptr.plotSize = fyne.NewPos(left, top), fyne.NewSize(right-left, bottom-top)
+	r.layoutPointer()
 	for i, g := range r.grid {
 		y := top + (bottom-top)*float32(i)/2
 		g.Position1 = fyne.NewPos(left, y)
@@ -211,6 +310,17 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	}
 	r.xLeft.Move(fyne.NewPos(left, bottom))
 	r.xLeft.Resize(r.xLeft.MinSize())
+	if d := r.c.data; !d.End.IsZero() && d.Window > 0 {
+		if n := len(r.tickLbl); r.setTicks(right-left) != n {
+			r.collect()
+		}
+		for i, t := range r.ticks {
+			m := r.tickLbl[i].MinSize()
+			x := left + float32(xOf(t, d.End, d.Window, int(right-left)))
+			r.tickLbl[i].Move(fyne.NewPos(min(max(x-m.Width/2, left), right-m.Width), bottom))
+			r.tickLbl[i].Resize(m)
+		}
+	}
 	rm := r.xRight.MinSize()
 	r.xRight.Move(fyne.NewPos(right-rm.Width, bottom))
 	r.xRight.Resize(rm)
@@ -225,6 +335,13 @@ func (r *chartRenderer) update() {
 	}
 	r.xLeft.Text = "-" + windowLabel(d.Window)
 	r.xRight.Text = "now"
+	past := !d.End.IsZero() && d.Window > 0
+	r.xLeft.Hidden, r.xRight.Hidden = past, past
+	if past {
+		r.setTicks(r.raster.Size().Width)
+	} else {
+		r.ticks, r.tickLbl = nil, nil
+	}
 
 	want := len(d.Series)
 	if d.Note != "" {
@@ -240,6 +357,9 @@ func (r *chartRenderer) update() {
 	} else {
 		for i, s := range d.Series {
 			v := r.c.unit.Format(lastValue(s))
+			if last := lastValue(s); i == 0 && d.Stack > 0 && d.Max > 0 && !math.IsNaN(last) {
+				v += fmt.Sprintf(" %.0f %%", last/d.Max*100)
+			}
 			if s.Name != "" {
 				v = s.Name + " " + v
 			}
@@ -248,6 +368,11 @@ func (r *chartRenderer) update() {
 		}
 	}
 
+	r.collect()
+}
+
+// collect lists the renderer's objects in drawing order.
+func (r *chartRenderer) collect() {
 	r.objects = r.objects[:0]
 	r.objects = append(r.objects, r.bg)
 	for _, g := range r.grid {
@@ -261,6 +386,25 @@ func (r *chartRenderer) update() {
 		r.objects = append(r.objects, l)
 	}
 	r.objects = append(r.objects, r.xLeft, r.xRight)
+	for _, l := range r.tickLbl {
+		r.objects = append(r.objects, l)
+	}
+	r.objects = append(r.objects, r.selection, r.hoverLine, r.hoverBg, r.hoverText)
+}
+
+// setTicks places round time ticks on an axis w wide and labels them; it
+// returns how many.
+func (r *chartRenderer) setTicks(w float32) int {
+	d := r.c.data
+	r.ticks = timeTicks(d.End.Add(-d.Window), d.End, maxTicks(w))
+	for len(r.tickLbl) < len(r.ticks) {
+		r.tickLbl = append(r.tickLbl, r.small(theme.Color(theme.ColorNamePlaceHolder)))
+	}
+	r.tickLbl = r.tickLbl[:len(r.ticks)]
+	for i, t := range r.ticks {
+		r.tickLbl[i].Text = tickLabel(t, d.Window)
+	}
+	return len(r.ticks)
 }
 
 func (r *chartRenderer) Refresh() {
@@ -283,6 +427,8 @@ func windowLabel(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "0 s"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d d", d/(24*time.Hour))
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d h", d/time.Hour)
 	case d%time.Minute == 0:

@@ -45,6 +45,31 @@ func TestChartRendering(t *testing.T) {
 			Window: time.Hour,
 			Series: []Series{{Name: "load1", Color: blue, Values: []float64{nan, nan, 1, 1.5, nan, nan, 2, 2.5, 0.5, nan}}},
 		}},
+		{"past-day-events-load-ref", UnitNumber, ChartData{
+			Window:  24 * time.Hour,
+			End:     time.Date(2026, 11, 30, 22, 37, 0, 0, time.UTC),
+			Markers: []time.Time{time.Date(2026, 11, 30, 3, 0, 0, 0, time.UTC), time.Date(2026, 11, 30, 15, 30, 0, 0, time.UTC)},
+			Ref:     2,
+			Series: []Series{{Name: "1m", Color: blue, Values: ramp(96, func(i int) float64 {
+				if i >= 30 && i < 40 {
+					return nan // Horcrux was not running
+				}
+				return 1.2 + math.Sin(float64(i)/8)
+			})}},
+		}},
+		{"memory-stacked", UnitBytes, ChartData{
+			Window: 10 * time.Minute, Max: 16 << 30, Stack: 3,
+			Series: []Series{
+				{Name: "used", Color: blue, Values: ramp(60, func(i int) float64 { return float64(4<<30) + float64(i)*(64<<20) })},
+				{Name: "cache", Color: orange, Values: ramp(60, func(i int) float64 {
+					if i >= 20 && i < 25 {
+						return nan
+					}
+					return 6 << 30
+				})},
+				{Name: "free", Color: color.NRGBA{0x4c, 0xc2, 0x6b, 0xff}, Values: ramp(60, func(i int) float64 { return float64(6<<30) - float64(i)*(64<<20) })},
+			},
+		}},
 		{"unavailable", UnitBytesPerSec, ChartData{
 			Window: time.Minute,
 			Note:   "disk: open /proc/diskstats: permission denied",

@@ -20,6 +20,12 @@ func plot(img *image.RGBA, w, h int, series []Series, max float64, fill bool) *i
 	if w < 2 || h < 2 || max <= 0 {
 		return img
 	}
+	drawSeries(img, w, h, series, max, fill)
+	return img
+}
+
+// drawSeries draws series over what img already shows (see plot).
+func drawSeries(img *image.RGBA, w, h int, series []Series, max float64, fill bool) {
 	for si, s := range series {
 		n := len(s.Values)
 		if n == 0 {
@@ -60,7 +66,6 @@ func plot(img *image.RGBA, w, h int, series []Series, max float64, fill bool) *i
 			}
 		}
 	}
-	return img
 }
 
 func toNRGBA(c color.Color) color.NRGBA {
@@ -126,6 +131,87 @@ func fillBelow(img *image.RGBA, x0, y0, x1, y1 float64, c color.NRGBA) {
 		}
 		top := int(math.Round(y0 + t*(y1-y0)))
 		for y := top + 1; y < h; y++ {
+			blend(img, x, y, c, 1)
+		}
+	}
+}
+
+// stack turns series into running totals, so each is drawn on top of the
+// ones before it; a NaN in any leaves a gap from there up.
+func stack(series []Series) []Series {
+	out := make([]Series, len(series))
+	var sum []float64
+	for i, s := range series {
+		v := make([]float64, len(s.Values))
+		for j, x := range s.Values {
+			if j < len(sum) {
+				x += sum[j]
+			} else if i > 0 {
+				x = math.NaN()
+			}
+			v[j] = x
+		}
+		out[i], sum = Series{Name: s.Name, Color: s.Color, Values: v}, v
+	}
+	return out
+}
+
+// stacked is series with the first n turned into running totals.
+func stacked(series []Series, n int) []Series {
+	n = min(n, len(series))
+	if n <= 0 {
+		return series
+	}
+	return append(stack(series[:n]), series[n:]...)
+}
+
+// plotStacked draws running totals (see stack) as bands: each series is
+// shaded between the one below and its own line.
+func plotStacked(img *image.RGBA, w, h int, totals []Series, max float64) *image.RGBA {
+	img = plot(img, w, h, nil, max, false)
+	if w < 2 || h < 2 || max <= 0 {
+		return img
+	}
+	for si, s := range totals {
+		n := len(s.Values)
+		if n < 2 {
+			continue
+		}
+		x := func(i int) float64 { return float64(i) * float64(w-1) / float64(n-1) }
+		y := func(v float64) float64 {
+			v = math.Max(0, math.Min(v, max))
+			return float64(h-1) - v/max*float64(h-1)
+		}
+		shade := toNRGBA(s.Color)
+		shade.A = 110
+		for i := 0; i+1 < n; i++ {
+			a, b := s.Values[i], s.Values[i+1]
+			if math.IsNaN(a) || math.IsNaN(b) {
+				continue
+			}
+			lo0, lo1 := float64(h-1), float64(h-1)
+			if si > 0 {
+				p := totals[si-1].Values
+				lo0, lo1 = y(p[i]), y(p[i+1])
+			}
+			fillBetween(img, x(i), y(a), lo0, x(i+1), y(b), lo1, shade)
+		}
+	}
+	drawSeries(img, w, h, totals, max, false)
+	return img
+}
+
+// fillBetween shades the band between two segments that share their x ends.
+func fillBetween(img *image.RGBA, x0, top0, bot0, x1, top1, bot1 float64, c color.NRGBA) {
+	from, to := int(math.Round(x0)), int(math.Round(x1))
+	for x := from; x < to || x == from; x++ {
+		t := 0.0
+		if to != from {
+			t = float64(x-from) / float64(to-from)
+		}
+		top := int(math.Round(top0 + t*(top1-top0)))
+		bot := int(math.Round(bot0 + t*(bot1-bot0)))
+		for y := top + 1; y <= bot; y++ {
 			blend(img, x, y, c, 1)
 		}
 	}

@@ -147,7 +147,7 @@ func (c *Collector) Run(ctx context.Context) {
 	wg.Go(func() { c.sampleHost(ctx, hostC) })
 
 	hist := newHostHistory(c.cfg.Interval, c.cfg.Keep)
-	vms := newGroup(vmKind(), newItemHistory(c.cfg.Interval, false))
+	vms := newGroup(vmKind(), newItemHistory(c.cfg.Interval, true))
 	cts := newGroup(containerKind(), newItemHistory(c.cfg.Interval, true))
 	defer func() { vms.cancel(); cts.cancel() }()
 	vms.start(ctx, &wg, c.cfg.Interval, c.cfg.VMs)

@@ -52,7 +52,7 @@ func TestDownsample(t *testing.T) {
 func TestHostChartsWindowAndGaps(t *testing.T) {
 	h := newHostHistory(time.Second, time.Hour)
 	for i := range 7200 {
-		s := model.HostStats{CPUPercent: float64(i % 100), CPUPerCorePercent: []float64{1, 2}, MemTotal: 100, MemUsed: 40}
+		s := model.HostStats{CPUPercent: float64(i % 100), CPUPerCorePercent: []float64{1, 2}, MemTotal: 100, MemUsed: 40, MemFree: 25}
 		if i == 7199 {
 			s.Missing = map[model.Part]model.Gap{model.PartNet: {Reason: "gone"}}
 		}
@@ -75,8 +75,8 @@ func TestHostChartsWindowAndGaps(t *testing.T) {
 		if !math.IsNaN(c.NetRx[len(c.NetRx)-1]) && tt.step == time.Second {
 			t.Errorf("window %v: missing net sample drawn as %v", tt.window, c.NetRx[len(c.NetRx)-1])
 		}
-		if c.MemTotal != 100 || c.MemUsed[0] != 40 {
-			t.Errorf("memory series wrong: total %v used %v", c.MemTotal, c.MemUsed[0])
+		if c.MemTotal != 100 || c.MemUsed[0] != 40 || c.MemFree[0] != 25 {
+			t.Errorf("memory series wrong: total %v used %v free %v", c.MemTotal, c.MemUsed[0], c.MemFree[0])
 		}
 	}
 }

@@ -20,6 +20,7 @@ type hostHistory struct {
 	cpu                  *ring.Ring[float64]
 	perCore              []*ring.Ring[float64]
 	memUsed, swapUsed    *ring.Ring[float64]
+	memFree              *ring.Ring[float64]
 	memTotal, swapTotal  float64
 	load1, load5, load15 *ring.Ring[float64]
 	diskR, diskW         *ring.Ring[float64]
@@ -34,7 +35,7 @@ func newHostHistory(interval, keep time.Duration) *hostHistory {
 	r := func() *ring.Ring[float64] { return ring.New[float64](n) }
 	return &hostHistory{
 		interval: interval, capacity: n,
-		cpu: r(), memUsed: r(), swapUsed: r(),
+		cpu: r(), memUsed: r(), memFree: r(), swapUsed: r(),
 		load1: r(), load5: r(), load15: r(),
 		diskR: r(), diskW: r(), netRx: r(), netTx: r(),
 	}
@@ -68,6 +69,7 @@ func (h *hostHistory) add(s *model.HostStats) {
 		r.Push(v)
 	}
 	h.memUsed.Push(pick(model.PartMemory, float64(s.MemUsed)))
+	h.memFree.Push(pick(model.PartMemory, float64(s.MemFree)))
 	h.swapUsed.Push(pick(model.PartSwap, float64(s.SwapUsed)))
 	if s.Has(model.PartMemory) {
 		h.memTotal = float64(s.MemTotal)
@@ -104,7 +106,7 @@ func (h *hostHistory) charts(window time.Duration) *model.HostCharts {
 	for i, r := range h.perCore {
 		c.PerCore[i] = s(r)
 	}
-	c.MemUsed, c.SwapUsed = s(h.memUsed), s(h.swapUsed)
+	c.MemUsed, c.SwapUsed, c.MemFree = s(h.memUsed), s(h.swapUsed), s(h.memFree)
 	c.Load1, c.Load5, c.Load15 = s(h.load1), s(h.load5), s(h.load15)
 	c.DiskRead, c.DiskWrite = s(h.diskR), s(h.diskW)
 	c.NetRx, c.NetTx = s(h.netRx), s(h.netTx)

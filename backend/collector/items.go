@@ -164,7 +164,7 @@ func vmFigures(host int, s *model.VMSection) map[string][seriesCount]float64 {
 	for i := range s.Items {
 		it := &s.Items[i]
 		m[model.ItemKey(host, it.UUID)] = [seriesCount]float64{
-			seriesCPU: orNaN(it.CPUPercent), seriesMem: math.NaN(),
+			seriesCPU: orNaN(it.CPUPercent), seriesMem: vmMemory(it),
 			seriesDiskRead: orNaN(it.DiskReadBps), seriesDiskWrite: orNaN(it.DiskWriteBps),
 			seriesNetRx: orNaN(it.NetRxBps), seriesNetTx: orNaN(it.NetTxBps),
 		}
@@ -204,4 +204,13 @@ func containerFigures(host int, s *model.ContainerSection) map[string][seriesCou
 		}
 	}
 	return m
+}
+
+// vmMemory is a machine's memory (the balloon size when known), NaN when
+// it is not running: a shut-off machine holds none.
+func vmMemory(m *model.Machine) float64 {
+	if m.MemoryBytes == 0 || m.State != model.VMRunning && m.State != model.VMPaused {
+		return math.NaN()
+	}
+	return float64(m.MemoryBytes)
 }

@@ -39,11 +39,15 @@ func TestItemHistory(t *testing.T) {
 	if c := h.charts("0/a", time.Hour); c.Window != ItemKeep {
 		t.Fatalf("1 h window on item history = %v", c.Window)
 	}
-	vh := newItemHistory(time.Second, false)
-	vs := model.VMSection{Items: []model.Machine{{UUID: "u", CPUPercent: ptr(12.5)}}}
+	vh := newItemHistory(time.Second, true)
+	vs := model.VMSection{Items: []model.Machine{{UUID: "u", CPUPercent: ptr(12.5), State: model.VMRunning, MemoryBytes: 2 << 30},
+		{UUID: "off", State: model.VMShutoff, MemoryBytes: 1 << 30}}}
 	vh.record(vmFigures(0, &vs))
-	if c := vh.charts("0/u", time.Minute); c.Mem != nil || c.CPU[59] != 12.5 {
+	if c := vh.charts("0/u", time.Minute); c.Mem[59] != 2<<30 || c.CPU[59] != 12.5 {
 		t.Fatalf("VM history: %+v", c)
+	}
+	if c := vh.charts("0/off", time.Minute); !math.IsNaN(c.Mem[59]) {
+		t.Errorf("a shut-off VM charts %v bytes of memory", c.Mem[59])
 	}
 }
 

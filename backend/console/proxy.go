@@ -188,6 +188,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		old.end(websocket.CloseNormalClosure, "replaced by a newer connection from the same page")
 	}
 	s.log.Info("console: session started", "session", ss.id, "vm", t.VM, "kind", t.kind(), "target", t.Desc)
+	if s.cfg.OnSession != nil {
+		s.cfg.OnSession(SessionEvent{Session: ss.info()})
+	}
 
 	s.proxy(ss)
 
@@ -205,6 +208,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("console: session ended", "session", ss.id, "vm", t.VM, "kind", t.kind(), "reason", why,
 		"bytes_from_vm", ss.fromVM.Load(), "bytes_to_vm", ss.toVM.Load(), "duration", time.Since(ss.started).Round(time.Millisecond))
+	if s.cfg.OnSession != nil {
+		s.cfg.OnSession(SessionEvent{Session: ss.info(), Ended: true, Reason: why})
+	}
 }
 
 // CloseBusy is the WebSocket close code for a text console another client holds; the page offers to take it over.

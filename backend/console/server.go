@@ -50,6 +50,9 @@ type Config struct {
 	Log              *slog.Logger     // refusals and session ends; nil means slog.Default()
 	RefusalLogEvery  time.Duration    // refused requests are logged at most once per this period, the rest counted; default 10 s
 	Now              func() time.Time // clock for ticket and page expiry; nil means time.Now
+	// OnSession, when set, is told of every session started and ended (the
+	// history timeline); it runs on the session's goroutine and must not block.
+	OnSession func(SessionEvent)
 
 	assets *assets // tests replace the embedded page and noVNC
 }
@@ -267,6 +270,13 @@ type SessionInfo struct {
 	Started     time.Time // when the WebSocket opened
 	BytesFromVM uint64    // bytes the VM's VNC server sent to the browser
 	BytesToVM   uint64    // bytes the browser sent to the VM's VNC server
+}
+
+// SessionEvent is a session that started or ended.
+type SessionEvent struct {
+	Session SessionInfo
+	Ended   bool
+	Reason  string // why it ended, in words; "" when it started
 }
 
 // Sessions lists the open sessions, oldest first.

@@ -850,3 +850,33 @@ func TestRepeatedRefusalsLoggedOncePerInterval(t *testing.T) {
 		t.Errorf("the count line: %s", lines[1])
 	}
 }
+
+// TestOnSessionHook: the hook hears a session start and end, with the VM
+// and the reason it ended.
+func TestOnSessionHook(t *testing.T) {
+	vnc := startFakeVNC(t)
+	events := make(chan SessionEvent, 4)
+	s := newTestServer(t, Config{OnSession: func(e SessionEvent) { events <- e }})
+	ws := connect(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
+	readBanner(t, ws)
+	next := func() SessionEvent {
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatal("no session event within 10 s")
+		}
+		return SessionEvent{}
+	}
+	start := next()
+	if start.Ended || start.Session.VM != "vm-a" || start.Session.UUID != uuidA || start.Session.Kind != VNC {
+		t.Errorf("start event %+v", start)
+	}
+	if !s.CloseSession(start.Session.ID) {
+		t.Fatal("CloseSession reported false")
+	}
+	end := next()
+	if !end.Ended || end.Session.ID != start.Session.ID || !strings.Contains(end.Reason, "closed from Horcrux") {
+		t.Errorf("end event %+v", end)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/horcrux-desktop/horcrux/backend/history"
 	"github.com/horcrux-desktop/horcrux/backend/vm"
 )
 
@@ -21,11 +22,15 @@ type Config struct {
 	DockerHosts []string            // every container engine, as container.Config.Host: "" (or none) for DOCKER_HOST or the default socket
 	Env         func(string) string // os.Getenv by default (tests inject)
 	Timeout     time.Duration       // per check, default 5 s
+	// History describes the history store; nil inspects the default one
+	// (the app passes its open store's).
+	History func() (history.Info, error)
 }
 
 // checker is one Run's settings, with the host paths tests point elsewhere.
 type checker struct {
 	env     func(string) string
+	history func() (history.Info, error)
 	timeout time.Duration
 	euid    int
 
@@ -54,6 +59,7 @@ type engineTarget struct {
 func newChecker(cfg Config) *checker {
 	c := &checker{
 		env:        cfg.Env,
+		history:    cfg.History,
 		timeout:    cfg.Timeout,
 		euid:       os.Geteuid(),
 		procDir:    "/proc",
@@ -148,6 +154,7 @@ func (c *checker) run(ctx context.Context) []Result {
 		slotDBus
 		slotBrowser
 		slotConsoles
+		slotHistory
 		nSlots
 	)
 	var slots [nSlots][]Result
@@ -174,6 +181,7 @@ func (c *checker) run(ctx context.Context) []Result {
 	one(slotDisplay, checkDisplay, c.display)
 	one(slotDBus, checkDBus, c.dbus)
 	one(slotBrowser, checkBrowser, c.browser)
+	one(slotHistory, checkHistory, c.historyStore)
 	wg.Go(func() {
 		var consoles []Result
 		slots[slotLibvirt] = c.safe(checkLibvirtLib, func() []Result {

@@ -52,7 +52,7 @@ func TestRunCancelled(t *testing.T) {
 	cancel()
 	rs := Run(ctx, Config{URIs: []string{"qemu:///system"}, DockerHosts: []string{"unix:///nonexistent/docker.sock"}})
 	for _, name := range []string{checkProc, checkCgroup, checkLibvirtLib, "libvirt connection qemu:///system",
-		"Docker connection unix:///nonexistent/docker.sock", checkDisplay, checkDBus, checkBrowser} {
+		"Docker connection unix:///nonexistent/docker.sock", checkDisplay, checkDBus, checkBrowser, checkHistory} {
 		find(t, rs, name)
 	}
 }

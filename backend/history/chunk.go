@@ -7,8 +7,17 @@ import (
 	"math"
 )
 
-// chunkVersion is the first byte of every encoded chunk.
-const chunkVersion = 2
+// chunkVersion is the first byte of every encoded chunk. Version 2 stored
+// min and max at the average's resolution; version 3 (written now) stores
+// their distances from the average in steps of spreadStep, rounded outward,
+// and both are read.
+const chunkVersion = 3
+
+// spreadStep is how many quantisation steps one stored unit of a min or
+// max distance is in version 3: 1/256 of the chunk's range, so a bucket's
+// spread fits one byte each side. The average keeps 1/4095; the chunk's
+// lowest and highest value stay exact.
+const spreadStep = 16
 
 // quantSteps is the resolution of a stored min, max or average between the
 // chunk's lowest and highest value: 1/4095 of that range, finer than a
@@ -23,11 +32,22 @@ const maxCount = 1 << 20
 
 // Bucket tags: 0 is a gap; otherwise bit 0 is set, bit 1 says min, max and
 // average are one value, and the rest is the count, 0 meaning "as the
-// previous bucket" (the usual case: one byte).
+// previous bucket" (the usual case: one byte). In version 3 bit 2 says the
+// min and max distances share one byte (a nibble each) and the count
+// starts at bit 3.
 const (
 	tagPresent = 1
 	tagSingle  = 2
+	tagPacked  = 4
 )
+
+// countShift is where a tag's count starts, by chunk version.
+func countShift(version byte) uint {
+	if version == 2 {
+		return 2
+	}
+	return 3
+}
 
 // encodeChunk packs a chunk's buckets: a header with the lowest and highest
 // value, then per bucket a tag with its count, its average quantised and
@@ -61,17 +81,25 @@ func encodeChunk(dst []byte, slots []Bucket) []byte {
 		qMin, qMax := q.q(b.Min), q.q(b.Max)
 		qAvg := min(max(q.q(b.Avg()), qMin), qMax)
 		tag := uint64(tagPresent)
+		// Rounded outward: the stored envelope never hides a value.
+		below, above := (qAvg-qMin+spreadStep-1)/spreadStep, (qMax-qAvg+spreadStep-1)/spreadStep
 		if qMin == qMax {
 			tag |= tagSingle
+		} else if below < 16 && above < 16 {
+			tag |= tagPacked
 		}
 		if b.Count != pCount {
-			tag |= uint64(b.Count) << 2
+			tag |= uint64(b.Count) << countShift(chunkVersion)
 		}
 		dst = binary.AppendUvarint(dst, tag)
 		dst = binary.AppendVarint(dst, qAvg-pAvg)
-		if qMin != qMax {
-			dst = binary.AppendUvarint(dst, uint64(qAvg-qMin))
-			dst = binary.AppendUvarint(dst, uint64(qMax-qAvg))
+		switch {
+		case tag&tagSingle != 0:
+		case tag&tagPacked != 0:
+			dst = append(dst, byte(below<<4|above))
+		default:
+			dst = binary.AppendUvarint(dst, uint64(below))
+			dst = binary.AppendUvarint(dst, uint64(above))
 		}
 		pAvg, pCount = qAvg, b.Count
 	}
@@ -81,11 +109,17 @@ func encodeChunk(dst []byte, slots []Bucket) []byte {
 // errDamagedChunk says a stored chunk cannot be read back.
 var errDamagedChunk = errors.New("damaged history chunk")
 
-// decodeChunk unpacks what encodeChunk wrote into want buckets. Anything
-// else (a damaged or foreign value) is an error, never a panic.
+// decodeChunk unpacks what encodeChunk wrote into want buckets; a chunk of
+// fewer buckets (a day-long 30 min chunk from before the week-long ones)
+// leaves the rest empty. Anything else (a damaged or foreign value) is an
+// error, never a panic.
 func decodeChunk(src []byte, want int) ([]Bucket, error) {
-	if len(src) < 9 || src[0] != chunkVersion {
+	if len(src) < 9 || src[0] != chunkVersion && src[0] != 2 {
 		return nil, fmt.Errorf("%w: bad header", errDamagedChunk)
+	}
+	unit := int64(1)
+	if src[0] == 3 {
+		unit = spreadStep
 	}
 	q := quantizer{
 		lo: float64(math.Float32frombits(binary.LittleEndian.Uint32(src[1:]))),
@@ -96,13 +130,13 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 	}
 	r := reader{b: src[9:]}
 	n := r.uvarint()
-	if r.err != nil || n != uint64(want) {
+	if r.err != nil || n == 0 || n > uint64(want) {
 		return nil, fmt.Errorf("%w: %d buckets, want %d", errDamagedChunk, n, want)
 	}
 	out := make([]Bucket, want)
 	var pAvg int64
 	var pCount uint64
-	for i := range out {
+	for i := range out[:n] {
 		tag := r.uvarint()
 		if tag == 0 {
 			continue
@@ -110,7 +144,7 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 		if tag&tagPresent == 0 {
 			return nil, fmt.Errorf("%w: bad tag", errDamagedChunk)
 		}
-		count := tag >> 2
+		count := tag >> countShift(src[0])
 		if count == 0 {
 			count = pCount
 		}
@@ -119,9 +153,15 @@ func decodeChunk(src []byte, want int) ([]Bucket, error) {
 		}
 		pAvg += r.varint()
 		qMin, qMax := pAvg, pAvg
-		if tag&tagSingle == 0 {
-			qMin -= int64(min(r.uvarint(), quantSteps+1))
-			qMax += int64(min(r.uvarint(), quantSteps+1))
+		switch {
+		case tag&tagSingle != 0:
+		case src[0] == 3 && tag&tagPacked != 0:
+			nb := r.byte()
+			qMin = max(qMin-int64(nb>>4)*unit, 0)
+			qMax = min(qMax+int64(nb&15)*unit, quantSteps)
+		default:
+			qMin = max(qMin-int64(min(r.uvarint(), quantSteps+1))*unit, 0)
+			qMax = min(qMax+int64(min(r.uvarint(), quantSteps+1))*unit, quantSteps)
 		}
 		if r.err != nil {
 			return nil, r.err
@@ -191,4 +231,18 @@ func (r *reader) varint() int64 {
 	}
 	r.b = r.b[n:]
 	return v
+}
+
+// byte reads one byte.
+func (r *reader) byte() byte {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.b) == 0 {
+		r.err = fmt.Errorf("%w: truncated", errDamagedChunk)
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
 }

@@ -126,7 +126,7 @@ func TestSIGKILLMidWrite(t *testing.T) {
 			for s := p.Time.Unix(); s < p.Time.Unix()+60; s++ {
 				want.add(simValue(0, MetricCPU, s))
 			}
-			if p.Count != 60 || math.Abs(p.Max-want.Max) > 0.01 || math.Abs(p.Min-want.Min) > 0.01 {
+			if p.Count != 60 || math.Abs(p.Max-want.Max) > 110.0*spreadStep/quantSteps || math.Abs(p.Min-want.Min) > 110.0*spreadStep/quantSteps {
 				t.Fatalf("round %d: minute %s after SIGKILL: %+v, want %+v", round, p.Time, p.Bucket, want)
 			}
 		}

@@ -49,7 +49,10 @@ func (s *Store) Read(q Query) (Series, error) {
 	if !q.To.After(q.From) {
 		return Series{}, fmt.Errorf("history: empty range %s to %s", q.From, q.To)
 	}
-	tier := pickTier(s.opts.Now(), q)
+	s.mu.Lock()
+	keeps := s.keepsLocked()
+	s.mu.Unlock()
+	tier := pickTier(s.opts.Now(), q, keeps)
 	step := int64(tier.Step() / time.Second)
 	from := floorDiv(q.From.Unix(), step) * step
 	to := q.To.Unix()
@@ -78,7 +81,9 @@ func (s *Store) Read(q Query) (Series, error) {
 	place := func(start int64, slots []Bucket) {
 		for i, b := range slots {
 			t := start + int64(i)*step
-			if t >= from && t < to {
+			// Empty buckets are skipped: a day-long chunk from before the
+			// week-long ones must not blank the week's chunk after it.
+			if b.Count != 0 && t >= from && t < to {
 				pts[(t-from)/step] = b
 			}
 		}
@@ -111,9 +116,9 @@ func (s *Store) Read(q Query) (Series, error) {
 
 // pickTier is the finest tier that still holds q.From and, when q.Points is
 // set, fits the range in that many buckets.
-func pickTier(now time.Time, q Query) Tier {
+func pickTier(now time.Time, q Query, keep [numTiers]time.Duration) Tier {
 	for t := Second; t < numTiers; t++ {
-		if q.From.Before(now.Add(-t.Retention())) {
+		if q.From.Before(now.Add(-keep[t])) {
 			continue
 		}
 		if q.Points > 0 && q.To.Sub(q.From)/t.Step() > time.Duration(q.Points) {

@@ -72,6 +72,8 @@ type Store struct {
 	closed    bool
 	readOnly  bool
 	commits   int // successful flushes, for tests
+	limits    Limits
+	trim      float64 // share of the coarser tiers' retention kept while over the size cap; 0 or 1: all
 
 	seenMu sync.Mutex // AddSnapshot's previous snapshot
 	seen   lastSeen

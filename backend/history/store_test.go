@@ -72,7 +72,7 @@ func TestYear(t *testing.T) {
 			continue
 		}
 		want := simMinute(0, MetricCPU, p.Time.Unix()/60)
-		if p.Count != 60 || math.Abs(p.Max-want.Max) > 110.0/quantSteps || math.Abs(p.Min-want.Min) > 110.0/quantSteps {
+		if p.Count != 60 || math.Abs(p.Max-want.Max) > 110.0*spreadStep/quantSteps || math.Abs(p.Min-want.Min) > 110.0*spreadStep/quantSteps {
 			t.Fatalf("%s: %+v, want %+v", p.Time, p.Bucket, want)
 		}
 	}
@@ -169,7 +169,7 @@ func TestReopenKeepsFillingChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sr.Tier != Minute || sr.Points[0].Count != 60 || sr.Points[1].Count != 40 || sr.Points[1].Max != 119 || math.Abs(sr.Points[1].Min-60) > 0.01 {
+	if sr.Tier != Minute || sr.Points[0].Count != 60 || sr.Points[1].Count != 40 || sr.Points[1].Max != 119 || math.Abs(sr.Points[1].Min-60) > 120.0*spreadStep/quantSteps {
 		t.Fatalf("minutes after a restart: %+v", sr.Points)
 	}
 	sr, _ = st.Read(Query{Item: HostItem, Metric: MetricCPU, From: t0, To: t0.Add(2 * time.Minute)})
@@ -296,4 +296,58 @@ func TestDamagedWhileOpen(t *testing.T) {
 		t.Fatalf("read of a damaged file: %v, want an error saying it is damaged", err)
 	}
 	st.db.Close() // Close would try to write into the damaged file
+}
+
+// TestDayChunksBesideWeekChunks: a store written when 30 min chunks were a
+// day long reads on with week-long ones: the old day's buckets and the new
+// week's both show, neither blanks the other.
+func TestDayChunksBesideWeekChunks(t *testing.T) {
+	dir := t.TempDir()
+	week := HalfHour.chunkStart(simEpoch.Unix())
+	clk := &simClock{t: time.Unix(week, 0).Add(3 * 24 * time.Hour)} // Thursday of that chunk's week
+	st := openSim(t, dir, clk)
+	defer st.Close()
+	// Today's samples go into the week's chunk.
+	for range 3600 {
+		at := clk.Now().Add(time.Second)
+		clk.Set(at)
+		st.Add(HostItem, MetricCPU, at, 50)
+	}
+	if err := st.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Monday's buckets as a day-long chunk of the old layout.
+	day := make([]Bucket, 48)
+	for i := range day {
+		day[i] = Bucket{Min: 10, Max: 10, Sum: 10 * 1800, Count: 1800}
+	}
+	monday := week + 24*3600
+	err := st.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(tierBuckets[HalfHour]).Put(chunkKey(st.series[seriesName{HostItem, MetricCPU}].id, monday), encodeChunk(nil, day))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sr, err := st.Read(Query{Item: HostItem, Metric: MetricCPU, From: time.Unix(week, 0), To: clk.Now(), Points: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.Tier != HalfHour {
+		t.Fatalf("tier %v", sr.Tier)
+	}
+	var old, fresh int
+	for _, p := range sr.Points {
+		switch {
+		case p.Count == 0:
+		case p.Avg() == 10 && p.Time.Unix() >= monday && p.Time.Unix() < monday+86400:
+			old++
+		case math.Abs(p.Avg()-50) < 0.1 && p.Time.Unix() >= week+3*86400:
+			fresh++
+		default:
+			t.Errorf("unexpected bucket %+v", p)
+		}
+	}
+	if old != 48 || fresh < 2 {
+		t.Errorf("%d buckets from the day-long chunk (want 48), %d from the week's (want 2 or 3)", old, fresh)
+	}
 }

@@ -25,12 +25,14 @@ type tierSpec struct {
 	name      string
 }
 
-// A chunk is small (one minute, one hour or one day) so the chunk still
-// filling is rewritten cheaply once a minute.
+// A chunk is small (one minute, one hour or one week) so the chunk still
+// filling is rewritten cheaply once a minute. The 30 min tier's chunks were
+// a day (48 buckets) before chunk format 3: such chunks are still read, at
+// their own start.
 var tiers = [numTiers]tierSpec{
 	Second:   {time.Second, 60, time.Hour, "1s"},
 	Minute:   {time.Minute, 60, 30 * 24 * time.Hour, "1m"},
-	HalfHour: {30 * time.Minute, 48, 2 * 365 * 24 * time.Hour, "30m"},
+	HalfHour: {30 * time.Minute, 7 * 48, 2 * 365 * 24 * time.Hour, "30m"},
 }
 
 // Step is the width of one bucket of t.

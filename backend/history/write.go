@@ -149,6 +149,10 @@ func (s *Store) flushLocked() error {
 	}
 	prune := s.lastSec-s.prunedAt >= 3600
 	now := s.opts.Now().Unix()
+	if prune {
+		s.checkSizeLocked()
+	}
+	keeps := s.keepsLocked()
 	err := guard(func() error {
 		return s.db.Update(func(tx *bolt.Tx) error {
 			sb := tx.Bucket(bucketSeries)
@@ -188,7 +192,7 @@ func (s *Store) flushLocked() error {
 				return err
 			}
 			if prune {
-				return pruneTx(tx, now)
+				return pruneTx(tx, now, keeps)
 			}
 			return nil
 		})
@@ -220,9 +224,9 @@ func writeAdvice(err error) string {
 }
 
 // pruneTx deletes the chunks and events older than their tier keeps.
-func pruneTx(tx *bolt.Tx, now int64) error {
+func pruneTx(tx *bolt.Tx, now int64, keep [numTiers]time.Duration) error {
 	for tier := range numTiers {
-		cutoff := now - int64(tier.Retention()/time.Second) - int64(tier.chunkSpan()/time.Second)
+		cutoff := now - int64(keep[tier]/time.Second) - int64(tier.chunkSpan()/time.Second)
 		c := tx.Bucket(tierBuckets[tier]).Cursor()
 		for k, _ := c.First(); k != nil; {
 			if len(k) == 12 && int64(binary.BigEndian.Uint64(k[4:])) < cutoff {
@@ -245,7 +249,7 @@ func pruneTx(tx *bolt.Tx, now int64) error {
 			k, _ = c.Seek(binary.BigEndian.AppendUint32(nil, next))
 		}
 	}
-	cutoff := uint64((now - int64(HalfHour.Retention()/time.Second)) * int64(time.Second))
+	cutoff := uint64((now - int64(keep[HalfHour]/time.Second)) * int64(time.Second))
 	c := tx.Bucket(bucketEvents).Cursor()
 	for k, _ := c.First(); k != nil && len(k) >= 8 && binary.BigEndian.Uint64(k) < cutoff; k, _ = c.First() {
 		if err := c.Delete(); err != nil {

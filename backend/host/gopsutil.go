@@ -53,7 +53,7 @@ func (r SystemReader) Read(ctx context.Context) Reading {
 		fail(model.PartMemory, err)
 		fail(model.PartSwap, err)
 	} else {
-		rd.MemTotal, rd.MemUsed, rd.MemAvailable = vm.Total, vm.Used, vm.Available
+		rd.MemTotal, rd.MemUsed, rd.MemAvailable, rd.MemFree = vm.Total, vm.Used, vm.Available, vm.Free
 		rd.SwapTotal, rd.SwapUsed = vm.SwapTotal, vm.SwapTotal-min(vm.SwapFree, vm.SwapTotal)
 	}
 

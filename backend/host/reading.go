@@ -24,6 +24,7 @@ type Reading struct {
 	PerCore []CPUTime
 
 	MemTotal, MemUsed, MemAvailable uint64
+	MemFree                         uint64 // neither used nor cache or buffers
 	SwapTotal, SwapUsed             uint64
 
 	Load1, Load5, Load15 float64

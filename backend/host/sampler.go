@@ -40,6 +40,7 @@ func Compute(prev, cur *Reading) model.HostStats {
 		MemTotal:      cur.MemTotal,
 		MemUsed:       cur.MemUsed,
 		MemAvailable:  cur.MemAvailable,
+		MemFree:       cur.MemFree,
 		SwapTotal:     cur.SwapTotal,
 		SwapUsed:      cur.SwapUsed,
 		Load1:         cur.Load1,

@@ -68,6 +68,9 @@ func TestSystemReaderAgreesWithProc(t *testing.T) {
 	if st.MemUsed+st.MemAvailable != st.MemTotal {
 		t.Errorf("used %d + available %d != total %d", st.MemUsed, st.MemAvailable, st.MemTotal)
 	}
+	if st.MemFree == 0 || st.MemFree > st.MemAvailable {
+		t.Errorf("free %d: want some, and no more than available %d", st.MemFree, st.MemAvailable)
+	}
 	// sysinfo(2) and /proc/loadavg round differently (and load may move
 	// between the reads), so allow 0.01 around either read.
 	lo, hi := math.Min(before, after)-0.011, math.Max(before, after)+0.011

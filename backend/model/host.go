@@ -39,6 +39,7 @@ type HostStats struct {
 	CPUPerCorePercent []float64
 
 	MemTotal, MemUsed, MemAvailable uint64
+	MemFree                         uint64 // neither used nor cache or buffers
 	SwapTotal, SwapUsed             uint64
 
 	Load1, Load5, Load15 float64

@@ -49,6 +49,7 @@ type HostCharts struct {
 	CPU                  []float64   // percent
 	PerCore              [][]float64 // percent, one series per core
 	MemUsed, SwapUsed    []float64   // bytes
+	MemFree              []float64   // bytes neither used nor cache or buffers
 	MemTotal, SwapTotal  float64     // bytes, latest known (0 if unknown)
 	Load1, Load5, Load15 []float64
 	DiskRead, DiskWrite  []float64 // bytes/s
