@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -87,6 +88,139 @@ func TestConsoleOfARealGuest(t *testing.T) {
 	virsh(t, "start", name)
 
 	bin := buildBinary(t)
+	cmd := exec.Command(bin, "console", "--connect", "qemu:///system", "--print-url", name)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			urls <- sc.Text()
+		}
+		close(urls)
+	}()
+	var pageURL string
+	select {
+	case pageURL = <-urls:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no URL printed; horcrux said:\n%s", stderr.String())
+	}
+	if !strings.HasPrefix(pageURL, "http://127.0.0.1:") || !strings.Contains(pageURL, "/console/#t=") {
+		t.Fatalf("printed %q; horcrux said:\n%s", pageURL, stderr.String())
+	}
+
+	// The page connects through the proxy and shows the guest's SeaBIOS screen.
+	browser := bt.Start(t)
+	page := bt.NewTab(t, browser)
+	page.Do(t, chromedp.Navigate(pageURL))
+	page.WaitFor(t, 20*time.Second, bt.JSConnected)
+	page.WaitFor(t, 20*time.Second, bt.JSPainted)
+	if title := bt.Eval[string](t, page, `document.title`); !strings.Contains(title, name) {
+		t.Errorf("page title %q does not name the VM", title)
+	}
+
+	// The same link a second time is refused, in words.
+	second := bt.NewTab(t, browser)
+	second.Do(t, chromedp.Navigate(pageURL))
+	second.WaitFor(t, 10*time.Second, bt.JSState+` === 'error'`)
+	if msg := bt.Eval[string](t, second, bt.JSMessage); !strings.Contains(msg, "already used") {
+		t.Errorf("second load says %q", msg)
+	}
+
+	// Reconnect gets a fresh one-time ticket through the page's secret.
+	page.Do(t, chromedp.Click(chromedp.ID("btn-disconnect")))
+	page.WaitFor(t, 10*time.Second, bt.JSState+` === 'disconnected'`)
+	page.Do(t, chromedp.Click(chromedp.ID("btn-reconnect")))
+	page.WaitFor(t, 20*time.Second, bt.JSConnected)
+
+	// The guest's VNC server goes away with the guest: the page says so and
+	// horcrux keeps serving.
+	virsh(t, "destroy", name)
+	page.WaitFor(t, 20*time.Second, bt.JSState+` === 'disconnected'`)
+	if status := bt.Eval[string](t, page, bt.JSStatus); !strings.Contains(status, "closed the connection") && !strings.Contains(status, "VM") {
+		t.Errorf("after the guest stopped the page says %q", status)
+	}
+	select {
+	case err := <-exited:
+		t.Fatalf("horcrux console exited when the guest stopped: %v\n%s", err, stderr.String())
+	default:
+	}
+
+	// Another guest takes the stopped guest's VNC port. Reconnect must not
+	// reach it: the console belongs to the first guest, which is not running.
+	virsh(t, "start", other)
+	page.Do(t, chromedp.Click(chromedp.ID("btn-reconnect")))
+	page.WaitFor(t, 20*time.Second, bt.JSState+` === 'disconnected' && `+bt.JSStatus+`.includes('not running')`)
+	if bt.Eval[bool](t, page, bt.JSConnected) {
+		t.Fatalf("Reconnect reached the other guest's display")
+	}
+	if status := bt.Eval[string](t, page, bt.JSStatus); !strings.Contains(status, name) {
+		t.Errorf("the page does not name the stopped guest: %q", status)
+	}
+	for _, tb := range []*bt.Tab{page, second} {
+		if p := tb.Problems(); len(p) > 0 {
+			t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
+		}
+	}
+
+	// Ctrl+C ends it cleanly.
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("horcrux console exited with %v after Ctrl+C:\n%s", err, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("horcrux console still running after Ctrl+C:\n%s", stderr.String())
+	}
+}
+
+// spiceGuest is a diskless QEMU guest whose only display is SPICE.
+const spiceGuest = `<domain type='qemu'><name>%s</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+ <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+ <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>
+  <graphics type='spice' autoport='yes' listen='127.0.0.1'/><video><model type='qxl'/></video></devices></domain>`
+
+// TestSPICEConsoleOfARealGuest opens the console of a SPICE-only guest with
+// `horcrux console`: the SPICE page opens its channels through the proxy,
+// each with its own ticket, and paints the guest's screen.
+func TestSPICEConsoleOfARealGuest(t *testing.T) {
+	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
+		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to run against libvirtd, QEMU and Chromium")
+	}
+	if err := novncassets.Check(); err != nil {
+		t.Fatalf("run make novnc: %v", err)
+	}
+	startLibvirtd(t)
+	name := fmt.Sprintf("horcrux-e2e-spice-%d", os.Getpid())
+	xml := filepath.Join(t.TempDir(), name+".xml")
+	if err := os.WriteFile(xml, []byte(fmt.Sprintf(spiceGuest, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	virsh(t, "define", xml)
+	t.Cleanup(func() {
+		exec.Command("virsh", "-c", "qemu:///system", "destroy", name).Run()
+		exec.Command("virsh", "-c", "qemu:///system", "undefine", name).Run()
+	})
+	virsh(t, "start", name)
+
+	bin := buildBinary(t)
+	// Asked for VNC, a SPICE-only guest says what it has instead.
+	out, err := exec.Command(bin, "console", "--connect", "qemu:///system", "--print-url", name+"-missing").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no VM named") {
+		t.Errorf("a missing VM: %v %s", err, out)
+	}
 	pageURL := consoleURL(t, bin, name)
 	if !strings.Contains(pageURL, "/console/spice.html#t=") {
 		t.Fatalf("a SPICE-only guest opens %q", pageURL)
