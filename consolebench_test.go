@@ -157,6 +157,36 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 	return s[int(q*float64(len(s)-1))]
 }
 
+// serialConsole resolves the serial console of guest name through the
+// registry, as the window does, and starts a proxy for it; src is a
+// second, direct connection for the anchor.
+func serialConsole(b *testing.B, name string) (uuid string, t console.Target, s *console.Server, src *vm.Source) {
+	b.Helper()
+	hosts := registry.New(registry.Config{Connect: "qemu:///system"})
+	b.Cleanup(func() { hosts.Close() })
+	h := hosts.Machines()[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, m := range h.Poll(ctx).Items {
+		if m.Name == name {
+			uuid = m.UUID
+		}
+	}
+	t, err := h.Console(ctx, uuid, console.Serial)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err = console.NewServer(console.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	src = vm.NewSource(vm.Config{URI: "qemu:///system"})
+	b.Cleanup(func() { src.Close() })
+	src.Poll(ctx) // connects
+	return uuid, t, s, src
+}
+
 // BenchmarkSerialKeystrokeEcho: a key typed on a real guest's serial
 // console until its echo is back, through the console proxy (a WebSocket
 // as the page has) and, as the anchor, on libvirt's stream directly;
@@ -165,29 +195,9 @@ func BenchmarkSerialKeystrokeEcho(b *testing.B) {
 	needLibvirtd(b)
 	o := testguest.SerialOnly(testguest.Name("hx-bench-echo-"))
 	benchGuest(b, o)
-	hosts := registry.New(registry.Config{Connect: "qemu:///system"})
-	defer hosts.Close()
-	h := hosts.Machines()[0]
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	uuid, t, s, src := serialConsole(b, o.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	uuid := ""
-	for _, m := range h.Poll(ctx).Items {
-		if m.Name == o.Name {
-			uuid = m.UUID
-		}
-	}
-	t, err := h.Console(ctx, uuid, console.Serial)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := console.NewServer(console.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	src := vm.NewSource(vm.Config{URI: "qemu:///system"})
-	defer src.Close()
-	src.Poll(ctx) // connects
 	var viaProxy, direct []time.Duration
 	for range b.N {
 		for range 5 {
@@ -242,33 +252,11 @@ func BenchmarkSerialCat(b *testing.B) {
 	o := testguest.SerialOnly(testguest.Name("hx-bench-cat-"))
 	o.Log = false // the log would double the guest's work
 	benchGuest2(b, o)
-	hosts := registry.New(registry.Config{Connect: "qemu:///system"})
-	defer hosts.Close()
-	h := hosts.Machines()[0]
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var uuid string
-	for _, m := range h.Poll(ctx).Items {
-		if m.Name == o.Name {
-			uuid = m.UUID
-		}
-	}
-	t, err := h.Console(ctx, uuid, console.Serial)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := console.NewServer(console.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
+	uuid, t, s, src := serialConsole(b, o.Name)
 	size := mb << 20
 	const pattern = "0123456789ABCDE" // 15 characters and a newline: 16 bytes a line in the guest
 	// size bytes of lines of the pattern and a newline: every whole line must arrive.
 	command, lines := fmt.Sprintf("yes %s | head -c %d", pattern, size), size/(len(pattern)+1)
-	src := vm.NewSource(vm.Config{URI: "qemu:///system"})
-	defer src.Close()
-	src.Poll(ctx)
 	for range b.N {
 		ws := &wsStream{ws: wsOf(b, s, t, 80, 24)}
 		viaProxy := catThrough(b, ws, command, pattern, lines)

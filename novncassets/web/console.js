@@ -1,7 +1,7 @@
 // Horcrux VM console page (VNC, drawn by noVNC). See page.js for how the
 // page redeems its one-time link; Reconnect and the statistics use the
 // page secret it gets in exchange.
-import { $, api, closeText, takeTicket, wsURL } from './page.js';
+import { $, api, closeText, kib, noTicket, showMessage, takeTicket, toggleFullscreen, wsURL } from './page.js';
 
 // noVNC loads (index.html preloads its modules) while the ticket is being redeemed.
 const noVNC = Promise.all([
@@ -16,7 +16,6 @@ const ui = {
     statusText: $('status-text'),
     vmName: $('vm-name'),
     stats: $('stats'),
-    message: $('message'),
     screen: $('screen'),
     cad: $('btn-cad'),
     keys: $('sel-keys'),
@@ -65,11 +64,6 @@ function setStatus(kind, text) {
         el.disabled = !connected;
     }
     ui.reconnect.disabled = !(kind === 'disconnected' && state.pageSecret);
-}
-
-function showMessage(text) {
-    ui.message.textContent = text;
-    ui.message.hidden = !text;
 }
 
 const pageAPI = (path) => api(path, {}, state.pageSecret);
@@ -269,8 +263,6 @@ async function reconnect() {
     }
 }
 
-const kib = (bytes, secs) => (bytes / 1024 / secs).toFixed(1);
-
 // pollStats shows frames/s and the proxy's byte rates; the call also tells the server this page is still open.
 async function pollStats() {
     if (!state.pageSecret) {
@@ -334,13 +326,7 @@ function wire() {
     });
     ui.type.addEventListener('click', () => typeText(ui.clipToVM.value));
     ui.shot.addEventListener('click', screenshot);
-    ui.full.addEventListener('click', () => {
-        if (document.fullscreenElement) {
-            document.exitFullscreen();
-        } else {
-            document.documentElement.requestFullscreen().catch((err) => showMessage(`Full screen refused: ${err.message}`));
-        }
-    });
+    ui.full.addEventListener('click', toggleFullscreen);
     ui.disconnect.addEventListener('click', () => {
         state.userClosed = true;
         state.rfb?.disconnect();
@@ -364,7 +350,7 @@ async function main() {
     const ticket = takeTicket();
     if (!ticket) {
         setStatus('error', 'No console');
-        showMessage('This console link has no ticket (it was already used, or the page was reloaded); open the console again from Horcrux.');
+        showMessage(noTicket);
         return;
     }
     const loaded = noVNC.then(([rfb, keysym, keysymdef]) => {

@@ -66,3 +66,25 @@ export function setStatus(el, textEl, kind, text) {
     el.dataset.state = kind;
     textEl.textContent = text;
 }
+
+// showMessage shows text in the page's #message line, or hides it when empty.
+export function showMessage(text) {
+    const el = $('message');
+    el.textContent = text;
+    el.hidden = !text;
+}
+
+// kib is a byte count over secs seconds in KiB/s, for the statistics line.
+export const kib = (bytes, secs) => (bytes / 1024 / secs).toFixed(1);
+
+// toggleFullscreen enters or leaves full screen, saying why when the browser refuses.
+export function toggleFullscreen() {
+    if (document.fullscreenElement) {
+        document.exitFullscreen();
+    } else {
+        document.documentElement.requestFullscreen().catch((err) => showMessage(`Full screen refused: ${err.message}`));
+    }
+}
+
+// noTicket is what a page opened without its one-time ticket says.
+export const noTicket = 'This console link has no ticket (it was already used, or the page was reloaded); open the console again from Horcrux.';

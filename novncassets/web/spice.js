@@ -3,14 +3,13 @@
 // Horcrux proxies as its own connection to the VM's SPICE server. Every
 // WebSocket needs its own one-time ticket: the page asks for a pool with
 // its page secret, and hands one to each socket spice-html5 opens.
-import { $, api, closeText, sentence, setStatus, takeTicket, wsURL } from './page.js';
+import { $, api, closeText, kib, noTicket, sentence, setStatus, showMessage, takeTicket, toggleFullscreen, wsURL } from './page.js';
 
 const ui = {
     status: $('status'),
     statusText: $('status-text'),
     name: $('vm-name'),
     stats: $('stats'),
-    message: $('message'),
     cad: $('btn-cad'),
     limitsButton: $('btn-limits'),
     limits: $('limits'),
@@ -61,11 +60,6 @@ function status(kind, text) {
     ui.cad.disabled = kind !== 'connected';
     ui.disconnect.disabled = kind !== 'connected';
     ui.reconnect.disabled = !(kind === 'disconnected' && state.secret);
-}
-
-function showMessage(text) {
-    ui.message.textContent = text;
-    ui.message.hidden = !text;
 }
 
 let Spice;
@@ -135,8 +129,6 @@ function whenInputsReady(sc) {
     setTimeout(() => whenInputsReady(sc), 50);
 }
 
-const kib = (bytes, secs) => (bytes / 1024 / secs).toFixed(1);
-
 async function pollStats() {
     let s;
     try {
@@ -182,13 +174,7 @@ function wire() {
             loadVV();
         }
     });
-    ui.full.addEventListener('click', () => {
-        if (document.fullscreenElement) {
-            document.exitFullscreen();
-        } else {
-            document.documentElement.requestFullscreen().catch((err) => showMessage(`Full screen refused: ${err.message}`));
-        }
-    });
+    ui.full.addEventListener('click', toggleFullscreen);
     ui.disconnect.addEventListener('click', () => {
         state.userClosed = true;
         stop();
@@ -203,7 +189,7 @@ async function main() {
     const ticket = takeTicket();
     if (!ticket) {
         status('error', 'No console');
-        showMessage('This console link has no ticket (it was already used, or the page was reloaded); open the console again from Horcrux.');
+        showMessage(noTicket);
         return;
     }
     const loading = import('./spice/src/main.js');

@@ -3,7 +3,7 @@
 // as binary messages both ways; the page's only text message is a resize.
 // On connect the server first sends what the console printed before (the
 // output Horcrux kept, and the guest's console log).
-import { $, api, closeText, sentence, setStatus, takeTicket, wsURL } from './page.js';
+import { $, api, closeText, kib, noTicket, sentence, setStatus, showMessage, takeTicket, toggleFullscreen, wsURL } from './page.js';
 import { Terminal } from './xterm/lib/xterm.mjs';
 import { FitAddon } from './xterm-fit/lib/addon-fit.mjs';
 
@@ -13,7 +13,6 @@ const ui = {
     name: $('vm-name'),
     device: $('device'),
     stats: $('stats'),
-    message: $('message'),
     term: $('term'),
     busy: $('busy'),
     takeover: $('btn-takeover'),
@@ -50,11 +49,6 @@ function status(kind, text) {
     ui.paste.disabled = !connected;
     ui.disconnect.disabled = !connected;
     ui.reconnect.disabled = !(kind === 'disconnected' && state.secret);
-}
-
-function showMessage(text) {
-    ui.message.textContent = text;
-    ui.message.hidden = !text;
 }
 
 function send(data) {
@@ -116,8 +110,6 @@ async function reconnect(force = false) {
         showMessage(sentence(err.message));
     }
 }
-
-const kib = (bytes, secs) => (bytes / 1024 / secs).toFixed(1);
 
 // pollStats shows the proxy's byte rates; the call also tells the server this page is still open.
 async function pollStats() {
@@ -184,13 +176,7 @@ function wire() {
         term.clear();
         term.focus();
     });
-    ui.full.addEventListener('click', () => {
-        if (document.fullscreenElement) {
-            document.exitFullscreen();
-        } else {
-            document.documentElement.requestFullscreen().catch((err) => showMessage(`Full screen refused: ${err.message}`));
-        }
-    });
+    ui.full.addEventListener('click', toggleFullscreen);
     ui.disconnect.addEventListener('click', () => {
         state.userClosed = true;
         state.ws?.close(1000, 'the user disconnected');
@@ -208,7 +194,7 @@ async function main() {
     const ticket = takeTicket();
     if (!ticket) {
         status('error', 'No console');
-        showMessage('This console link has no ticket (it was already used, or the page was reloaded); open the console again from Horcrux.');
+        showMessage(noTicket);
         return;
     }
     let opened;
