@@ -57,11 +57,18 @@ func (r *byteRing) Bytes() []byte {
 // Dropped reports whether older bytes were written than the ring holds.
 func (r *byteRing) Dropped() bool { return r.total > int64(r.n) }
 
+// maxReplayRings bounds the consoles whose output is kept (64 KiB each): a
+// window open for months attaches to machines long since deleted.
+const maxReplayRings = 64
+
 // consoleHistory is the output seen on each console since it was first
-// attached, by host URI, domain UUID and device.
+// attached, by host URI, domain UUID and device; the consoles used longest
+// ago are forgotten first.
 type consoleHistory struct {
 	mu    sync.Mutex
 	rings map[historyKey]*byteRing
+	used  map[historyKey]uint64 // tick of the last record
+	tick  uint64
 }
 
 type historyKey struct{ uri, uuid, device string }
@@ -74,11 +81,30 @@ func (h *consoleHistory) record(k historyKey, p []byte) {
 	if r == nil {
 		if h.rings == nil {
 			h.rings = make(map[historyKey]*byteRing)
+			h.used = make(map[historyKey]uint64)
+		}
+		if len(h.rings) >= maxReplayRings {
+			h.forgetOldest()
 		}
 		r = newByteRing(ReplayBytes)
 		h.rings[k] = r
 	}
+	h.tick++
+	h.used[k] = h.tick
 	r.Write(p)
+}
+
+// forgetOldest drops the ring recorded to longest ago.
+func (h *consoleHistory) forgetOldest() {
+	var oldest historyKey
+	first := true
+	for k, t := range h.used {
+		if first || t < h.used[oldest] {
+			oldest, first = k, false
+		}
+	}
+	delete(h.rings, oldest)
+	delete(h.used, oldest)
 }
 
 // snapshot returns what was seen on a console, from a line start when the

@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,6 +91,27 @@ func TestConsoleHistory(t *testing.T) {
 	h.record(a, []byte(strings.Repeat("x", ReplayBytes-3)+"\nend"))
 	if got := string(h.snapshot(a)); got != "end" {
 		t.Errorf("after wrap-around %q", got)
+	}
+}
+
+func TestConsoleHistoryForgetsTheLeastRecentlyUsed(t *testing.T) {
+	var h consoleHistory
+	key := func(i int) historyKey { return historyKey{"qemu:///system", fmt.Sprint("u", i), "serial0"} }
+	for i := range maxReplayRings {
+		h.record(key(i), []byte("x"))
+	}
+	h.record(key(0), []byte("y")) // key(1) is now the least recently used
+	h.record(key(maxReplayRings), []byte("z"))
+	if len(h.rings) != maxReplayRings {
+		t.Errorf("%d rings kept, want at most %d", len(h.rings), maxReplayRings)
+	}
+	if h.snapshot(key(1)) != nil {
+		t.Error("the console used longest ago is still kept")
+	}
+	for _, i := range []int{0, 2, maxReplayRings} {
+		if h.snapshot(key(i)) == nil {
+			t.Errorf("console %d was forgotten", i)
+		}
 	}
 }
 
