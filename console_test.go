@@ -15,8 +15,8 @@ import (
 	"libvirt.org/go/libvirt"
 
 	bt "github.com/horcrux-desktop/horcrux/internal/browsertest"
+	"github.com/horcrux-desktop/horcrux/internal/sshtest"
 	"github.com/horcrux-desktop/horcrux/internal/testguest"
-	"github.com/horcrux-desktop/horcrux/internal/testsshd"
 	"github.com/horcrux-desktop/horcrux/novncassets"
 
 	"github.com/horcrux-desktop/horcrux/internal/testlock"
@@ -385,7 +385,7 @@ func TestConsoleOfAGuestOverSSH(t *testing.T) {
 		{"nc when forwarding is refused", "AllowTcpForwarding no"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := testsshd.StartWith(t, tc.config)
+			srv := sshtest.StartForLibvirt(t, tc.config)
 			pageURL := printedURL(t, bin, "console", "--connect", srv.LibvirtURI(), "--print-url", name)
 			page := bt.NewTab(t, browser)
 			page.Do(t, chromedp.Navigate(pageURL))

@@ -18,9 +18,9 @@ import (
 	"libvirt.org/go/libvirt"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
+	"github.com/horcrux-desktop/horcrux/internal/sshtest"
 	"github.com/horcrux-desktop/horcrux/internal/testguest"
 	"github.com/horcrux-desktop/horcrux/internal/testlock"
-	"github.com/horcrux-desktop/horcrux/internal/testsshd"
 )
 
 // The serial console test boots the project's test guest (Debian's kernel,
@@ -314,7 +314,7 @@ func TestIntegrationSerialConsole(t *testing.T) {
 	})
 
 	t.Run("remote URI", func(t *testing.T) {
-		srv := testsshd.Start(t)
+		srv := sshtest.StartForLibvirt(t, "")
 		remote := NewSource(Config{URI: srv.LibvirtURI(), CallTimeout: 20 * time.Second})
 		defer remote.Close()
 		sec := pollUntil(t, remote, 60*time.Second, "the list over qemu+ssh", func(sec model.VMSection) bool { return sec.IsUp() })

@@ -1,6 +1,7 @@
 // Package sshtest runs a real, private sshd on loopback for tests that
-// reach a Docker engine at ssh://root@127.0.0.1:PORT, and an ssh client
-// that logs in to it as the user's ssh configuration would.
+// reach a "remote" host through ssh: a Docker engine at
+// ssh://root@127.0.0.1:PORT, with an ssh client that logs in as the user's
+// ssh configuration would, or libvirt at a qemu+ssh:// URI with a keyfile.
 package sshtest
 
 import (
@@ -49,12 +50,42 @@ type Server struct {
 	// PID is the listening sshd's process; each connection is served by a
 	// child of it.
 	PID int
+	// Key is the private key root logs in with, when the server made it
+	// (StartForLibvirt).
+	Key string
 }
 
 // Start runs an sshd on a free loopback port that lets root in with the
 // key pub and points `docker` at dockerHost; it is killed when the test
 // ends.
 func Start(t testing.TB, pub, dockerHost string) *Server {
+	t.Helper()
+	return start(t, pub, "SetEnv DOCKER_HOST="+dockerHost)
+}
+
+// StartForLibvirt runs an sshd with a client key of its own, for
+// LibvirtURI, and more sshd_config lines (say "AllowTcpForwarding no").
+func StartForLibvirt(t testing.TB, config string) *Server {
+	t.Helper()
+	needTools(t)
+	key := filepath.Join(t.TempDir(), "client_key")
+	keygen(t, key)
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, string(pub), config)
+	s.Key = key
+	return s
+}
+
+// LibvirtURI is the qemu+ssh:// URI of this machine's system libvirtd
+// reached through the server, as a remote host's would be.
+func (s *Server) LibvirtURI() string {
+	return fmt.Sprintf("qemu+ssh://root@127.0.0.1:%d/system?keyfile=%s&no_verify=1&no_tty=1", s.Port, s.Key)
+}
+
+func start(t testing.TB, pub, config string) *Server {
 	t.Helper()
 	needTools(t)
 	dir := t.TempDir()
@@ -63,16 +94,16 @@ func Start(t testing.TB, pub, dockerHost string) *Server {
 	port := FreePort(t)
 	conf := writeFile(t, dir, "sshd_config", fmt.Sprintf(`Port %d
 ListenAddress 127.0.0.1
-HostKey %s/host_key
-AuthorizedKeysFile %s/authorized_keys
+HostKey %[2]s/host_key
+AuthorizedKeysFile %[2]s/authorized_keys
 PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
-PidFile %s/sshd.pid
-SetEnv DOCKER_HOST=%s
-`, port, dir, dir, dir, dockerHost), 0o600)
+PidFile %[2]s/sshd.pid
+%[3]s
+`, port, dir, config), 0o600)
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil { // privilege separation
 		t.Fatal(err)
 	}
