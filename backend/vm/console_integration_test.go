@@ -156,6 +156,7 @@ func TestIntegrationSerialConsole(t *testing.T) {
 	// output the Source saw. B: SPICE and a logged serial port. C: no serial.
 	optA := testguest.VNCSerial(testguest.Name(serialPrefix + "a-"))
 	optA.Log = false
+	optA.Net, optA.Disk = true, testguest.NewDisk(t) // for its agent's facts
 	optB := testguest.SPICESerial(testguest.Name(serialPrefix + "b-"))
 	optB.VirtioConsole = true
 	optC := testguest.Options{Name: testguest.Name(serialPrefix + "c-"), Graphics: testguest.VNC, NoSerial: true}
@@ -195,6 +196,15 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		// The command line echoes "echo WORD"; the output is WORD on a line of its own.
 		at = out1.waitFor(t, at, "\n"+word+"\r\n", 20*time.Second)
 		at = out1.waitFor(t, at, testguest.Prompt, 10*time.Second)
+	})
+
+	t.Run("guest agent facts", func(t *testing.T) {
+		testAgentFacts(t, optA.Name, func(line string) {
+			if _, err := c1.Write([]byte(line + "\r")); err != nil {
+				t.Fatal(err)
+			}
+			at = out1.waitFor(t, at, testguest.Prompt, 20*time.Second)
+		})
 	})
 
 	t.Run("keystroke to echo", func(t *testing.T) {
