@@ -303,9 +303,11 @@ func TestSerialAndSPICEConsolesOfALinuxGuest(t *testing.T) {
 	defer conn.Close()
 	testguest.RemoveLeftovers(t, conn, "hx-e2e-linux-")
 	o := testguest.SPICESerial(testguest.Name("hx-e2e-linux-"))
+	o.Net, o.Disk = true, testguest.NewDisk(t) // for snapshotGuestFacts
 	testguest.Start(t, conn, testguest.Build(t), o)
 	testguest.WaitForLog(t, o, testguest.Prompt, 120*time.Second)
 	bin := buildBinary(t)
+	t.Run("guest facts in snapshot --json", func(t *testing.T) { snapshotGuestFacts(t, bin, o.Name) })
 	browser := bt.Start(t)
 
 	// The serial console: the boot output is there on open, and a command runs.

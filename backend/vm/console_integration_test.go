@@ -318,6 +318,13 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		}
 		if !strings.HasPrefix(got, want.String()+"\r\n") {
 			t.Errorf("output of seq 1 %d differs from what it printed (%d bytes read, %d expected)", lines, len(got), want.Len())
+			w := want.String()
+			for i := range min(len(got), len(w)) {
+				if got[i] != w[i] {
+					t.Logf("first difference at byte %d: got %q, want %q", i, got[max(0, i-40):min(len(got), i+120)], w[max(0, i-40):min(len(w), i+120)])
+					break
+				}
+			}
 		}
 		t.Logf("seq 1 %d: %d bytes through the serial console in %s", lines, want.Len(), took.Round(time.Millisecond))
 		at3 = o3.waitFor(t, at3, testguest.Prompt, 10*time.Second)
