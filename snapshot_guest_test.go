@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,10 +78,55 @@ func snapshotGuestFacts(t *testing.T, bin, name string) {
 				t.Errorf("filesystems %+v; want vda at %s, its size and bytes used", g.FileSystems, testguest.DataMount)
 			}
 			t.Logf("agent facts in snapshot %d of %s", try, name)
+			exportedGuestFS(t, bin, name, g.FileSystems[0].TotalBytes)
 			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no agent facts with a filesystem for %s in %d snapshots over 60 s; the last:\n%s", name, try, out)
 		}
 	}
+}
+
+// exportedGuestFS runs `horcrux exporter` and waits (45 s at most) for the
+// test guest's /data size and use among its metrics; the size must be the
+// one the snapshot gave (the guest's filesystem does not grow).
+func exportedGuestFS(t *testing.T, bin, name string, size uint64) {
+	addr := freeAddr(t)
+	_, logs := command(t, bin, "exporter", "--listen", addr, "--interval", "1s", "--connect", "qemu:///system",
+		"--docker-host", "unix:///nonexistent.sock")
+	labels := []string{`name="` + name + `"`, `mountpoint="` + testguest.DataMount + `"`}
+	var got map[string]float64
+	waitMetrics(t, addr, logs, "the guest filesystem of "+name, func(m string) bool {
+		got = samples(m, labels, "horcrux_vm_guest_filesystem_size_bytes", "horcrux_vm_guest_filesystem_used_bytes")
+		return len(got) == 2
+	})
+	if sz, used := got["horcrux_vm_guest_filesystem_size_bytes"], got["horcrux_vm_guest_filesystem_used_bytes"]; sz != float64(size) || used <= 0 || used >= sz {
+		t.Errorf("exported size %v used %v; want size %d as in the snapshot, and some of it used", sz, used, size)
+	} else {
+		t.Logf("exported %s: size %v bytes, %v used", testguest.DataMount, sz, used)
+	}
+}
+
+// samples finds, on a metrics page, the value of each metric named whose
+// sample carries all labels.
+func samples(page string, labels []string, metrics ...string) map[string]float64 {
+	out := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(page))
+	for sc.Scan() {
+		l := sc.Text()
+		for _, m := range metrics {
+			if !strings.HasPrefix(l, m+"{") {
+				continue
+			}
+			all := true
+			for _, lb := range labels {
+				all = all && strings.Contains(l, lb)
+			}
+			i := strings.LastIndexByte(l, ' ')
+			if v, err := strconv.ParseFloat(l[i+1:], 64); all && i > 0 && err == nil {
+				out[m] = v
+			}
+		}
+	}
+	return out
 }
