@@ -14,76 +14,126 @@ import (
 	"github.com/horcrux-desktop/horcrux/internal/testguest"
 )
 
-// snapshotGuest is the part of `horcrux snapshot --json` (README, "JSON")
-// that holds a VM's guest facts, by the documented names.
-type snapshotGuest struct {
-	VMs struct {
-		Items []struct {
-			Name  string `json:"name"`
-			Guest *struct {
-				Addresses []struct {
-					Interface string `json:"interface"`
-					Addr      string `json:"addr"`
-					Prefix    int    `json:"prefix"`
-					Source    string `json:"source"`
-				} `json:"addresses"`
-				OSName      string `json:"os_name"`
-				OSVersion   string `json:"os_version"`
-				Hostname    string `json:"hostname"`
-				FileSystems []struct {
-					Mount      string `json:"mount"`
-					Device     string `json:"device"`
-					TotalBytes uint64 `json:"total_bytes"`
-					UsedBytes  uint64 `json:"used_bytes"`
-				} `json:"filesystems"`
-				AgentWhy string `json:"agent_why"`
-			} `json:"guest"`
-		} `json:"items"`
-	} `json:"vms"`
+// guestJSON is a VM's `guest` in `horcrux snapshot --json` (README, "JSON"),
+// by the documented names.
+type guestJSON struct {
+	Addresses []struct {
+		Interface string `json:"interface"`
+		Addr      string `json:"addr"`
+		Prefix    int    `json:"prefix"`
+		Source    string `json:"source"`
+	} `json:"addresses"`
+	AddressesWhy string `json:"addresses_why"`
+	OSName       string `json:"os_name"`
+	OSVersion    string `json:"os_version"`
+	Hostname     string `json:"hostname"`
+	FileSystems  []struct {
+		Mount      string `json:"mount"`
+		Device     string `json:"device"`
+		TotalBytes uint64 `json:"total_bytes"`
+		UsedBytes  uint64 `json:"used_bytes"`
+	} `json:"filesystems"`
+	AgentWhy string `json:"agent_why"`
 }
 
-// snapshotGuestFacts runs `horcrux snapshot --json` until the running test
-// guest name (with Agent, Net and Disk) shows its agent's facts: the agent
-// may connect after the shell prompt, and one snapshot reads facts only
-// once in the background, so it is run again (up to 60 s).
-func snapshotGuestFacts(t *testing.T, bin, name string) {
+// runHorcrux runs a horcrux command with a HOME of its own and returns
+// what it printed on stdout; the exit status is left to the caller's checks.
+func runHorcrux(t *testing.T, bin string, args ...string) []byte {
+	t.Helper()
 	home := t.TempDir()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	out, err := cmd.Output()
+	if _, exited := err.(*exec.ExitError); err != nil && !exited {
+		t.Fatalf("horcrux %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// snapshotGuest runs `horcrux snapshot --json` until the guest facts of the
+// VM name satisfy ok, for 60 s at most: one snapshot reads facts once, in
+// the background, so a change in the guest shows in a later one.
+func snapshotGuest(t *testing.T, bin, name, what string, ok func(*guestJSON) bool) *guestJSON {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for try := 1; ; try++ {
-		cmd := exec.Command(bin, "snapshot", "--json", "--interval", "2s", "--connect", "qemu:///system",
+		out := runHorcrux(t, bin, "snapshot", "--json", "--interval", "2s", "--connect", "qemu:///system",
 			"--docker-host", "unix:///nonexistent.sock")
-		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("horcrux snapshot --json: %v\n%s", err, out)
+		var r struct {
+			VMs struct {
+				Items []struct {
+					Name  string     `json:"name"`
+					Guest *guestJSON `json:"guest"`
+				} `json:"items"`
+			} `json:"vms"`
 		}
-		var r snapshotGuest
 		if err := json.Unmarshal(out, &r); err != nil {
 			t.Fatalf("horcrux snapshot --json printed no JSON (%v):\n%s", err, out)
 		}
 		for _, m := range r.VMs.Items {
-			if m.Name != name || m.Guest == nil || len(m.Guest.FileSystems) == 0 {
-				continue
+			if m.Name == name && m.Guest != nil && ok(m.Guest) {
+				t.Logf("%s: snapshot %d", what, try)
+				return m.Guest
 			}
-			g := m.Guest
-			if len(g.Addresses) == 0 || g.Addresses[0].Addr != testguest.UserNetIP || g.Addresses[0].Source != "agent" ||
-				g.Addresses[0].Interface != "eth0" || g.Addresses[0].Prefix != 24 {
-				t.Errorf("addresses %+v; want %s/24 on eth0 from the agent", g.Addresses, testguest.UserNetIP)
-			}
-			if g.OSName != testguest.OSName || g.OSVersion != testguest.OSVersion || g.Hostname != testguest.Hostname || g.AgentWhy != "" {
-				t.Errorf("os %q %q, hostname %q, agent_why %q", g.OSName, g.OSVersion, g.Hostname, g.AgentWhy)
-			}
-			if f := g.FileSystems[0]; len(g.FileSystems) != 1 || f.Mount != testguest.DataMount || f.Device != "vda" ||
-				f.TotalBytes == 0 || f.UsedBytes == 0 || f.UsedBytes >= f.TotalBytes {
-				t.Errorf("filesystems %+v; want vda at %s, its size and bytes used", g.FileSystems, testguest.DataMount)
-			}
-			t.Logf("agent facts in snapshot %d of %s", try, name)
-			exportedGuestFS(t, bin, name, g.FileSystems[0].TotalBytes)
-			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no agent facts with a filesystem for %s in %d snapshots over 60 s; the last:\n%s", name, try, out)
+			t.Fatalf("no snapshot showed %s of %s in %d tries over 60 s; the last:\n%s", what, name, try, out)
 		}
+	}
+}
+
+// doctorAgent is `horcrux doctor --json`'s guest agent check of the VM name.
+func doctorAgent(t *testing.T, bin, name string) (status, detail string) {
+	t.Helper()
+	out := runHorcrux(t, bin, "doctor", "--json", "--connect", "qemu:///system", "--docker-host", "unix:///nonexistent.sock")
+	var rs []struct{ Check, Status, Detail string }
+	if err := json.Unmarshal(out, &rs); err != nil {
+		t.Fatalf("horcrux doctor --json printed no JSON (%v):\n%s", err, out)
+	}
+	for _, r := range rs {
+		if r.Check == "VM guest agent "+name+" (qemu:///system)" {
+			return r.Status, r.Detail
+		}
+	}
+	t.Fatalf("horcrux doctor has no guest agent check of %s:\n%s", name, out)
+	return "", ""
+}
+
+// guestFactsAppear: the running test guest name (with Agent, Net and
+// Disk) shows its agent's address, OS and /data in `horcrux snapshot
+// --json`, /data's size and use in `horcrux exporter`'s metrics, and the
+// doctor finds its agent connected.
+func guestFactsAppear(t *testing.T, bin, name string) {
+	g := snapshotGuest(t, bin, name, "the agent's facts", func(g *guestJSON) bool { return len(g.FileSystems) > 0 })
+	if len(g.Addresses) == 0 || g.Addresses[0].Addr != testguest.UserNetIP || g.Addresses[0].Source != "agent" ||
+		g.Addresses[0].Interface != "eth0" || g.Addresses[0].Prefix != 24 {
+		t.Errorf("addresses %+v; want %s/24 on eth0 from the agent", g.Addresses, testguest.UserNetIP)
+	}
+	if g.OSName != testguest.OSName || g.OSVersion != testguest.OSVersion || g.Hostname != testguest.Hostname || g.AgentWhy != "" {
+		t.Errorf("os %q %q, hostname %q, agent_why %q", g.OSName, g.OSVersion, g.Hostname, g.AgentWhy)
+	}
+	f := g.FileSystems[0]
+	if len(g.FileSystems) != 1 || f.Mount != testguest.DataMount || f.Device != "vda" || f.TotalBytes == 0 || f.UsedBytes == 0 || f.UsedBytes >= f.TotalBytes {
+		t.Errorf("filesystems %+v; want vda at %s, its size and bytes used", g.FileSystems, testguest.DataMount)
+	}
+	exportedGuestFS(t, bin, name, f.TotalBytes)
+	if status, detail := doctorAgent(t, bin, name); status != "ok" || !strings.Contains(detail, "guest agent connected") {
+		t.Errorf("doctor on the guest agent: %s, %q", status, detail)
+	}
+}
+
+// guestFactsGone: once the agent in the guest name is stopped, the
+// snapshot says why its facts went instead of leaving them blank, and the
+// doctor says no agent answers.
+func guestFactsGone(t *testing.T, bin, name string) {
+	g := snapshotGuest(t, bin, name, "the facts gone", func(g *guestJSON) bool { return g.AgentWhy != "" })
+	if !strings.Contains(g.AgentWhy, "the guest agent is not answering") || g.OSName != "" || len(g.FileSystems) != 0 || len(g.Addresses) != 0 ||
+		!strings.Contains(g.AddressesWhy, "agent: the guest agent is not answering") {
+		t.Errorf("facts of a guest whose agent stopped: %+v", g)
+	}
+	t.Logf("agent_why: %s", g.AgentWhy)
+	if status, detail := doctorAgent(t, bin, name); status != "warning" || !strings.Contains(detail, "no agent answers") {
+		t.Errorf("doctor on the stopped guest agent: %s, %q", status, detail)
 	}
 }
 
