@@ -55,8 +55,8 @@ const (
 type Files struct{ Kernel, Initrd string }
 
 // Build builds the guest under Dir (cached by content: milliseconds when
-// it is up to date) and returns its files. It fails the test when the Debian packages
-// it needs are missing, naming them.
+// it is up to date) and returns its files. It fails the test when the
+// Debian packages it needs are missing, naming them.
 func Build(t testing.TB) Files {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
@@ -180,7 +180,8 @@ func DomainXML(f Files, o Options) string {
 }
 
 // NewDisk makes an empty 16 MiB qcow2 image for Options.Disk with qemu-img,
-// in a directory QEMU (another user) can enter, removed when the test ends.
+// in a directory QEMU (another user) can enter, removed when the test ends
+// (call it before Start, so the domain goes first).
 func NewDisk(t testing.TB) string {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-img"); err != nil {
