@@ -128,7 +128,7 @@ func uuidOf(t *testing.T, d *libvirt.Domain) string {
 
 func TestIntegrationSerialConsole(t *testing.T) {
 	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
-		t.Skip("set HORCRUX_INTEGRATION=1 to run against a real libvirtd and QEMU (root, libvirt-daemon-system, qemu-system-x86, linux-image-amd64, busybox-static, qemu-guest-agent, cpio)")
+		t.Skip("set HORCRUX_INTEGRATION=1 to run against a real libvirtd and QEMU (root, libvirt-daemon-system, qemu-system-x86, qemu-utils, linux-image-amd64, busybox-static, qemu-guest-agent, cpio)")
 	}
 	if os.Geteuid() != 0 {
 		t.Fatal("the integration test starts the system libvirtd: run it as root")
