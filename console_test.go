@@ -287,7 +287,9 @@ func consoleURL(t testing.TB, bin string, args ...string) string {
 // ttyS0) with SPICE and a serial port, and drives both console pages in
 // Chromium: the serial page opens with the boot output and runs a command;
 // a command typed into the SPICE page reaches the guest's screen shell,
-// which the serial console then sees.
+// which the serial console then sees. The same guest (a NIC, a disk and
+// qemu-ga) shows its agent's facts through the snapshot, the exporter and
+// the doctor, and says why they went once the serial page stops the agent.
 func TestSerialAndSPICEConsolesOfALinuxGuest(t *testing.T) {
 	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
 		t.Skip("set HORCRUX_INTEGRATION=1 (make test does) to boot a guest under libvirtd and drive Chromium")
@@ -303,9 +305,11 @@ func TestSerialAndSPICEConsolesOfALinuxGuest(t *testing.T) {
 	defer conn.Close()
 	testguest.RemoveLeftovers(t, conn, "hx-e2e-linux-")
 	o := testguest.SPICESerial(testguest.Name("hx-e2e-linux-"))
+	o.Net, o.Disk = true, testguest.NewDisk(t) // for its agent's facts
 	testguest.Start(t, conn, testguest.Build(t), o)
 	testguest.WaitForLog(t, o, testguest.Prompt, 120*time.Second)
 	bin := buildBinary(t)
+	t.Run("guest facts appear", func(t *testing.T) { guestFactsAppear(t, bin, o.Name) })
 	browser := bt.Start(t)
 
 	// The serial console: the boot output is there on open, and a command runs.
@@ -350,6 +354,11 @@ func TestSerialAndSPICEConsolesOfALinuxGuest(t *testing.T) {
 			t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
 		}
 	}
+
+	t.Run("guest facts gone when the agent stops", func(t *testing.T) {
+		typeLine(t, serial, testguest.StopAgent)
+		guestFactsGone(t, bin, o.Name)
+	})
 }
 
 // TestConsoleOfAGuestOverSSH opens the VNC console of a guest on a

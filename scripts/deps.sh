@@ -18,6 +18,7 @@ test="$build xvfb xauth x11-utils xdotool imagemagick
 bench="$test websockify virt-manager"
 # linux-image-amd64 busybox-static qemu-guest-agent cpio: the test guest
 # (scripts/testguest.sh) boots Debian's kernel with a busybox initramfs.
+# qemu-utils: qemu-img makes the qcow2 disks of test guests (snapshots, /data).
 
 case "${1:-}" in
 build) want=$build ;;

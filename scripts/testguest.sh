@@ -5,10 +5,12 @@
 # and runs qemu-ga on the virtio-serial port
 # org.qemu.guest_agent.0 when the domain has one.
 #
-#   scripts/testguest.sh OUTDIR     writes OUTDIR/vmlinuz and OUTDIR/initrd.gz
+#   scripts/testguest.sh OUTDIR     writes OUTDIR/KEY/vmlinuz and OUTDIR/KEY/initrd.gz
+#                                   and prints their paths
 #
-# Idempotent and cached: when the kernel, busybox, qemu-ga and this script
-# are what the last build used, it only prints the paths (milliseconds).
+# Idempotent and cached: KEY is a hash of the kernel, busybox, qemu-ga and
+# this script, so an image already built is reused (milliseconds), and
+# branches whose scripts differ never overwrite a guest another is booting.
 # Needs linux-image-amd64 busybox-static qemu-guest-agent cpio (scripts/deps.sh test).
 # OUTDIR must be readable by the user QEMU runs as (libvirt-qemu), so not
 # under a 0700 directory such as a Go test's TempDir.
@@ -37,10 +39,13 @@ chmod 0755 "$out"
 # Test packages run side by side: one builds, the others wait and reuse it.
 exec 9>"$out/.lock"
 flock 9
-if [ -s "$out/initrd.gz" ] && [ -s "$out/vmlinuz" ] && [ "$(cat "$out/key" 2>/dev/null)" = "$key" ]; then
-	echo "$out/vmlinuz $out/initrd.gz"
+dest=$out/$key
+if [ -s "$dest/initrd.gz" ] && [ -s "$dest/vmlinuz" ]; then
+	echo "$dest/vmlinuz $dest/initrd.gz"
 	exit 0
 fi
+# Images of other keys unused for a day go (a guest may still boot one).
+find "$out" -mindepth 1 -maxdepth 1 -name '????????????????' ! -name "$key" -mtime +0 -exec rm -rf {} + 2>/dev/null || true
 
 work=$(mktemp -d "$out/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -52,11 +57,15 @@ for a in $(/bin/busybox --list); do
 	[ "$a" = busybox ] || ln -s busybox "$root/bin/$a"
 done
 
-# Modules the virtio-serial port (agent) and a virtio network card need, in
-# load order (the kernel builds serial and the screen's console in).
-for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev virtio/virtio_pci_modern_dev \
-	virtio/virtio_pci char/virtio_console ../net/core/failover net/net_failover net/virtio_net; do
-	f=$(find "$mods/kernel/drivers/$m.ko"* 2>/dev/null | head -n 1)
+# Modules the virtio-serial port (agent), a virtio network card and a
+# virtio disk with an ext2 filesystem (ext4.ko mounts it) need, in load
+# order (the kernel builds serial and the screen's console in); paths under
+# kernel/ as modules.dep names them.
+for m in drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev \
+	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci drivers/char/virtio_console \
+	net/core/failover drivers/net/net_failover drivers/net/virtio_net drivers/block/virtio_blk \
+	lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4; do
+	f=$(find "$mods/kernel/$m.ko"* 2>/dev/null | head -n 1)
 	if [ -z "$f" ]; then
 		echo "module $m is not in $mods" >&2
 		exit 1
@@ -104,15 +113,18 @@ EOF
 chmod 0755 "$root/usr/share/udhcpc/default.script"
 
 # The agent's port is a /dev/vportNpM whose name sysfs tells (no udev here
-# to make /dev/virtio-ports/...). A failing agent is restarted, never fatal.
+# to make /dev/virtio-ports/...). A failing agent is restarted, never fatal;
+# while /run/agent.off exists it is not (tests stop the agent with
+# `touch /run/agent.off; killall qemu-ga`, and start it with `rm`).
 cat >"$root/bin/agent" <<'EOF'
 #!/bin/sh
 while :; do
 	for p in /sys/class/virtio-ports/*; do
+		[ -e /run/agent.off ] && break
 		[ "$(cat "$p/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
 		/bin/qemu-ga -m virtio-serial -p "/dev/$(basename "$p")" -f /run/qemu-ga.pid -t /run >>/tmp/qemu-ga.log 2>&1
 	done
-	sleep 2
+	sleep 1
 done
 EOF
 chmod 0755 "$root/bin/agent"
@@ -146,6 +158,17 @@ fi
 banner="HORCRUX-TESTGUEST-BOOTED kernel $(uname -r)"
 echo "$banner" >/dev/ttyS0 2>/dev/null
 echo "$banner" >/dev/tty1 2>/dev/null
+# A virtio disk (vda) is the guest's /data, formatted ext2 at its first
+# boot, so the agent has a filesystem to report.
+i=0
+while [ ! -e /dev/vda ] && grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null && [ $i -lt 20 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -b /dev/vda ]; then
+	mkdir -p /data
+	mount -t ext4 /dev/vda /data 2>/dev/null || { mke2fs -q /dev/vda >/dev/null 2>&1 && mount -t ext4 /dev/vda /data; }
+fi
 ip link set lo up
 if ip link show eth0 >/dev/null 2>&1; then
 	ip link set eth0 up && udhcpc -b -q -i eth0 -s /usr/share/udhcpc/default.script >/dev/null 2>&1 &
@@ -157,7 +180,8 @@ chmod 0755 "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -6) >"$work/initrd.gz"
 cp "$kernel" "$work/vmlinuz"
 chmod 0644 "$work/initrd.gz" "$work/vmlinuz"
-mv "$work/vmlinuz" "$out/vmlinuz"
-mv "$work/initrd.gz" "$out/initrd.gz"
-echo "$key" >"$out/key"
-echo "$out/vmlinuz $out/initrd.gz"
+mkdir -p "$dest"
+chmod 0755 "$dest"
+mv "$work/vmlinuz" "$dest/vmlinuz"
+mv "$work/initrd.gz" "$dest/initrd.gz"
+echo "$dest/vmlinuz $dest/initrd.gz"

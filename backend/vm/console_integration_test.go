@@ -128,7 +128,7 @@ func uuidOf(t *testing.T, d *libvirt.Domain) string {
 
 func TestIntegrationSerialConsole(t *testing.T) {
 	if os.Getenv("HORCRUX_INTEGRATION") != "1" {
-		t.Skip("set HORCRUX_INTEGRATION=1 to run against a real libvirtd and QEMU (root, libvirt-daemon-system, qemu-system-x86, linux-image-amd64, busybox-static, qemu-guest-agent, cpio)")
+		t.Skip("set HORCRUX_INTEGRATION=1 to run against a real libvirtd and QEMU (root, libvirt-daemon-system, qemu-system-x86, qemu-utils, linux-image-amd64, busybox-static, qemu-guest-agent, cpio)")
 	}
 	if os.Geteuid() != 0 {
 		t.Fatal("the integration test starts the system libvirtd: run it as root")
@@ -156,6 +156,7 @@ func TestIntegrationSerialConsole(t *testing.T) {
 	// output the Source saw. B: SPICE and a logged serial port. C: no serial.
 	optA := testguest.VNCSerial(testguest.Name(serialPrefix + "a-"))
 	optA.Log = false
+	optA.Net, optA.Disk = true, testguest.NewDisk(t) // for its agent's facts
 	optB := testguest.SPICESerial(testguest.Name(serialPrefix + "b-"))
 	optB.VirtioConsole = true
 	optC := testguest.Options{Name: testguest.Name(serialPrefix + "c-"), Graphics: testguest.VNC, NoSerial: true}
@@ -195,6 +196,15 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		// The command line echoes "echo WORD"; the output is WORD on a line of its own.
 		at = out1.waitFor(t, at, "\n"+word+"\r\n", 20*time.Second)
 		at = out1.waitFor(t, at, testguest.Prompt, 10*time.Second)
+	})
+
+	t.Run("guest agent facts", func(t *testing.T) {
+		testAgentFacts(t, optA.Name, func(line string) {
+			if _, err := c1.Write([]byte(line + "\r")); err != nil {
+				t.Fatal(err)
+			}
+			at = out1.waitFor(t, at, testguest.Prompt, 20*time.Second)
+		})
 	})
 
 	t.Run("keystroke to echo", func(t *testing.T) {
@@ -298,16 +308,28 @@ func TestIntegrationSerialConsole(t *testing.T) {
 		if _, err := c3.Write([]byte("seq 1 " + strconv.Itoa(lines) + "; echo " + word + "-end\r")); err != nil {
 			t.Fatal(err)
 		}
-		from := o3.waitFor(t, at3, word+"-end", 10*time.Second) // the command line's echo
+		cmdEcho := "echo " + word + "-end"
+		from := o3.waitFor(t, at3, cmdEcho, 10*time.Second) // the command line's echo
 		at3 = o3.waitFor(t, from, "\n"+word+"-end\r\n", 120*time.Second)
 		took := time.Since(sent)
-		got := o3.String()[from:at3]
+		// ash sometimes echoes the command line again, prompt and all,
+		// before it runs it: the output starts after its last echo.
+		out := o3.String()[:at3]
+		from = strings.LastIndex(out, cmdEcho) + len(cmdEcho)
+		got := out[from:]
 		var want strings.Builder
 		for i := 1; i <= lines; i++ {
 			want.WriteString("\r\n" + strconv.Itoa(i))
 		}
 		if !strings.HasPrefix(got, want.String()+"\r\n") {
 			t.Errorf("output of seq 1 %d differs from what it printed (%d bytes read, %d expected)", lines, len(got), want.Len())
+			w := want.String()
+			for i := range min(len(got), len(w)) {
+				if got[i] != w[i] {
+					t.Logf("first difference at byte %d: got %q, want %q", i, got[max(0, i-40):min(len(got), i+120)], w[max(0, i-40):min(len(w), i+120)])
+					break
+				}
+			}
 		}
 		t.Logf("seq 1 %d: %d bytes through the serial console in %s", lines, want.Len(), took.Round(time.Millisecond))
 		at3 = o3.waitFor(t, at3, testguest.Prompt, 10*time.Second)

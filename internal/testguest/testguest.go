@@ -33,21 +33,46 @@ const Prompt = "hx-guest:ttyS0# "
 // VirtioPrompt is the shell prompt on the virtio console.
 const VirtioPrompt = "hx-guest:hvc0# "
 
+// The guest's own words, as its agent reports them.
+const (
+	OSName    = "Horcrux test guest" // os-release NAME
+	OSVersion = "1"                  // os-release VERSION_ID
+	Hostname  = "hx-testguest"
+	// DataMount is where the guest mounts its disk (Options.Disk).
+	DataMount = "/data"
+	// UserNetIP is the address QEMU's user-mode DHCP gives (Options.Net).
+	UserNetIP = "10.0.2.15"
+)
+
+// StopAgent is a shell command line that stops qemu-ga in the guest and
+// keeps it stopped; StartAgent lets it run again (within about 1 s).
+const (
+	StopAgent  = "touch /run/agent.off; killall qemu-ga"
+	StartAgent = "rm -f /run/agent.off"
+)
+
 // Files are the kernel and initramfs the guest boots.
 type Files struct{ Kernel, Initrd string }
 
-// Build builds the guest into Dir (cached: milliseconds when it is up to
-// date) and returns its files. It fails the test when the Debian packages
-// it needs are missing, naming them.
+// Build builds the guest under Dir (cached by content: milliseconds when
+// it is up to date) and returns its files. It fails the test when the
+// Debian packages it needs are missing, naming them.
 func Build(t testing.TB) Files {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "testguest.sh")
-	out, err := exec.Command("sh", script, Dir).CombinedOutput()
+	var stderr strings.Builder
+	cmd := exec.Command("sh", script, Dir)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("build the test guest (scripts/testguest.sh %s): %v\n%s", Dir, err, out)
+		t.Fatalf("build the test guest (scripts/testguest.sh %s): %v\n%s%s", Dir, err, out, stderr.String())
 	}
-	return Files{Kernel: filepath.Join(Dir, "vmlinuz"), Initrd: filepath.Join(Dir, "initrd.gz")}
+	paths := strings.Fields(string(out))
+	if len(paths) != 2 {
+		t.Fatalf("scripts/testguest.sh %s printed %q, want the kernel's and the initramfs's paths", Dir, out)
+	}
+	return Files{Kernel: paths[0], Initrd: paths[1]}
 }
 
 // Graphics is the guest's display.
@@ -77,6 +102,9 @@ type Options struct {
 	// Net adds a user-mode virtio network card; the guest takes 10.0.2.15
 	// from QEMU's DHCP, which its agent then reports.
 	Net bool
+	// Disk is a qcow2 image (NewDisk) the guest sees as vda and mounts at
+	// DataMount, formatting it ext2 at its first boot.
+	Disk string
 	// MemoryMiB defaults to 192.
 	MemoryMiB int
 }
@@ -137,6 +165,10 @@ func DomainXML(f Files, o Options) string {
 	if o.Net {
 		b.WriteString("<interface type='user'><model type='virtio'/></interface>")
 	}
+	if o.Disk != "" {
+		b.WriteString("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='" + o.Disk +
+			"'/><target dev='vda' bus='virtio'/></disk>")
+	}
 	switch o.Graphics {
 	case VNC:
 		b.WriteString("<graphics type='vnc' port='-1' autoport='yes' listen='127.0.0.1'/><video><model type='vga'/></video>")
@@ -145,6 +177,29 @@ func DomainXML(f Files, o Options) string {
 	}
 	b.WriteString("</devices></domain>")
 	return b.String()
+}
+
+// NewDisk makes an empty 16 MiB qcow2 image for Options.Disk with qemu-img,
+// in a directory QEMU (another user) can enter, removed when the test ends
+// (call it before Start, so the domain goes first).
+func NewDisk(t testing.TB) string {
+	t.Helper()
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		t.Fatal("qemu-img is missing: apt-get install qemu-utils")
+	}
+	dir, err := os.MkdirTemp("", "hx-guestdisk-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	disk := filepath.Join(dir, "data.qcow2")
+	if out, err := exec.Command("qemu-img", "create", "-q", "-f", "qcow2", disk, "16M").CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img create %s: %v\n%s", disk, err, out)
+	}
+	return disk
 }
 
 // Name returns prefix followed by 8 random hex digits, a domain name no
