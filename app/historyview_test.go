@@ -31,6 +31,12 @@ func TestReadPastHost(t *testing.T) {
 		now = ts
 		st.Add(history.HostItem, history.MetricCPU, ts, 10+h)
 		st.Add(history.HostItem, history.MetricLoad1, ts, 1)
+		st.Add(history.HostItem, history.MetricMem, ts, 3<<30)
+		st.Add(history.HostItem, history.MetricMemCache, ts, 4<<30)
+		st.Add(history.HostItem, history.MetricMemFree, ts, 1<<30)
+		for c := range 6 {
+			st.Add(history.HostItem, history.MetricCore(c), ts, float64(10*c))
+		}
 	}
 	now = end
 	st.Record(history.Event{Time: start.Add(3 * time.Hour), Kind: history.EventVM, Action: "started", Name: "web"})
@@ -65,8 +71,32 @@ func TestReadPastHost(t *testing.T) {
 	if p.charts.load.Ref != 4 || p.charts.mem.Max != 8<<30 {
 		t.Errorf("load line at %v, memory scale %v", p.charts.load.Ref, p.charts.mem.Max)
 	}
-	if p.charts.cores.Note == "" {
-		t.Error("the per-core chart does not say why it is empty")
+	// The zoomed charts show what the live ones do: each core, and memory
+	// stacked as used, cache and free.
+	cores := p.charts.cores
+	if len(cores.Series) != 6 || cores.Series[5].Name != "cpu5" || cores.Series[5].Values[3] != 50 || !math.IsNaN(cores.Series[5].Values[6]) {
+		t.Errorf("per-core chart %+v", cores.Series)
+	}
+	if !strings.HasPrefix(cores.Note, "6 cores, busiest cpu5") || len(cores.Markers) != 1 {
+		t.Errorf("per-core note %q, markers %v", cores.Note, cores.Markers)
+	}
+	mem := p.charts.mem
+	var names []string
+	for _, s := range mem.Series {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "used,cache,free,swap" || mem.Stack != 3 || mem.Series[1].Values[0] != 4<<30 || mem.Series[2].Values[0] != 1<<30 {
+		t.Errorf("memory chart: series %v, stack %d, first cache %v, free %v", names, mem.Stack, mem.Series[1].Values[0], mem.Series[2].Values[0])
+	}
+
+	// A store from before per-core figures were kept says so.
+	empty, err := history.Open(t.TempDir(), history.Options{Now: func() time.Time { return end }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	if p, err := readPastHost(empty, end, time.Hour, 60, hostFacts{}); err != nil || p.charts.cores.Note == "" {
+		t.Errorf("no per-core history: note %q, %v", p.charts.cores.Note, err)
 	}
 }
 

@@ -289,25 +289,7 @@ func hostChartData(s *model.Snapshot) hostCharts {
 	d.cpu = widgets.ChartData{Window: c.Window, Note: note(model.PartCPU),
 		Series: series([]string{"total"}, c.CPU)}
 
-	cores := make([]widgets.Series, len(c.PerCore))
-	for i, v := range c.PerCore {
-		cores[i] = widgets.Series{Name: fmt.Sprintf("cpu%d", i), Values: v, Color: colorOf(i)}
-	}
-	d.cores = widgets.ChartData{Window: c.Window, Series: cores, Note: note(model.PartCPU)}
-	if len(cores) > 4 && d.cores.Note == "" {
-		// Too many cores to label each: name the busiest instead.
-		busiest, at := -1, 0.0
-		for i, s := range cores {
-			if v := s.Values[len(s.Values)-1]; v == v && (busiest < 0 || v > at) {
-				busiest, at = i, v
-			}
-		}
-		d.cores.Note = plural.Count(len(cores), "core")
-		if busiest >= 0 {
-			d.cores.Note += fmt.Sprintf(", busiest cpu%d %.0f %%", busiest, at)
-		}
-	}
-
+	d.cores = coresChart(c.Window, c.PerCore, note(model.PartCPU))
 	d.mem = memoryChart(c.Window, max(c.MemTotal, c.SwapTotal), c.MemUsed, c.MemFree, c.SwapUsed)
 	d.mem.Note = note(model.PartMemory)
 	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad), Ref: float64(len(s.Host.CPUPerCorePercent)),
@@ -321,6 +303,33 @@ func hostChartData(s *model.Snapshot) hostCharts {
 	// of the past.
 	for _, cd := range []*widgets.ChartData{&d.cpu, &d.cores, &d.mem, &d.load, &d.disk, &d.net} {
 		cd.End = s.Time
+	}
+	return d
+}
+
+// coresChart is one line per core, named as the kernel names them; with
+// more than four, the note names the busiest at the end instead of a label
+// each.
+func coresChart(window time.Duration, perCore [][]float64, note string) widgets.ChartData {
+	cores := make([]widgets.Series, len(perCore))
+	for i, v := range perCore {
+		cores[i] = widgets.Series{Name: fmt.Sprintf("cpu%d", i), Values: v, Color: colorOf(i)}
+	}
+	d := widgets.ChartData{Window: window, Series: cores, Note: note}
+	if len(cores) > 4 && d.Note == "" {
+		busiest, at := -1, 0.0
+		for i, s := range cores {
+			if len(s.Values) == 0 {
+				continue
+			}
+			if v := s.Values[len(s.Values)-1]; v == v && (busiest < 0 || v > at) {
+				busiest, at = i, v
+			}
+		}
+		d.Note = plural.Count(len(cores), "core")
+		if busiest >= 0 {
+			d.Note += fmt.Sprintf(", busiest cpu%d %.0f %%", busiest, at)
+		}
 	}
 	return d
 }
@@ -339,6 +348,12 @@ func memoryChart(window time.Duration, total float64, used, free, swap []float64
 	if len(free) != len(used) {
 		free = nil
 	}
+	return memoryStack(window, total, used, cache, free, swap)
+}
+
+// memoryStack is the memory chart of used, cache and free, stacked up to
+// total, and swap.
+func memoryStack(window time.Duration, total float64, used, cache, free, swap []float64) widgets.ChartData {
 	return widgets.ChartData{Window: window, Max: total, Stack: 3, Series: []widgets.Series{
 		{Name: "used", Values: used, Color: colorOf(0)},
 		{Name: "cache", Values: cache, Color: colorOf(1)},
