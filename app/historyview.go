@@ -229,10 +229,10 @@ type pastItem struct {
 	at     time.Time // when it was read
 }
 
-// syncPastItem keeps a tab's selected item's charts on the Host tab's
-// window of the past (24 h and longer, or a zoomed range): it reads them on
-// a job when the item or the range changed, or a live-ending range is due
-// for a refresh.
+// syncPastItem keeps a tab's selected item's charts on the window's chart
+// range while it shows the past (24 h and longer, or a range zoomed into on
+// any chart): it reads them on a job when the item or the range changed, or
+// a live-ending range is due for a refresh.
 func syncPastItem[S, T any](w *window, t *resourceTab[S, T], p *pastItem) {
 	r, selected := t.table.selectedItem()
 	if w.history == nil || !w.host.past() || !selected {
@@ -264,6 +264,7 @@ func syncPastItem[S, T any](w *window, t *resourceTab[S, T], p *pastItem) {
 				}
 			}
 			t.showCharts(data)
+			t.pastShown = true
 		})
 	})
 }

@@ -278,3 +278,79 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 		t.Error("a live snapshot replaced the VM's 24 h chart")
 	}
 }
+
+// TestSelectedVMZooms: the Machines tab has the window chooser and Live
+// above the selected VM's charts; a window of the past, a range dragged
+// across a VM chart and Live work there as on the Host tab, on the VM's
+// own series and events, and the Host tab follows.
+func TestSelectedVMZooms(t *testing.T) {
+	st, err := history.Open(t.TempDir(), history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	key := history.VMItem("uuid-0001")
+	for ts := now.Add(-5 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
+		v := 10.0
+		if ts.Before(now.Add(-3 * time.Hour)) {
+			v = 70
+		}
+		st.Add(key, history.MetricCPU, ts, v)
+		st.Add(history.VMItem("uuid-0002"), history.MetricCPU, ts, 99)
+	}
+	started := now.Add(-3 * time.Hour)
+	st.Record(history.Event{Time: started, Kind: history.EventVM, Action: "resumed", Item: key, Name: "vm-0001"})
+	st.Record(history.Event{Time: now.Add(-4 * time.Hour), Kind: history.EventVM, Action: "started", Item: history.VMItem("uuid-0002"), Name: "vm-0002"})
+	w := testWindow(t)
+	w.history = st
+	w.tabs.SelectIndex(int(tabMachines))
+	w.apply(manyVMs(3))
+	w.vmTab.table.selectKey(model.ItemKey(0, "uuid-0001"))
+	live := hostTick(manyVMs(3))
+	live.Versions.VMCharts++
+	live.VMCharts = &model.ItemCharts{ID: model.ItemKey(0, "uuid-0001"), Window: time.Minute, CPU: []float64{1, 2}}
+	w.apply(live)
+	if !w.vmTab.detail.Visible() || w.vmTab.bar.live.Visible() || w.vmTab.charts[0].Data().Window != time.Minute {
+		t.Fatalf("live VM charts: shown %v, Live shown %v", w.vmTab.detail.Visible(), w.vmTab.bar.live.Visible())
+	}
+
+	w.vmTab.bar.chooser.SetSelected("24 h")
+	w.jobs.wg.Wait()
+	cpu := w.vmTab.charts[0].Data()
+	if cpu.Window != 24*time.Hour || cpu.End.IsZero() || !w.vmTab.bar.live.Visible() {
+		t.Fatalf("24 h on the Machines tab: window %v, end %v, Live shown %v", cpu.Window, cpu.End, w.vmTab.bar.live.Visible())
+	}
+	if w.host.chooser.Selected != "24 h" || w.ctTab.bar.chooser.Selected != "24 h" || !w.host.live.Visible() || w.host.cpu.Data().Window != 24*time.Hour {
+		t.Errorf("the other bars show %q and %q; host charts %v", w.host.chooser.Selected, w.ctTab.bar.chooser.Selected, w.host.cpu.Data().Window)
+	}
+	if len(cpu.Markers) != 1 || !cpu.Markers[0].Equal(started) {
+		t.Errorf("markers %v, want the VM's own event only", cpu.Markers)
+	}
+
+	// A drag across the VM's CPU chart zooms into the busy hours.
+	from, to := now.Add(-5*time.Hour), now.Add(-4*time.Hour)
+	w.vmTab.charts[0].OnZoom(from, to)
+	w.jobs.wg.Wait()
+	cpu = w.vmTab.charts[0].Data()
+	if !cpu.End.Equal(to) || cpu.Window != time.Hour {
+		t.Fatalf("zoomed VM chart ends %v after %v, want %v after 1 h", cpu.End, cpu.Window, to)
+	}
+	seen := 0
+	for _, v := range cpu.Series[0].Values {
+		if v == v {
+			seen++
+			if math.Abs(v-70) > 0.5 {
+				t.Fatalf("a zoomed bucket shows %v, want 70", v)
+			}
+		}
+	}
+	if seen == 0 || w.vmTab.bar.chooser.Selected != "24 h" || !w.host.cpu.Data().End.Equal(to) {
+		t.Errorf("%d buckets, chooser %q, host chart ends %v", seen, w.vmTab.bar.chooser.Selected, w.host.cpu.Data().End)
+	}
+	// Live goes back to the live charts, on every tab.
+	test.Tap(w.vmTab.bar.live)
+	if d := w.vmTab.charts[0].Data(); d.Window != time.Minute || w.vmTab.bar.live.Visible() || w.host.live.Visible() {
+		t.Errorf("Live: VM chart %v, Live still shown %v/%v", d.Window, w.vmTab.bar.live.Visible(), w.host.live.Visible())
+	}
+}

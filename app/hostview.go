@@ -53,7 +53,7 @@ type hostView struct {
 	diagnose *widget.Button  // next to the status, while something is unavailable
 	header   *widget.Label
 	status   *widget.Label
-	chooser  *widget.Select
+	*rangeBar
 	cpu      *widgets.Chart
 	cores    *widgets.Chart
 	mem      *widgets.Chart
@@ -68,7 +68,6 @@ type hostView struct {
 	lastLive time.Duration // the live window Live goes back to
 	zoomEnd  time.Time     // end of a range zoomed into; zero for one ending now
 	pastAt   time.Time     // when the shown past was read; zero while none is
-	live     *widget.Button
 	below    *fyne.Container // the events of the shown past and the clicked moment
 	events   *widget.Label
 	moment   *widget.Label
@@ -77,6 +76,15 @@ type hostView struct {
 // past reports whether the charts show the store's past rather than the
 // collector's live window.
 func (v *hostView) past() bool { return v.window > liveWindow || !v.zoomEnd.IsZero() }
+
+// chosen is the window picked in the chooser, or 0 while a range dragged
+// across a chart is shown.
+func (v *hostView) chosen() time.Duration {
+	if v.zoomEnd.IsZero() {
+		return v.window
+	}
+	return 0
+}
 
 // charts are the six charts in the grid's order.
 func (v *hostView) charts() []*widgets.Chart {
@@ -105,22 +113,8 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	v.status.Wrapping = fyne.TextWrapWord
 	v.status.Hide()
 
-	labels := make([]string, len(windowChoices))
-	for i, c := range windowChoices {
-		labels[i] = c.label
-	}
-	v.chooser = widget.NewSelect(labels, func(s string) {
-		for _, c := range windowChoices {
-			if c.label == s {
-				onWindow(c.d)
-			}
-		}
-	})
-	v.chooser.Selected = windowLabel(window)
-
-	v.live = widget.NewButtonWithIcon("Live", theme.MediaPlayIcon(), func() { v.chooser.SetSelected(windowLabel(v.lastLive)) })
-	v.live.Hidden = !v.past()
-	right := container.NewHBox(v.live, widget.NewLabel("Window"), v.chooser)
+	v.rangeBar = newRangeBar(window, v.past(), onWindow, func() { onWindow(v.lastLive) })
+	right := v.rangeBar.box
 	if onCSV != nil && onPNG != nil {
 		var export *widget.Button
 		export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() {
@@ -207,8 +201,12 @@ func (v *hostView) showPast(p pastHost, err error, at time.Time) {
 
 // showMode shows Live and the events panel while the past is shown.
 func (v *hostView) showMode() {
-	if past := v.past(); past == v.below.Hidden || past == v.live.Hidden {
-		v.below.Hidden, v.live.Hidden = !past, !past
+	past := v.past()
+	relayout := v.rangeBar.show(v.chosen(), past)
+	if past == v.below.Hidden {
+		v.below.Hidden, relayout = !past, true
+	}
+	if relayout {
 		v.root.Refresh()
 	}
 }

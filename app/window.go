@@ -106,6 +106,9 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	}), func(k string) { w.coll.SelectContainer(k) })
 	w.vmTab, w.ctTab = machines, containers
 	machines.past, containers.past = w.host.past, w.host.past
+	live := func() { w.setChartWindow(w.host.lastLive) }
+	machines.setRange(newRangeBar(saved.window, w.host.past(), w.setChartWindow, live), w.zoomPast)
+	containers.setRange(newRangeBar(saved.window, w.host.past(), w.setChartWindow, live), w.zoomPast)
 	w.diag = newDiagnostics(w.jobs, w.doctorConfig)
 	w.views = [...]view{w.host, withSessions{machines, w}, containers, w.diag}
 	w.tabs = container.NewAppTabs(
@@ -203,12 +206,26 @@ func (w *window) setChartWindow(d time.Duration) {
 	if d <= liveWindow {
 		w.host.lastLive = d
 	}
-	w.host.showMode()
+	w.showRange()
 	if w.host.past() {
 		w.readPast()
 	} else if w.last != nil {
 		w.host.fresh = false // redraw the live charts now
 		w.host.render(w.last)
+	}
+	w.renderVisible() // a resource tab's selected item follows
+}
+
+// showRange brings every range bar, Live and the events panel up to the
+// chart range.
+func (w *window) showRange() {
+	w.host.showMode()
+	past := w.host.past()
+	if w.vmTab.bar.show(w.host.chosen(), past) {
+		w.vmTab.root.Refresh()
+	}
+	if w.ctTab.bar.show(w.host.chosen(), past) {
+		w.ctTab.root.Refresh()
 	}
 }
 
@@ -222,11 +239,13 @@ func (w *window) doctorConfig() doctor.Config {
 	return c
 }
 
-// zoomPast shows [from, to) from the store: a range dragged across a chart.
+// zoomPast shows [from, to) from the store: a range dragged across a chart
+// of the host or of a selected VM or container.
 func (w *window) zoomPast(from, to time.Time) {
 	w.host.window, w.host.zoomEnd = to.Sub(from), to
-	w.host.showMode()
+	w.showRange()
 	w.readPast()
+	w.renderVisible()
 }
 
 // showMoment reads the top VMs and containers at a clicked moment and the
