@@ -54,20 +54,20 @@ type hostView struct {
 	header   *widget.Label
 	status   *widget.Label
 	*rangeBar
-	cpu      *widgets.Chart
-	cores    *widgets.Chart
-	mem      *widgets.Chart
-	load     *widgets.Chart
-	disk     *widgets.Chart
-	net      *widgets.Chart
+	cpu   *widgets.Chart
+	cores *widgets.Chart
+	mem   *widgets.Chart
+	load  *widgets.Chart
+	disk  *widgets.Chart
+	net   *widgets.Chart
 
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
 
-	window   time.Duration // shown; beyond liveWindow the charts come from the store
-	lastLive time.Duration // the live window Live goes back to
-	zoomEnd  time.Time     // end of a range zoomed into; zero for one ending now
-	pastAt   time.Time     // when the shown past was read; zero while none is
+	window   time.Duration   // shown; beyond liveWindow the charts come from the store
+	lastLive time.Duration   // the live window Live goes back to
+	zoomEnd  time.Time       // end of a range zoomed into; zero for one ending now
+	pastAt   time.Time       // when the shown past was read; zero while none is
 	below    *fyne.Container // the events of the shown past and the clicked moment
 	events   *widget.Label
 	moment   *widget.Label
