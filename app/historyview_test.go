@@ -122,7 +122,7 @@ func TestWindowShowsThePast(t *testing.T) {
 	w.tabs.SelectIndex(int(tabHost))
 	w.apply(fakeSnapshot(2, nil))
 
-	w.host.chooser.SetSelected("24 h")
+	w.host.bar.chooser.SetSelected("24 h")
 	w.jobs.wg.Wait() // the read; the test driver runs fyne.Do at once
 	d := w.host.cpu.Data()
 	if d.End.IsZero() || d.Window != 24*time.Hour || len(d.Series) != 1 {
@@ -143,8 +143,8 @@ func TestWindowShowsThePast(t *testing.T) {
 	if got := w.host.load.Data().Ref; got != 2 {
 		t.Errorf("load line at %v, want the 2 cores", got)
 	}
-	if !w.host.live.Visible() || !w.host.below.Visible() || !strings.Contains(w.host.events.Text, "vm started web") {
-		t.Errorf("past mode: Live shown %v, events panel shown %v: %q", w.host.live.Visible(), w.host.below.Visible(), w.host.events.Text)
+	if !w.host.bar.live.Visible() || !w.host.below.Visible() || !strings.Contains(w.host.events.Text, "vm started web") {
+		t.Errorf("past mode: Live shown %v, events panel shown %v: %q", w.host.bar.live.Visible(), w.host.below.Visible(), w.host.events.Text)
 	}
 	if got := d.Markers; len(got) == 0 || !got[0].Equal(now.Add(-2*time.Hour)) {
 		t.Errorf("markers %v, want the VM start first", got)
@@ -171,7 +171,7 @@ func TestWindowShowsThePast(t *testing.T) {
 	if d := w.host.cpu.Data(); !d.End.Equal(to) {
 		t.Errorf("a snapshot moved the zoomed range to %v", d.End)
 	}
-	test.Tap(w.host.live)
+	test.Tap(w.host.bar.live)
 	// The live charts end at the snapshot's time (fakeSnapshot's).
 	liveEnd := fakeSnapshot(2, nil).Time
 	if d := w.host.cpu.Data(); !d.End.Equal(liveEnd) || d.Window != time.Minute || w.host.below.Visible() {
@@ -183,7 +183,7 @@ func TestWindowShowsThePast(t *testing.T) {
 	if !w.host.below.Visible() || !strings.Contains(w.host.moment.Text, "vm web") {
 		t.Errorf("a click on a live chart: panel shown %v, %q", w.host.below.Visible(), w.host.moment.Text)
 	}
-	w.host.chooser.SetSelected("24 h")
+	w.host.bar.chooser.SetSelected("24 h")
 	w.jobs.wg.Wait()
 
 	// A new snapshot does not replace the past with the live hour.
@@ -192,7 +192,7 @@ func TestWindowShowsThePast(t *testing.T) {
 		t.Error("a live snapshot replaced the 24 h chart")
 	}
 
-	w.host.chooser.SetSelected("1 min")
+	w.host.bar.chooser.SetSelected("1 min")
 	if d := w.host.cpu.Data(); !d.End.Equal(liveEnd) || d.Window != time.Minute {
 		t.Errorf("back to 1 min: end %v, window %v", d.End, d.Window)
 	}
@@ -244,7 +244,7 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 	w.history = st
 	w.tabs.SelectIndex(int(tabHost))
 	w.apply(manyVMs(3))
-	w.host.chooser.SetSelected("24 h")
+	w.host.bar.chooser.SetSelected("24 h")
 	w.jobs.wg.Wait()
 
 	w.tabs.SelectIndex(int(tabMachines))
@@ -321,8 +321,8 @@ func TestSelectedVMZooms(t *testing.T) {
 	if cpu.Window != 24*time.Hour || cpu.End.IsZero() || !w.vmTab.bar.live.Visible() {
 		t.Fatalf("24 h on the Machines tab: window %v, end %v, Live shown %v", cpu.Window, cpu.End, w.vmTab.bar.live.Visible())
 	}
-	if w.host.chooser.Selected != "24 h" || w.ctTab.bar.chooser.Selected != "24 h" || !w.host.live.Visible() || w.host.cpu.Data().Window != 24*time.Hour {
-		t.Errorf("the other bars show %q and %q; host charts %v", w.host.chooser.Selected, w.ctTab.bar.chooser.Selected, w.host.cpu.Data().Window)
+	if w.host.bar.chooser.Selected != "24 h" || w.ctTab.bar.chooser.Selected != "24 h" || !w.host.bar.live.Visible() || w.host.cpu.Data().Window != 24*time.Hour {
+		t.Errorf("the other bars show %q and %q; host charts %v", w.host.bar.chooser.Selected, w.ctTab.bar.chooser.Selected, w.host.cpu.Data().Window)
 	}
 	if len(cpu.Markers) != 1 || !cpu.Markers[0].Equal(started) {
 		t.Errorf("markers %v, want the VM's own event only", cpu.Markers)
@@ -350,7 +350,7 @@ func TestSelectedVMZooms(t *testing.T) {
 	}
 	// Live goes back to the live charts, on every tab.
 	test.Tap(w.vmTab.bar.live)
-	if d := w.vmTab.charts[0].Data(); d.Window != time.Minute || w.vmTab.bar.live.Visible() || w.host.live.Visible() {
-		t.Errorf("Live: VM chart %v, Live still shown %v/%v", d.Window, w.vmTab.bar.live.Visible(), w.host.live.Visible())
+	if d := w.vmTab.charts[0].Data(); d.Window != time.Minute || w.vmTab.bar.live.Visible() || w.host.bar.live.Visible() {
+		t.Errorf("Live: VM chart %v, Live still shown %v/%v", d.Window, w.vmTab.bar.live.Visible(), w.host.bar.live.Visible())
 	}
 }

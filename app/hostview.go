@@ -53,13 +53,13 @@ type hostView struct {
 	diagnose *widget.Button  // next to the status, while something is unavailable
 	header   *widget.Label
 	status   *widget.Label
-	*rangeBar
-	cpu   *widgets.Chart
-	cores *widgets.Chart
-	mem   *widgets.Chart
-	load  *widgets.Chart
-	disk  *widgets.Chart
-	net   *widgets.Chart
+	bar      *rangeBar // the window chooser and Live
+	cpu      *widgets.Chart
+	cores    *widgets.Chart
+	mem      *widgets.Chart
+	load     *widgets.Chart
+	disk     *widgets.Chart
+	net      *widgets.Chart
 
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
@@ -113,8 +113,8 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	v.status.Wrapping = fyne.TextWrapWord
 	v.status.Hide()
 
-	v.rangeBar = newRangeBar(window, v.past(), onWindow, func() { onWindow(v.lastLive) })
-	right := v.rangeBar.box
+	v.bar = newRangeBar(window, v.past(), onWindow, func() { onWindow(v.lastLive) })
+	right := v.bar.box
 	if onCSV != nil && onPNG != nil {
 		var export *widget.Button
 		export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() {
@@ -202,7 +202,7 @@ func (v *hostView) showPast(p pastHost, err error, at time.Time) {
 // showMode shows Live and the events panel while the past is shown.
 func (v *hostView) showMode() {
 	past := v.past()
-	relayout := v.rangeBar.show(v.chosen(), past)
+	relayout := v.bar.show(v.chosen(), past)
 	if past == v.below.Hidden {
 		v.below.Hidden, relayout = !past, true
 	}

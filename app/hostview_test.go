@@ -107,7 +107,7 @@ func TestHostViewRenders(t *testing.T) {
 	if !v.status.Visible() || !strings.Contains(v.status.Text, "swap unavailable") {
 		t.Errorf("missing swap not shown: %q", v.status.Text)
 	}
-	v.chooser.SetSelected("1 h")
+	v.bar.chooser.SetSelected("1 h")
 	if picked != time.Hour {
 		t.Errorf("window choice not passed on: %v", picked)
 	}
