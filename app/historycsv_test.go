@@ -56,11 +56,7 @@ func readCSV(t *testing.T, b []byte) (head []string, rows []map[string]string) {
 // count, a zoomed range at 1 min, a live 10 min at 1 s with one value a
 // series; every host series (each core, the memory split) is a column.
 func TestExportShownRange(t *testing.T) {
-	st, err := history.Open(t.TempDir(), history.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Now()
 	start := simDay(t, st, now)
 	w := testWindow(t)

@@ -12,6 +12,33 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
+// openStore is a history store of the test's own on the real clock.
+func openStore(t *testing.T) *history.Store {
+	t.Helper()
+	st, err := history.Open(t.TempDir(), history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// measured counts the buckets with samples, each of which must show about
+// want.
+func measured(t *testing.T, values []float64, want float64) int {
+	t.Helper()
+	n := 0
+	for _, v := range values {
+		if v == v {
+			n++
+			if math.Abs(v-want) > 0.5 {
+				t.Fatalf("a bucket shows %v, want %v", v, want)
+			}
+		}
+	}
+	return n
+}
+
 // TestReadPastHost reads a day of host history from a real store: values
 // per bucket, the stretch without samples as a gap, events as markers.
 func TestReadPastHost(t *testing.T) {
@@ -103,11 +130,7 @@ func TestReadPastHost(t *testing.T) {
 // TestWindowShowsThePast: choosing 24 h reads the host charts from the
 // store on a job; going back to 1 min shows the live charts again.
 func TestWindowShowsThePast(t *testing.T) {
-	st, err := history.Open(t.TempDir(), history.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Now()
 	vm := history.VMItem("00000000-0000-4000-8000-000000000001")
 	for ts := now.Add(-3 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
@@ -128,17 +151,9 @@ func TestWindowShowsThePast(t *testing.T) {
 	if d.End.IsZero() || d.Window != 24*time.Hour || len(d.Series) != 1 {
 		t.Fatalf("24 h chart: end %v, window %v, %d series", d.End, d.Window, len(d.Series))
 	}
-	measured := 0
-	for _, v := range d.Series[0].Values {
-		if v == v {
-			measured++
-			if math.Abs(v-33) > 0.5 {
-				t.Fatalf("a bucket shows %v, want 33", v)
-			}
-		}
-	}
-	if measured == 0 || measured == len(d.Series[0].Values) {
-		t.Errorf("%d of %d buckets measured, want the last 3 h only", measured, len(d.Series[0].Values))
+	seen := measured(t, d.Series[0].Values, 33)
+	if seen == 0 || seen == len(d.Series[0].Values) {
+		t.Errorf("%d of %d buckets measured, want the last 3 h only", seen, len(d.Series[0].Values))
 	}
 	if got := w.host.load.Data().Ref; got != 2 {
 		t.Errorf("load line at %v, want the 2 cores", got)
@@ -229,11 +244,7 @@ func TestSelectedItemChartsNamed(t *testing.T) {
 // charts come from the store, titled with its name, and a live snapshot
 // does not replace them.
 func TestSelectedVMShowsThePast(t *testing.T) {
-	st, err := history.Open(t.TempDir(), history.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Now()
 	key := history.VMItem("uuid-0001")
 	for ts := now.Add(-5 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
@@ -255,16 +266,7 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 	if cpu.End.IsZero() || cpu.Window != 24*time.Hour || len(cpu.Series) != 1 {
 		t.Fatalf("VM CPU chart: end %v, window %v, %d series", cpu.End, cpu.Window, len(cpu.Series))
 	}
-	seen := 0
-	for _, v := range cpu.Series[0].Values {
-		if v == v {
-			seen++
-			if math.Abs(v-42) > 0.5 {
-				t.Fatalf("a bucket shows %v, want 42", v)
-			}
-		}
-	}
-	if seen == 0 {
+	if measured(t, cpu.Series[0].Values, 42) == 0 {
 		t.Error("no recorded bucket shown")
 	}
 	if got := w.vmTab.charts[1].Title(); got != "vm-0001 · Memory" {
@@ -284,11 +286,7 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 // across a VM chart and Live work there as on the Host tab, on the VM's
 // own series and events, and the Host tab follows.
 func TestSelectedVMZooms(t *testing.T) {
-	st, err := history.Open(t.TempDir(), history.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Now()
 	key := history.VMItem("uuid-0001")
 	for ts := now.Add(-5 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
@@ -336,15 +334,7 @@ func TestSelectedVMZooms(t *testing.T) {
 	if !cpu.End.Equal(to) || cpu.Window != time.Hour {
 		t.Fatalf("zoomed VM chart ends %v after %v, want %v after 1 h", cpu.End, cpu.Window, to)
 	}
-	seen := 0
-	for _, v := range cpu.Series[0].Values {
-		if v == v {
-			seen++
-			if math.Abs(v-70) > 0.5 {
-				t.Fatalf("a zoomed bucket shows %v, want 70", v)
-			}
-		}
-	}
+	seen := measured(t, cpu.Series[0].Values, 70)
 	if seen == 0 || w.vmTab.bar.chooser.Selected != "24 h" || !w.host.cpu.Data().End.Equal(to) {
 		t.Errorf("%d buckets, chooser %q, host chart ends %v", seen, w.vmTab.bar.chooser.Selected, w.host.cpu.Data().End)
 	}
