@@ -176,6 +176,10 @@ func (w *window) renderVisible() {
 		w.views[w.tabs.SelectedIndex()].render(w.last)
 	}
 	switch tab(w.tabs.SelectedIndex()) {
+	case tabHost:
+		if w.host.past() && w.host.pastAt.IsZero() {
+			w.readPast() // the range changed while another tab was shown
+		}
 	case tabMachines:
 		syncPastItem(w, w.vmTab, &w.vmPast)
 	case tabContainers:
@@ -207,13 +211,11 @@ func (w *window) setChartWindow(d time.Duration) {
 		w.host.lastLive = d
 	}
 	w.showRange()
-	if w.host.past() {
-		w.readPast()
-	} else if w.last != nil {
+	if !w.host.past() && w.last != nil {
 		w.host.fresh = false // redraw the live charts now
 		w.host.render(w.last)
 	}
-	w.renderVisible() // a resource tab's selected item follows
+	w.renderVisible() // reads the past for the visible tab
 }
 
 // showRange brings every range bar, Live and the events panel up to the
@@ -242,10 +244,9 @@ func (w *window) doctorConfig() doctor.Config {
 // zoomPast shows [from, to) from the store: a range dragged across a chart
 // of the host or of a selected VM or container.
 func (w *window) zoomPast(from, to time.Time) {
-	w.host.window, w.host.zoomEnd = to.Sub(from), to
+	w.host.window, w.host.zoomEnd, w.host.pastAt = to.Sub(from), to, time.Time{}
 	w.showRange()
-	w.readPast()
-	w.renderVisible()
+	w.renderVisible() // reads the range for the visible tab
 }
 
 // showMoment reads the top VMs and containers at a clicked moment and the
