@@ -168,3 +168,22 @@ func TestHistoryCommandMetric(t *testing.T) {
 		t.Fatalf("bad pattern: exit %d, %q", code, errb.String())
 	}
 }
+
+// FuzzMetricFilter: any --metric either is refused or picks the names it
+// spells out.
+func FuzzMetricFilter(f *testing.F) {
+	for _, s := range []string{"cpu_percent", "mem_*, cpu[0-9]*_percent", "cpu[", ",", " "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, list string) {
+		pick, err := metricFilter(list)
+		if err != nil {
+			return
+		}
+		for _, name := range strings.Split(list, ",") {
+			if name = strings.TrimSpace(name); !strings.ContainsAny(name, `*?[\`) && !pick(name) {
+				t.Fatalf("--metric %q does not pick %q", list, name)
+			}
+		}
+	})
+}
