@@ -288,7 +288,7 @@ func hostChartData(s *model.Snapshot) hostCharts {
 		Series: series([]string{"total"}, c.CPU)}
 
 	d.cores = coresChart(c.Window, c.PerCore, note(model.PartCPU))
-	d.mem = memoryChart(c.Window, max(c.MemTotal, c.SwapTotal), c.MemUsed, c.MemFree, c.SwapUsed)
+	d.mem = memoryChart(c.Window, c.MemTotal, max(c.MemTotal, c.SwapTotal), c.MemUsed, c.MemFree, c.SwapUsed)
 	d.mem.Note = note(model.PartMemory)
 	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad), Ref: float64(len(s.Host.CPUPerCorePercent)),
 		Series: series([]string{"1m", "5m", "15m"}, c.Load1, c.Load5, c.Load15)}
@@ -333,9 +333,10 @@ func coresChart(window time.Duration, perCore [][]float64, note string) widgets.
 }
 
 // memoryChart stacks memory used, cache and buffers (what the kernel gives
-// back on demand: neither used nor free) and free up to the total, with
-// swap used as a line.
-func memoryChart(window time.Duration, total float64, used, free, swap []float64) widgets.ChartData {
+// back on demand: the rest of total, neither used nor free) and free, with
+// swap used as a line, on a scale up to scale (the larger of memory and
+// swap).
+func memoryChart(window time.Duration, total, scale float64, used, free, swap []float64) widgets.ChartData {
 	cache := make([]float64, len(used))
 	for i := range used {
 		cache[i] = math.NaN()
@@ -346,7 +347,7 @@ func memoryChart(window time.Duration, total float64, used, free, swap []float64
 	if len(free) != len(used) {
 		free = nil
 	}
-	return memoryStack(window, total, used, cache, free, swap)
+	return memoryStack(window, scale, used, cache, free, swap)
 }
 
 // memoryStack is the memory chart of used, cache and free, stacked up to
