@@ -37,7 +37,7 @@ type pastHost struct {
 // hostFacts are the figures of the live host the past charts are drawn
 // against: the memory scale and the load's core-count line.
 type hostFacts struct {
-	memTotal float64
+	memTotal float64 // the larger of memory and swap, as the live chart
 	cores    int
 }
 

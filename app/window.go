@@ -284,7 +284,8 @@ func (w *window) readPast() {
 	}
 	var facts hostFacts
 	if w.last != nil {
-		facts = hostFacts{memTotal: float64(w.last.Host.MemTotal), cores: len(w.last.Host.CPUPerCorePercent)}
+		// The scale the live memory chart has: swap may be larger than memory.
+		facts = hostFacts{memTotal: float64(max(w.last.Host.MemTotal, w.last.Host.SwapTotal)), cores: len(w.last.Host.CPUPerCorePercent)}
 	}
 	h := w.history
 	w.jobs.Go(func(ctx context.Context) {
