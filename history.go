@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ type historyPoint struct {
 
 func runHistory(g globals, args []string, stdout, stderr io.Writer) int {
 	var since *time.Duration
-	var from, to, item *string
+	var from, to, item, metric *string
 	var events, asJSON, asCSV *bool
 	var points *int
 	fs, code, ok := subcommand("history", &g, args, stderr, func(fs *flag.FlagSet) {
@@ -92,6 +93,7 @@ func runHistory(g globals, args []string, stdout, stderr io.Writer) int {
 		from = fs.String("from", "", "start `TIME` (RFC 3339, e.g. 2026-11-30T03:00:00Z); with --to instead of --since")
 		to = fs.String("to", "", "end `TIME` (RFC 3339); now when only --from is given")
 		item = fs.String("item", "", "only the host (\"host\") or the VM or container of this `NAME`, UUID or ID")
+		metric = fs.String("metric", "", "only the series named by these comma-separated `METRICS` or patterns (cpu_percent, mem_*, cpu[0-9]*_percent: every core)")
 		events = fs.Bool("events", false, "print the events of the range instead of the series")
 		asJSON = fs.Bool("json", false, "print JSON (the documented shape)")
 		asCSV = fs.Bool("csv", false, "print CSV: one row per bucket (or per event with --events)")
@@ -103,6 +105,10 @@ func runHistory(g globals, args []string, stdout, stderr io.Writer) int {
 	fail := func(code int, err error) int { fmt.Fprintln(stderr, "horcrux history:", err); return code }
 	if fs.NArg() > 0 {
 		return fail(2, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	pick, err := metricFilter(*metric)
+	if err != nil {
+		return fail(2, err)
 	}
 	if *asJSON && *asCSV {
 		return fail(2, errors.New("--json and --csv: choose one"))
@@ -138,13 +144,20 @@ func runHistory(g globals, args []string, stdout, stderr io.Writer) int {
 		}
 	} else {
 		for _, it := range items {
-			for _, m := range history.Metrics(it.Kind) {
+			for _, m := range st.MetricsOf(it.Key, it.Kind) {
+				if !pick(m) {
+					continue
+				}
 				sr, err := st.Read(history.Query{Item: it.Key, Metric: m, From: rng.From, To: rng.To, Points: *points})
 				if err != nil {
 					return fail(1, err)
 				}
 				doc.Series = append(doc.Series, toHistorySeries(it, sr))
 			}
+		}
+		if len(doc.Series) == 0 && len(items) == 1 {
+			return fail(1, fmt.Errorf("--metric %q names none of the series of %s: it has %s", *metric, items[0].Name,
+				strings.Join(st.MetricsOf(items[0].Key, items[0].Kind), ", ")))
 		}
 	}
 	switch {
@@ -161,6 +174,29 @@ func runHistory(g globals, args []string, stdout, stderr io.Writer) int {
 		return fail(1, err)
 	}
 	return 0
+}
+
+// metricFilter is --metric: which series to print, by name or by a
+// path.Match pattern, comma-separated; everything when empty.
+func metricFilter(list string) (func(string) bool, error) {
+	if strings.TrimSpace(list) == "" {
+		return func(string) bool { return true }, nil
+	}
+	pats := strings.Split(list, ",")
+	for i, p := range pats {
+		pats[i] = strings.TrimSpace(p)
+		if _, err := path.Match(pats[i], ""); err != nil || pats[i] == "" {
+			return nil, fmt.Errorf("--metric %q: give metric names or patterns such as mem_* separated by commas", list)
+		}
+	}
+	return func(m string) bool {
+		for _, p := range pats {
+			if ok, _ := path.Match(p, m); ok {
+				return true
+			}
+		}
+		return false
+	}, nil
 }
 
 // historyRange turns the flags into a range.

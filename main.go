@@ -47,7 +47,7 @@ Usage:
                                      its display (VNC or SPICE), else its serial console
   horcrux shell [--print-url] [--cmd CMD] CONTAINER
                                      open a shell in a container in the browser
-  horcrux history [--since 24h|--from T --to T] [--item NAME] [--events] [--json|--csv]
+  horcrux history [--since 24h|--from T --to T] [--item NAME] [--metric M,...] [--events] [--json|--csv]
                                      print the stored history (recorded by the window and the exporter)
   horcrux version                    print the version
   horcrux help [COMMAND]             print this help, or a command's

@@ -25,6 +25,7 @@ func collectorWindow(d time.Duration) time.Duration { return min(d, liveWindow) 
 type historyReader interface {
 	Read(history.Query) (history.Series, error)
 	Events(from, to time.Time) ([]history.Event, error)
+	MetricsOf(key string, kind history.Kind) []string
 }
 
 // pastHost is what the host charts show for a stretch of the past.
@@ -36,7 +37,7 @@ type pastHost struct {
 // hostFacts are the figures of the live host the past charts are drawn
 // against: the memory scale and the load's core-count line.
 type hostFacts struct {
-	memTotal float64
+	memTotal float64 // the larger of memory and swap, as the live chart
 	cores    int
 }
 
@@ -53,14 +54,21 @@ func readPastHost(h historyReader, end time.Time, window time.Duration, points i
 		}
 		return bucketValues(sr.Points), nil
 	}
-	metrics := history.Metrics(history.KindHost)
+	metrics := h.MetricsOf(history.HostItem, history.KindHost)
 	vals := make(map[string][]float64, len(metrics))
+	var perCore [][]float64
 	for _, m := range metrics {
 		v, err := read(m)
 		if err != nil {
 			return pastHost{}, err
 		}
 		vals[m] = v
+		if c, ok := history.CoreOf(m); ok {
+			for len(perCore) <= c {
+				perCore = append(perCore, nil) // a core never stored is an empty line
+			}
+			perCore[c] = v
+		}
 	}
 	evs, err := h.Events(from, end)
 	if err != nil {
@@ -83,10 +91,15 @@ func readPastHost(h historyReader, end time.Time, window time.Duration, points i
 	var p pastHost
 	p.events = evs
 	p.charts.cpu = chart(series([]string{"total"}, history.MetricCPU))
-	p.charts.cores = chart(nil)
-	p.charts.cores.Note = "per-core figures are kept for the last hour only"
-	p.charts.mem = chart(series([]string{"used", "swap"}, history.MetricMem, history.MetricSwap))
-	p.charts.mem.Max = facts.memTotal
+	note := ""
+	if len(perCore) == 0 {
+		note = "no per-core figures stored for this time"
+	}
+	p.charts.cores = coresChart(window, perCore, note)
+	p.charts.cores.End, p.charts.cores.Markers = end, marks
+	p.charts.mem = memoryStack(window, facts.memTotal, vals[history.MetricMem], vals[history.MetricMemCache],
+		vals[history.MetricMemFree], vals[history.MetricSwap])
+	p.charts.mem.End, p.charts.mem.Markers = end, marks
 	p.charts.load = chart(series([]string{"1m", "5m", "15m"}, history.MetricLoad1, history.MetricLoad5, history.MetricLoad15))
 	p.charts.load.Ref = float64(facts.cores)
 	p.charts.disk = chart(series([]string{"read", "write"}, history.MetricDiskRead, history.MetricDiskWrite))
@@ -216,10 +229,10 @@ type pastItem struct {
 	at     time.Time // when it was read
 }
 
-// syncPastItem keeps a tab's selected item's charts on the Host tab's
-// window of the past (24 h and longer, or a zoomed range): it reads them on
-// a job when the item or the range changed, or a live-ending range is due
-// for a refresh.
+// syncPastItem keeps a tab's selected item's charts on the window's chart
+// range while it shows the past (24 h and longer, or a range zoomed into on
+// any chart): it reads them on a job when the item or the range changed, or
+// a live-ending range is due for a refresh.
 func syncPastItem[S, T any](w *window, t *resourceTab[S, T], p *pastItem) {
 	r, selected := t.table.selectedItem()
 	if w.history == nil || !w.host.past() || !selected {
@@ -251,6 +264,7 @@ func syncPastItem[S, T any](w *window, t *resourceTab[S, T], p *pastItem) {
 				}
 			}
 			t.showCharts(data)
+			t.pastShown = true
 		})
 	})
 }

@@ -12,6 +12,33 @@ import (
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
+// openStore is a history store of the test's own on the real clock.
+func openStore(t *testing.T) *history.Store {
+	t.Helper()
+	st, err := history.Open(t.TempDir(), history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// measured counts the buckets with samples, each of which must show about
+// want.
+func measured(t *testing.T, values []float64, want float64) int {
+	t.Helper()
+	n := 0
+	for _, v := range values {
+		if v == v {
+			n++
+			if math.Abs(v-want) > 0.5 {
+				t.Fatalf("a bucket shows %v, want %v", v, want)
+			}
+		}
+	}
+	return n
+}
+
 // TestReadPastHost reads a day of host history from a real store: values
 // per bucket, the stretch without samples as a gap, events as markers.
 func TestReadPastHost(t *testing.T) {
@@ -31,6 +58,12 @@ func TestReadPastHost(t *testing.T) {
 		now = ts
 		st.Add(history.HostItem, history.MetricCPU, ts, 10+h)
 		st.Add(history.HostItem, history.MetricLoad1, ts, 1)
+		st.Add(history.HostItem, history.MetricMem, ts, 3<<30)
+		st.Add(history.HostItem, history.MetricMemCache, ts, 4<<30)
+		st.Add(history.HostItem, history.MetricMemFree, ts, 1<<30)
+		for c := range 6 {
+			st.Add(history.HostItem, history.MetricCore(c), ts, float64(10*c))
+		}
 	}
 	now = end
 	st.Record(history.Event{Time: start.Add(3 * time.Hour), Kind: history.EventVM, Action: "started", Name: "web"})
@@ -65,19 +98,39 @@ func TestReadPastHost(t *testing.T) {
 	if p.charts.load.Ref != 4 || p.charts.mem.Max != 8<<30 {
 		t.Errorf("load line at %v, memory scale %v", p.charts.load.Ref, p.charts.mem.Max)
 	}
-	if p.charts.cores.Note == "" {
-		t.Error("the per-core chart does not say why it is empty")
+	// The zoomed charts show what the live ones do: each core, and memory
+	// stacked as used, cache and free.
+	cores := p.charts.cores
+	if len(cores.Series) != 6 || cores.Series[5].Name != "cpu5" || cores.Series[5].Values[3] != 50 || !math.IsNaN(cores.Series[5].Values[6]) {
+		t.Errorf("per-core chart %+v", cores.Series)
+	}
+	if !strings.HasPrefix(cores.Note, "6 cores, busiest cpu5") || len(cores.Markers) != 1 {
+		t.Errorf("per-core note %q, markers %v", cores.Note, cores.Markers)
+	}
+	mem := p.charts.mem
+	var names []string
+	for _, s := range mem.Series {
+		names = append(names, s.Name)
+	}
+	if strings.Join(names, ",") != "used,cache,free,swap" || mem.Stack != 3 || mem.Series[1].Values[0] != 4<<30 || mem.Series[2].Values[0] != 1<<30 {
+		t.Errorf("memory chart: series %v, stack %d, first cache %v, free %v", names, mem.Stack, mem.Series[1].Values[0], mem.Series[2].Values[0])
+	}
+
+	// A store from before per-core figures were kept says so.
+	empty, err := history.Open(t.TempDir(), history.Options{Now: func() time.Time { return end }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	if p, err := readPastHost(empty, end, time.Hour, 60, hostFacts{}); err != nil || p.charts.cores.Note == "" {
+		t.Errorf("no per-core history: note %q, %v", p.charts.cores.Note, err)
 	}
 }
 
 // TestWindowShowsThePast: choosing 24 h reads the host charts from the
 // store on a job; going back to 1 min shows the live charts again.
 func TestWindowShowsThePast(t *testing.T) {
-	st, err := history.Open(t.TempDir(), history.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Now()
 	vm := history.VMItem("00000000-0000-4000-8000-000000000001")
 	for ts := now.Add(-3 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
@@ -92,29 +145,21 @@ func TestWindowShowsThePast(t *testing.T) {
 	w.tabs.SelectIndex(int(tabHost))
 	w.apply(fakeSnapshot(2, nil))
 
-	w.host.chooser.SetSelected("24 h")
+	w.host.bar.chooser.SetSelected("24 h")
 	w.jobs.wg.Wait() // the read; the test driver runs fyne.Do at once
 	d := w.host.cpu.Data()
 	if d.End.IsZero() || d.Window != 24*time.Hour || len(d.Series) != 1 {
 		t.Fatalf("24 h chart: end %v, window %v, %d series", d.End, d.Window, len(d.Series))
 	}
-	measured := 0
-	for _, v := range d.Series[0].Values {
-		if v == v {
-			measured++
-			if math.Abs(v-33) > 0.5 {
-				t.Fatalf("a bucket shows %v, want 33", v)
-			}
-		}
-	}
-	if measured == 0 || measured == len(d.Series[0].Values) {
-		t.Errorf("%d of %d buckets measured, want the last 3 h only", measured, len(d.Series[0].Values))
+	seen := measured(t, d.Series[0].Values, 33)
+	if seen == 0 || seen == len(d.Series[0].Values) {
+		t.Errorf("%d of %d buckets measured, want the last 3 h only", seen, len(d.Series[0].Values))
 	}
 	if got := w.host.load.Data().Ref; got != 2 {
 		t.Errorf("load line at %v, want the 2 cores", got)
 	}
-	if !w.host.live.Visible() || !w.host.below.Visible() || !strings.Contains(w.host.events.Text, "vm started web") {
-		t.Errorf("past mode: Live shown %v, events panel shown %v: %q", w.host.live.Visible(), w.host.below.Visible(), w.host.events.Text)
+	if !w.host.bar.live.Visible() || !w.host.below.Visible() || !strings.Contains(w.host.events.Text, "vm started web") {
+		t.Errorf("past mode: Live shown %v, events panel shown %v: %q", w.host.bar.live.Visible(), w.host.below.Visible(), w.host.events.Text)
 	}
 	if got := d.Markers; len(got) == 0 || !got[0].Equal(now.Add(-2*time.Hour)) {
 		t.Errorf("markers %v, want the VM start first", got)
@@ -141,7 +186,7 @@ func TestWindowShowsThePast(t *testing.T) {
 	if d := w.host.cpu.Data(); !d.End.Equal(to) {
 		t.Errorf("a snapshot moved the zoomed range to %v", d.End)
 	}
-	test.Tap(w.host.live)
+	test.Tap(w.host.bar.live)
 	// The live charts end at the snapshot's time (fakeSnapshot's).
 	liveEnd := fakeSnapshot(2, nil).Time
 	if d := w.host.cpu.Data(); !d.End.Equal(liveEnd) || d.Window != time.Minute || w.host.below.Visible() {
@@ -153,7 +198,7 @@ func TestWindowShowsThePast(t *testing.T) {
 	if !w.host.below.Visible() || !strings.Contains(w.host.moment.Text, "vm web") {
 		t.Errorf("a click on a live chart: panel shown %v, %q", w.host.below.Visible(), w.host.moment.Text)
 	}
-	w.host.chooser.SetSelected("24 h")
+	w.host.bar.chooser.SetSelected("24 h")
 	w.jobs.wg.Wait()
 
 	// A new snapshot does not replace the past with the live hour.
@@ -162,7 +207,7 @@ func TestWindowShowsThePast(t *testing.T) {
 		t.Error("a live snapshot replaced the 24 h chart")
 	}
 
-	w.host.chooser.SetSelected("1 min")
+	w.host.bar.chooser.SetSelected("1 min")
 	if d := w.host.cpu.Data(); !d.End.Equal(liveEnd) || d.Window != time.Minute {
 		t.Errorf("back to 1 min: end %v, window %v", d.End, d.Window)
 	}
@@ -199,11 +244,7 @@ func TestSelectedItemChartsNamed(t *testing.T) {
 // charts come from the store, titled with its name, and a live snapshot
 // does not replace them.
 func TestSelectedVMShowsThePast(t *testing.T) {
-	st, err := history.Open(t.TempDir(), history.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Now()
 	key := history.VMItem("uuid-0001")
 	for ts := now.Add(-5 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
@@ -214,7 +255,7 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 	w.history = st
 	w.tabs.SelectIndex(int(tabHost))
 	w.apply(manyVMs(3))
-	w.host.chooser.SetSelected("24 h")
+	w.host.bar.chooser.SetSelected("24 h")
 	w.jobs.wg.Wait()
 
 	w.tabs.SelectIndex(int(tabMachines))
@@ -225,16 +266,7 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 	if cpu.End.IsZero() || cpu.Window != 24*time.Hour || len(cpu.Series) != 1 {
 		t.Fatalf("VM CPU chart: end %v, window %v, %d series", cpu.End, cpu.Window, len(cpu.Series))
 	}
-	seen := 0
-	for _, v := range cpu.Series[0].Values {
-		if v == v {
-			seen++
-			if math.Abs(v-42) > 0.5 {
-				t.Fatalf("a bucket shows %v, want 42", v)
-			}
-		}
-	}
-	if seen == 0 {
+	if measured(t, cpu.Series[0].Values, 42) == 0 {
 		t.Error("no recorded bucket shown")
 	}
 	if got := w.vmTab.charts[1].Title(); got != "vm-0001 · Memory" {
@@ -246,5 +278,79 @@ func TestSelectedVMShowsThePast(t *testing.T) {
 	w.apply(live)
 	if w.vmTab.charts[0].Data().Window != 24*time.Hour {
 		t.Error("a live snapshot replaced the VM's 24 h chart")
+	}
+}
+
+// TestSelectedVMZooms: the Machines tab has the window chooser and Live
+// above the selected VM's charts; a window of the past, a range dragged
+// across a VM chart and Live work there as on the Host tab, on the VM's
+// own series and events, and the Host tab follows.
+func TestSelectedVMZooms(t *testing.T) {
+	st := openStore(t)
+	now := time.Now()
+	key := history.VMItem("uuid-0001")
+	for ts := now.Add(-5 * time.Hour); ts.Before(now); ts = ts.Add(time.Minute) {
+		v := 10.0
+		if ts.Before(now.Add(-3 * time.Hour)) {
+			v = 70
+		}
+		st.Add(key, history.MetricCPU, ts, v)
+		st.Add(history.VMItem("uuid-0002"), history.MetricCPU, ts, 99)
+	}
+	started := now.Add(-3 * time.Hour)
+	st.Record(history.Event{Time: started, Kind: history.EventVM, Action: "resumed", Item: key, Name: "vm-0001"})
+	st.Record(history.Event{Time: now.Add(-4 * time.Hour), Kind: history.EventVM, Action: "started", Item: history.VMItem("uuid-0002"), Name: "vm-0002"})
+	w := testWindow(t)
+	w.history = st
+	w.tabs.SelectIndex(int(tabMachines))
+	w.apply(manyVMs(3))
+	w.vmTab.table.selectKey(model.ItemKey(0, "uuid-0001"))
+	live := hostTick(manyVMs(3))
+	live.Versions.VMCharts++
+	live.VMCharts = &model.ItemCharts{ID: model.ItemKey(0, "uuid-0001"), Window: time.Minute, CPU: []float64{1, 2}}
+	w.apply(live)
+	if !w.vmTab.detail.Visible() || w.vmTab.bar.live.Visible() || w.vmTab.charts[0].Data().Window != time.Minute {
+		t.Fatalf("live VM charts: shown %v, Live shown %v", w.vmTab.detail.Visible(), w.vmTab.bar.live.Visible())
+	}
+
+	w.vmTab.bar.chooser.SetSelected("24 h")
+	w.jobs.wg.Wait()
+	cpu := w.vmTab.charts[0].Data()
+	if cpu.Window != 24*time.Hour || cpu.End.IsZero() || !w.vmTab.bar.live.Visible() {
+		t.Fatalf("24 h on the Machines tab: window %v, end %v, Live shown %v", cpu.Window, cpu.End, w.vmTab.bar.live.Visible())
+	}
+	if w.host.bar.chooser.Selected != "24 h" || w.ctTab.bar.chooser.Selected != "24 h" || !w.host.bar.live.Visible() || !w.ctTab.bar.live.Visible() {
+		t.Errorf("the other bars show %q and %q", w.host.bar.chooser.Selected, w.ctTab.bar.chooser.Selected)
+	}
+	if len(cpu.Markers) != 1 || !cpu.Markers[0].Equal(started) {
+		t.Errorf("markers %v, want the VM's own event only", cpu.Markers)
+	}
+
+	// A drag across the VM's CPU chart zooms into the busy hours.
+	from, to := now.Add(-5*time.Hour), now.Add(-4*time.Hour)
+	w.vmTab.charts[0].OnZoom(from, to)
+	w.jobs.wg.Wait()
+	cpu = w.vmTab.charts[0].Data()
+	if !cpu.End.Equal(to) || cpu.Window != time.Hour {
+		t.Fatalf("zoomed VM chart ends %v after %v, want %v after 1 h", cpu.End, cpu.Window, to)
+	}
+	seen := measured(t, cpu.Series[0].Values, 70)
+	if seen == 0 || w.vmTab.bar.chooser.Selected != "24 h" {
+		t.Errorf("%d buckets, chooser %q", seen, w.vmTab.bar.chooser.Selected)
+	}
+	// The Host tab shows the same range once shown (read then, not before).
+	if w.host.cpu.Data().End.Equal(to) {
+		t.Error("the host's range was read while the Machines tab was shown")
+	}
+	w.tabs.SelectIndex(int(tabHost))
+	w.jobs.wg.Wait()
+	if d := w.host.cpu.Data(); !d.End.Equal(to) || d.Window != time.Hour {
+		t.Errorf("Host tab after the VM's zoom: ends %v after %v", d.End, d.Window)
+	}
+	w.tabs.SelectIndex(int(tabMachines))
+	// Live goes back to the live charts, on every tab.
+	test.Tap(w.vmTab.bar.live)
+	if d := w.vmTab.charts[0].Data(); d.Window != time.Minute || w.vmTab.bar.live.Visible() || w.host.bar.live.Visible() {
+		t.Errorf("Live: VM chart %v, Live still shown %v/%v", d.Window, w.vmTab.bar.live.Visible(), w.host.bar.live.Visible())
 	}
 }

@@ -53,7 +53,7 @@ type hostView struct {
 	diagnose *widget.Button  // next to the status, while something is unavailable
 	header   *widget.Label
 	status   *widget.Label
-	chooser  *widget.Select
+	bar      *rangeBar // the window chooser and Live
 	cpu      *widgets.Chart
 	cores    *widgets.Chart
 	mem      *widgets.Chart
@@ -64,11 +64,10 @@ type hostView struct {
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
 
-	window   time.Duration // shown; beyond liveWindow the charts come from the store
-	lastLive time.Duration // the live window Live goes back to
-	zoomEnd  time.Time     // end of a range zoomed into; zero for one ending now
-	pastAt   time.Time     // when the shown past was read; zero while none is
-	live     *widget.Button
+	window   time.Duration   // shown; beyond liveWindow the charts come from the store
+	lastLive time.Duration   // the live window Live goes back to
+	zoomEnd  time.Time       // end of a range zoomed into; zero for one ending now
+	pastAt   time.Time       // when the shown past was read; zero while none is
 	below    *fyne.Container // the events of the shown past and the clicked moment
 	events   *widget.Label
 	moment   *widget.Label
@@ -77,6 +76,15 @@ type hostView struct {
 // past reports whether the charts show the store's past rather than the
 // collector's live window.
 func (v *hostView) past() bool { return v.window > liveWindow || !v.zoomEnd.IsZero() }
+
+// chosen is the window picked in the chooser, or 0 while a range dragged
+// across a chart is shown.
+func (v *hostView) chosen() time.Duration {
+	if v.zoomEnd.IsZero() {
+		return v.window
+	}
+	return 0
+}
 
 // charts are the six charts in the grid's order.
 func (v *hostView) charts() []*widgets.Chart {
@@ -105,22 +113,8 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	v.status.Wrapping = fyne.TextWrapWord
 	v.status.Hide()
 
-	labels := make([]string, len(windowChoices))
-	for i, c := range windowChoices {
-		labels[i] = c.label
-	}
-	v.chooser = widget.NewSelect(labels, func(s string) {
-		for _, c := range windowChoices {
-			if c.label == s {
-				onWindow(c.d)
-			}
-		}
-	})
-	v.chooser.Selected = windowLabel(window)
-
-	v.live = widget.NewButtonWithIcon("Live", theme.MediaPlayIcon(), func() { v.chooser.SetSelected(windowLabel(v.lastLive)) })
-	v.live.Hidden = !v.past()
-	right := container.NewHBox(v.live, widget.NewLabel("Window"), v.chooser)
+	v.bar = newRangeBar(window, v.past(), onWindow, func() { onWindow(v.lastLive) })
+	right := v.bar.box
 	if onCSV != nil && onPNG != nil {
 		var export *widget.Button
 		export = widget.NewButtonWithIcon("Export", theme.DownloadIcon(), func() {
@@ -207,8 +201,12 @@ func (v *hostView) showPast(p pastHost, err error, at time.Time) {
 
 // showMode shows Live and the events panel while the past is shown.
 func (v *hostView) showMode() {
-	if past := v.past(); past == v.below.Hidden || past == v.live.Hidden {
-		v.below.Hidden, v.live.Hidden = !past, !past
+	past := v.past()
+	relayout := v.bar.show(v.chosen(), past)
+	if past == v.below.Hidden {
+		v.below.Hidden, relayout = !past, true
+	}
+	if relayout {
 		v.root.Refresh()
 	}
 }
@@ -289,26 +287,8 @@ func hostChartData(s *model.Snapshot) hostCharts {
 	d.cpu = widgets.ChartData{Window: c.Window, Note: note(model.PartCPU),
 		Series: series([]string{"total"}, c.CPU)}
 
-	cores := make([]widgets.Series, len(c.PerCore))
-	for i, v := range c.PerCore {
-		cores[i] = widgets.Series{Name: fmt.Sprintf("cpu%d", i), Values: v, Color: colorOf(i)}
-	}
-	d.cores = widgets.ChartData{Window: c.Window, Series: cores, Note: note(model.PartCPU)}
-	if len(cores) > 4 && d.cores.Note == "" {
-		// Too many cores to label each: name the busiest instead.
-		busiest, at := -1, 0.0
-		for i, s := range cores {
-			if v := s.Values[len(s.Values)-1]; v == v && (busiest < 0 || v > at) {
-				busiest, at = i, v
-			}
-		}
-		d.cores.Note = plural.Count(len(cores), "core")
-		if busiest >= 0 {
-			d.cores.Note += fmt.Sprintf(", busiest cpu%d %.0f %%", busiest, at)
-		}
-	}
-
-	d.mem = memoryChart(c.Window, max(c.MemTotal, c.SwapTotal), c.MemUsed, c.MemFree, c.SwapUsed)
+	d.cores = coresChart(c.Window, c.PerCore, note(model.PartCPU))
+	d.mem = memoryChart(c.Window, c.MemTotal, max(c.MemTotal, c.SwapTotal), c.MemUsed, c.MemFree, c.SwapUsed)
 	d.mem.Note = note(model.PartMemory)
 	d.load = widgets.ChartData{Window: c.Window, Note: note(model.PartLoad), Ref: float64(len(s.Host.CPUPerCorePercent)),
 		Series: series([]string{"1m", "5m", "15m"}, c.Load1, c.Load5, c.Load15)}
@@ -325,10 +305,38 @@ func hostChartData(s *model.Snapshot) hostCharts {
 	return d
 }
 
+// coresChart is one line per core, named as the kernel names them; with
+// more than four, the note names the busiest at the end instead of a label
+// each.
+func coresChart(window time.Duration, perCore [][]float64, note string) widgets.ChartData {
+	cores := make([]widgets.Series, len(perCore))
+	for i, v := range perCore {
+		cores[i] = widgets.Series{Name: fmt.Sprintf("cpu%d", i), Values: v, Color: colorOf(i)}
+	}
+	d := widgets.ChartData{Window: window, Series: cores, Note: note}
+	if len(cores) > 4 && d.Note == "" {
+		busiest, at := -1, 0.0
+		for i, s := range cores {
+			if len(s.Values) == 0 {
+				continue
+			}
+			if v := s.Values[len(s.Values)-1]; v == v && (busiest < 0 || v > at) {
+				busiest, at = i, v
+			}
+		}
+		d.Note = plural.Count(len(cores), "core")
+		if busiest >= 0 {
+			d.Note += fmt.Sprintf(", busiest cpu%d %.0f %%", busiest, at)
+		}
+	}
+	return d
+}
+
 // memoryChart stacks memory used, cache and buffers (what the kernel gives
-// back on demand: neither used nor free) and free up to the total, with
-// swap used as a line.
-func memoryChart(window time.Duration, total float64, used, free, swap []float64) widgets.ChartData {
+// back on demand: the rest of total, neither used nor free) and free, with
+// swap used as a line, on a scale up to scale (the larger of memory and
+// swap).
+func memoryChart(window time.Duration, total, scale float64, used, free, swap []float64) widgets.ChartData {
 	cache := make([]float64, len(used))
 	for i := range used {
 		cache[i] = math.NaN()
@@ -339,6 +347,12 @@ func memoryChart(window time.Duration, total float64, used, free, swap []float64
 	if len(free) != len(used) {
 		free = nil
 	}
+	return memoryStack(window, scale, used, cache, free, swap)
+}
+
+// memoryStack is the memory chart of used, cache and free, stacked up to
+// total, and swap.
+func memoryStack(window time.Duration, total float64, used, cache, free, swap []float64) widgets.ChartData {
 	return widgets.ChartData{Window: window, Max: total, Stack: 3, Series: []widgets.Series{
 		{Name: "used", Values: used, Color: colorOf(0)},
 		{Name: "cache", Values: cache, Color: colorOf(1)},

@@ -68,6 +68,15 @@ func TestHostChartData(t *testing.T) {
 		t.Errorf("memory scale %v, want the memory total", d.mem.Max)
 	}
 
+	// Cache and buffers are the rest of the memory, not of a larger swap.
+	big := fakeSnapshot(2, nil)
+	big.Charts.SwapTotal = 32 << 30
+	bd := hostChartData(big)
+	if bd.mem.Max != 32<<30 || bd.mem.Series[1].Name != "cache" || bd.mem.Series[1].Values[0] != 4<<30 {
+		t.Errorf("with 32 GiB of swap: scale %v, %s %v; want 32 GiB, cache 16 - 4 used - 8 free = 4 GiB",
+			bd.mem.Max, bd.mem.Series[1].Name, bd.mem.Series[1].Values[0])
+	}
+
 	many := hostChartData(fakeSnapshot(16, nil))
 	if !strings.HasPrefix(many.cores.Note, "16 cores, busiest cpu") {
 		t.Errorf("16-core note %q", many.cores.Note)
@@ -107,7 +116,7 @@ func TestHostViewRenders(t *testing.T) {
 	if !v.status.Visible() || !strings.Contains(v.status.Text, "swap unavailable") {
 		t.Errorf("missing swap not shown: %q", v.status.Text)
 	}
-	v.chooser.SetSelected("1 h")
+	v.bar.chooser.SetSelected("1 h")
 	if picked != time.Hour {
 		t.Errorf("window choice not passed on: %v", picked)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -118,6 +119,10 @@ type resourceTab[S, T any] struct {
 	// past, when it returns true, keeps the live charts off: the selected
 	// item's charts show a stretch read from the history store.
 	past func() bool
+	// pastShown: the charts show the past, so the live ones are drawn
+	// again as soon as past turns false.
+	pastShown bool
+	bar       *rangeBar // nil until the window adds one
 }
 
 func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], onSelect func(string)) *resourceTab[S, T] {
@@ -138,7 +143,8 @@ func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], o
 func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 	secs, listed := t.kind.sections(s)
 	hist, charted := t.kind.history(s)
-	if t.fresh && listed == t.listed && charted == t.charted {
+	live := t.past == nil || !t.past()
+	if t.fresh && listed == t.listed && charted == t.charted && !(t.pastShown && live) {
 		if !t.ok { // the retry countdown and the silence go on
 			if text, _ := statusOf(t.kind, secs); text != t.state.Text {
 				t.state.SetText(text)
@@ -156,7 +162,8 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 		t.ok = ok
 		t.showList(ok, text, rowsOf(t.kind, secs))
 	}
-	if (!t.fresh || charted != t.charted) && (t.past == nil || !t.past()) {
+	if (!t.fresh || charted != t.charted || t.pastShown) && live {
+		t.pastShown = false
 		data := chartData(t.kind.charts, hist)
 		for i := range data {
 			data[i].End = s.Time // round clock ticks on the live charts too
@@ -164,6 +171,15 @@ func (t *resourceTab[S, T]) render(s *model.Snapshot) {
 		t.showCharts(data)
 	}
 	t.listed, t.charted, t.fresh = listed, charted, true
+}
+
+// setRange puts bar above the charts, every chart zooming with onZoom.
+func (t *resourceTab[S, T]) setRange(bar *rangeBar, onZoom func(from, to time.Time)) {
+	t.bar = bar
+	t.chartBar.Add(bar.box)
+	for _, c := range t.charts {
+		c.OnZoom = onZoom
+	}
 }
 
 // lifecycle is a button acting on the selected row.

@@ -58,6 +58,7 @@ type resourceView[T any] struct {
 	// chartTitles are the charts' own titles, shown after the item's name.
 	chartTitles []string
 	detail      *fyne.Container
+	chartBar    *fyne.Container // above the charts, on the right: the chart range
 	bottom      *fyne.Container // kind-specific panels under the table
 	name        func(*T) string
 	win         fyne.Window
@@ -113,7 +114,9 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 	for i, c := range charts {
 		objs[i] = c
 	}
-	v.detail = container.NewGridWithColumns(len(charts), objs...)
+	v.chartBar = container.NewHBox()
+	v.detail = container.NewBorder(container.NewBorder(nil, nil, nil, v.chartBar), nil, nil, nil,
+		container.NewGridWithColumns(len(charts), objs...))
 	v.detail.Hide()
 	split := container.NewVSplit(v.table.root, v.detail)
 	split.Offset = 0.6

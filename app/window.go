@@ -77,7 +77,7 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})
 	w.host = newHostView(saved.window, w.setChartWindow,
-		func() { exportCSV(w.win, w.last) }, func() { exportPNG(w.win, w.host.root) })
+		w.exportRangeCSV, func() { exportPNG(w.win, w.host.root) })
 	for _, c := range w.host.charts() {
 		c.OnZoom, c.OnTap = w.zoomPast, w.showMoment
 	}
@@ -106,6 +106,9 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	}), func(k string) { w.coll.SelectContainer(k) })
 	w.vmTab, w.ctTab = machines, containers
 	machines.past, containers.past = w.host.past, w.host.past
+	live := func() { w.setChartWindow(w.host.lastLive) }
+	machines.setRange(newRangeBar(saved.window, w.host.past(), w.setChartWindow, live), w.zoomPast)
+	containers.setRange(newRangeBar(saved.window, w.host.past(), w.setChartWindow, live), w.zoomPast)
 	w.diag = newDiagnostics(w.jobs, w.doctorConfig)
 	w.views = [...]view{w.host, withSessions{machines, w}, containers, w.diag}
 	w.tabs = container.NewAppTabs(
@@ -173,6 +176,10 @@ func (w *window) renderVisible() {
 		w.views[w.tabs.SelectedIndex()].render(w.last)
 	}
 	switch tab(w.tabs.SelectedIndex()) {
+	case tabHost:
+		if w.host.past() && w.host.pastAt.IsZero() {
+			w.readPast() // the range changed while another tab was shown
+		}
 	case tabMachines:
 		syncPastItem(w, w.vmTab, &w.vmPast)
 	case tabContainers:
@@ -203,12 +210,24 @@ func (w *window) setChartWindow(d time.Duration) {
 	if d <= liveWindow {
 		w.host.lastLive = d
 	}
-	w.host.showMode()
-	if w.host.past() {
-		w.readPast()
-	} else if w.last != nil {
+	w.showRange()
+	if !w.host.past() && w.last != nil {
 		w.host.fresh = false // redraw the live charts now
 		w.host.render(w.last)
+	}
+	w.renderVisible() // reads the past for the visible tab
+}
+
+// showRange brings every range bar, Live and the events panel up to the
+// chart range.
+func (w *window) showRange() {
+	w.host.showMode()
+	past := w.host.past()
+	if w.vmTab.bar.show(w.host.chosen(), past) {
+		w.vmTab.root.Refresh()
+	}
+	if w.ctTab.bar.show(w.host.chosen(), past) {
+		w.ctTab.root.Refresh()
 	}
 }
 
@@ -222,11 +241,12 @@ func (w *window) doctorConfig() doctor.Config {
 	return c
 }
 
-// zoomPast shows [from, to) from the store: a range dragged across a chart.
+// zoomPast shows [from, to) from the store: a range dragged across a chart
+// of the host or of a selected VM or container.
 func (w *window) zoomPast(from, to time.Time) {
-	w.host.window, w.host.zoomEnd = to.Sub(from), to
-	w.host.showMode()
-	w.readPast()
+	w.host.window, w.host.zoomEnd, w.host.pastAt = to.Sub(from), to, time.Time{}
+	w.showRange()
+	w.renderVisible() // reads the range for the visible tab
 }
 
 // showMoment reads the top VMs and containers at a clicked moment and the
@@ -264,7 +284,8 @@ func (w *window) readPast() {
 	}
 	var facts hostFacts
 	if w.last != nil {
-		facts = hostFacts{memTotal: float64(w.last.Host.MemTotal), cores: len(w.last.Host.CPUPerCorePercent)}
+		// The scale the live memory chart has: swap may be larger than memory.
+		facts = hostFacts{memTotal: float64(max(w.last.Host.MemTotal, w.last.Host.SwapTotal)), cores: len(w.last.Host.CPUPerCorePercent)}
 	}
 	h := w.history
 	w.jobs.Go(func(ctx context.Context) {

@@ -34,6 +34,12 @@ func hash01(a, b int64) float64 {
 // a little noise, and an hourly one-second spike (what the coarse tiers must
 // keep). Half the series are often idle (zero), as network figures are.
 func simValue(idx int, metric string, sec int64) float64 {
+	if c, ok := CoreOf(metric); ok {
+		idx += 7 * (c + 1) // each core its own phase, noise and spike
+	}
+	if metric == MetricMemFree {
+		idx += 3 // not the same curve as used
+	}
 	day := 2 * math.Pi * float64(sec%86400) / 86400
 	base := 20 + 15*math.Sin(day+float64(idx))
 	noise := 2 * hash01(int64(idx), sec)
@@ -42,7 +48,7 @@ func simValue(idx int, metric string, sec int64) float64 {
 		v = 100 + float64(idx%7) // the spike
 	}
 	switch metric {
-	case MetricMem:
+	case MetricMem, MetricMemCache, MetricMemFree:
 		return float64(1<<30) + float64(1<<28)*math.Sin(day/7+float64(idx)) + float64(int64(hash01(int64(idx), sec/60)*1e6))
 	case MetricNetRx, MetricNetTx:
 		if idx%2 == 0 {
@@ -75,11 +81,15 @@ func simSnapshot(t time.Time, vms, cts int) *model.Snapshot {
 	f := func(i int, m string) *float64 { v := simValue(i, m, sec); return &v }
 	s := &model.Snapshot{Time: t, Host: model.HostStats{
 		Time: t, Hostname: "simhost",
-		CPUPercent: simValue(0, MetricCPU, sec), MemUsed: uint64(simValue(0, MetricMem, sec)),
+		CPUPercent: simValue(0, MetricCPU, sec), CPUPerCorePercent: make([]float64, simCores),
+		MemTotal: 4 << 30, MemUsed: uint64(simValue(0, MetricMem, sec)), MemFree: uint64(simValue(0, MetricMemFree, sec)),
 		SwapUsed: 0, Load1: simValue(0, MetricLoad1, sec) / 10, Load5: 1, Load15: 1,
 		DiskReadBps: simValue(0, MetricDiskRead, sec), DiskWriteBps: simValue(0, MetricDiskWrite, sec),
 		NetRxBps: simValue(0, MetricNetRx, sec), NetTxBps: simValue(0, MetricNetTx, sec),
 	}}
+	for i := range s.Host.CPUPerCorePercent {
+		s.Host.CPUPerCorePercent[i] = simValue(0, MetricCore(i), sec)
+	}
 	vs := model.VMSection{URI: "qemu:///system", Availability: model.Availability{State: model.Up}}
 	for i := range vms {
 		idx := 1 + i
@@ -99,6 +109,25 @@ func simSnapshot(t time.Time, vms, cts int) *model.Snapshot {
 	s.VMs = []model.VMSection{vs}
 	s.Containers = []model.ContainerSection{cs}
 	return s
+}
+
+// simCores is how many cores the simulated host has: its per-core series.
+const simCores = 8
+
+// simMetrics are the series of item ki of simItems: the host's include its
+// cores.
+func simMetrics(ki, vms int) (Kind, []string) {
+	switch {
+	case ki == 0:
+		ms := Metrics(KindHost)
+		for c := range simCores {
+			ms = append(ms, MetricCore(c))
+		}
+		return KindHost, ms
+	case ki <= vms:
+		return KindVM, Metrics(KindVM)
+	}
+	return KindContainer, Metrics(KindContainer)
 }
 
 func simUUID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
@@ -135,13 +164,8 @@ func fillYear(st *Store, clk *simClock, vms, cts int) int {
 	n := 0
 	clk.Set(time.Unix(end-30*86400, 0))
 	for ki, key := range keys {
-		kind := KindHost
-		if ki > 0 && ki <= vms {
-			kind = KindVM
-		} else if ki > vms {
-			kind = KindContainer
-		}
-		for _, m := range Metrics(kind) {
+		kind, metrics := simMetrics(ki, vms)
+		for _, m := range metrics {
 			n++
 			for sec := start; sec < end-30*86400; sec += 1800 {
 				if simGap(sec) {
@@ -162,13 +186,8 @@ func fillYear(st *Store, clk *simClock, vms, cts int) int {
 	for day := end - 30*86400; day < end-3600; day += 86400 {
 		clk.Set(time.Unix(day, 0))
 		for ki, key := range keys {
-			kind := KindHost
-			if ki > 0 && ki <= vms {
-				kind = KindVM
-			} else if ki > vms {
-				kind = KindContainer
-			}
-			for _, m := range Metrics(kind) {
+			_, metrics := simMetrics(ki, vms)
+			for _, m := range metrics {
 				for sec := day; sec < min(day+86400, end-3600); sec += 60 {
 					if !simGap(sec) {
 						st.Merge(key, m, Minute, time.Unix(sec, 0), simMinute(idx[ki], m, sec/60))

@@ -66,7 +66,15 @@ func (s *Store) addHost(h *model.HostStats) {
 		}
 	}
 	add(model.PartCPU, MetricCPU, h.CPUPercent)
+	for i, v := range h.CPUPerCorePercent {
+		add(model.PartCPU, MetricCore(i), v)
+	}
 	add(model.PartMemory, MetricMem, float64(h.MemUsed))
+	// The split the live memory chart stacks: used, cache and buffers, free.
+	if h.MemTotal > 0 {
+		add(model.PartMemory, MetricMemCache, max(0, float64(h.MemTotal)-float64(h.MemUsed)-float64(h.MemFree)))
+		add(model.PartMemory, MetricMemFree, float64(h.MemFree))
+	}
 	add(model.PartSwap, MetricSwap, float64(h.SwapUsed))
 	add(model.PartLoad, MetricLoad1, h.Load1)
 	add(model.PartLoad, MetricLoad5, h.Load5)
