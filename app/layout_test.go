@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -37,6 +38,27 @@ func layoutSnapshot() *model.Snapshot {
 	return s
 }
 
+// withItemCharts is s with a minute of charts for the selected item key.
+func withItemCharts(s *model.Snapshot, key string, container bool) *model.Snapshot {
+	c := *s
+	h := &model.ItemCharts{ID: key, Window: time.Minute, Step: time.Second}
+	for i := range 60 {
+		v := float64(i % 17)
+		h.CPU = append(h.CPU, v*5)
+		h.Mem = append(h.Mem, v*(64<<20))
+		h.DiskRead, h.DiskWrite = append(h.DiskRead, v*1e6), append(h.DiskWrite, v*2e5)
+		h.NetRx, h.NetTx = append(h.NetRx, v*3e5), append(h.NetTx, v*1e5)
+	}
+	if container {
+		c.ContainerCharts = h
+		c.Versions.ContainerCharts++
+	} else {
+		c.VMCharts = h
+		c.Versions.VMCharts++
+	}
+	return &c
+}
+
 // layoutSizes are the window sizes layouts must hold at; golden says
 // whether images are compared at that size.
 var layoutSizes = []struct {
@@ -67,8 +89,14 @@ func TestLayoutGoldens(t *testing.T) {
 		}{{tabHost, "host"}, {tabMachines, "machines"}, {tabContainers, "containers"}, {tabDiagnostics, "diagnostics"}} {
 			w.tabs.SelectIndex(int(tb.tab))
 			w.apply(s)
-			if tb.tab == tabMachines {
+			// A selected item shows its charts below the list.
+			switch tb.tab {
+			case tabMachines:
 				w.views[tabMachines].(withSessions).view.(*resourceTab[model.VMSection, model.Machine]).selectKey(model.ItemKey(0, "uuid-0004"))
+				w.apply(withItemCharts(s, model.ItemKey(0, "uuid-0004"), false))
+			case tabContainers:
+				w.views[tabContainers].(*resourceTab[model.ContainerSection, model.Container]).selectKey(model.ItemKey(0, s.Containers[0].Items[3].ID))
+				w.apply(withItemCharts(s, model.ItemKey(0, s.Containers[0].Items[3].ID), true))
 			}
 			if got := w.win.Canvas().Size(); got != size {
 				t.Errorf("%s at %v: the window grew to %v", tb.name, size, got)

@@ -115,8 +115,12 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 		objs[i] = c
 	}
 	v.chartBar = container.NewHBox()
-	v.detail = container.NewBorder(container.NewBorder(nil, nil, nil, v.chartBar), nil, nil, nil,
-		container.NewGridWithColumns(len(charts), objs...))
+	// The charts wrap into rows in a narrow window, and scroll when the
+	// rows do not fit below the list.
+	tiles := &widgets.Tiles{}
+	grid := container.NewVScroll(container.New(tiles, objs...))
+	tiles.Relayout = grid.Refresh
+	v.detail = container.NewBorder(container.NewBorder(nil, nil, nil, v.chartBar), nil, nil, nil, grid)
 	v.detail.Hide()
 	split := container.NewVSplit(v.table.root, v.detail)
 	split.Offset = 0.6
@@ -228,9 +232,11 @@ func (v *resourceView[T]) showCharts(charts []widgets.ChartData) {
 		}
 		if !v.detail.Visible() {
 			v.detail.Show()
+			v.root.Refresh() // the split shares its height again
 		}
 	} else if v.detail.Visible() {
 		v.detail.Hide()
+		v.root.Refresh()
 	}
 }
 
