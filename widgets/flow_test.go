@@ -33,7 +33,11 @@ func TestFlowWrapsAtTheWidth(t *testing.T) {
 
 func TestTilesWrapIntoRowsThatShareTheWidth(t *testing.T) {
 	test.NewTempApp(t)
-	box := func() fyne.CanvasObject { r := canvas.NewRectangle(nil); r.SetMinSize(fyne.NewSize(300, 100)); return r }
+	box := func() fyne.CanvasObject {
+		r := canvas.NewRectangle(nil)
+		r.SetMinSize(fyne.NewSize(300, 100))
+		return r
+	}
 	relayouts := 0
 	tl := &Tiles{Relayout: func() { relayouts++ }}
 	c := container.New(tl, box(), box(), box(), box())
