@@ -64,11 +64,11 @@ func withItemCharts(s *model.Snapshot, key string, container bool) *model.Snapsh
 var layoutSizes = []struct {
 	fyne.Size
 	golden bool
-}{{fyne.NewSize(800, 600), true}, {fyne.NewSize(1100, 720), false}, {fyne.NewSize(1440, 900), true}}
+}{{fyne.NewSize(800, 600), true}, {fyne.NewSize(1100, 720), false}, {fyne.NewSize(1440, 900), true}, {fyne.NewSize(1920, 1080), false}}
 
 // TestLayoutGoldens draws each tab and Settings at 800x600 and 1440x900
 // and compares them with testdata/layout/; it also checks nothing makes
-// the window grow, at 1100x720 too.
+// the window grow, at 1100x720 and 1920x1080 too.
 func TestLayoutGoldens(t *testing.T) {
 	for _, ls := range layoutSizes {
 		size := ls.Size
