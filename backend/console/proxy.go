@@ -34,6 +34,7 @@ type session struct {
 	g       *grant
 	started time.Time
 	ws      *websocket.Conn
+	wsc     *wsConn            // ws's connection, read through pooled buffers; nil when it has no descriptor
 	vnc     io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
 	fromVM  atomic.Uint64
 	toVM    atomic.Uint64
@@ -139,7 +140,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ws, err := s.upgrader.Upgrade(w, r, s.headers)
+	hj := &hijacker{ResponseWriter: w, pool: &s.bufs}
+	ws, err := s.upgrader.Upgrade(hj, r, s.headers)
 	if err != nil {
 		return // the upgrader has answered and logged
 	}
@@ -164,7 +166,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		closeEarly(ws, code, verb+peerOf(t)+": "+err.Error())
 		return
 	}
-	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, vnc: peer}
+	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, wsc: hj.conn, vnc: peer}
 
 	s.mu.Lock()
 	if s.closed {
@@ -191,9 +193,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.OnSession != nil {
 		s.cfg.OnSession(SessionEvent{Session: ss.info()})
 	}
+	// The session gets fresh goroutines and this handler returns: net/http's connection
+	// goroutine, its deep stack and the request's buffers would otherwise be held for the
+	// session's life. ServeHTTP's count in s.wg is still held here, so Add is safe.
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.proxy(ss)
+		s.ended(ss)
+	}()
+}
 
-	s.proxy(ss)
-
+// ended forgets a session whose proxy returned and reports it.
+func (s *Server) ended(ss *session) {
+	g, t := ss.g, ss.g.target
 	s.mu.Lock()
 	delete(s.sessions, ss.id)
 	if i := slices.Index(g.sessions, ss); i >= 0 {
@@ -277,8 +290,24 @@ func (s *Server) proxy(ss *session) {
 	_ = ss.ws.Close()
 }
 
-func (s *Server) getBuf() *[]byte  { return s.bufs.Get().(*[]byte) }
-func (s *Server) putBuf(b *[]byte) { s.bufs.Put(b) }
+func (s *Server) getBuf() *[]byte  { return s.bufs.get() }
+func (s *Server) putBuf(b *[]byte) { s.bufs.put(b) }
+
+// readVM reads once from the console's end. A socket is read through rawRead, which takes
+// a pooled buffer only once bytes are there, so an idle session holds none; anything else
+// is read holding one. buf is nil when n is 0.
+func (s *Server) readVM(ss *session, rc syscall.RawConn) (buf *[]byte, n int, err error) {
+	if rc != nil {
+		return rawRead(rc, nil, &s.bufs, nil)
+	}
+	buf = s.getBuf()
+	n, err = ss.vnc.Read(*buf)
+	if n <= 0 {
+		s.putBuf(buf)
+		return nil, 0, err
+	}
+	return buf, n, err
+}
 
 // peerName names the session's far end in close reasons.
 func (ss *session) peerName() string { return peerOf(ss.g.target) }
@@ -312,30 +341,22 @@ func (s *Server) replay(ss *session) error {
 	return nil
 }
 
-// vmToBrowser copies the console's bytes into binary messages. It waits for data without a buffer
-// (waitReadable), so an idle session on a socket holds no copy buffer.
+// vmToBrowser copies the console's bytes into binary messages, one message a read (at most
+// copyBufSize bytes). It waits for data without a buffer (readVM).
 func (s *Server) vmToBrowser(ss *session) (code int, reason string) {
 	if err := s.replay(ss); err != nil {
 		return websocket.CloseGoingAway, "writing to the browser failed: " + err.Error()
 	}
-	conn, _ := ss.vnc.(net.Conn)
-	more := false // the last read filled the buffer: more is likely waiting, skip the peek
+	rc := rawConnOf(ss.vnc)
 	for {
-		if !more && conn != nil {
-			if err := waitReadable(conn); err != nil {
-				return s.vmReadEnd(ss, err)
-			}
-		}
-		buf := s.getBuf()
-		n, rerr := ss.vnc.Read(*buf)
-		more = n == len(*buf)
+		buf, n, rerr := s.readVM(ss, rc)
 		var werr error
 		if n > 0 {
 			_ = ss.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 			werr = ss.ws.WriteMessage(websocket.BinaryMessage, (*buf)[:n])
 			ss.fromVM.Add(uint64(n))
+			s.putBuf(buf)
 		}
-		s.putBuf(buf)
 		if werr != nil {
 			return websocket.CloseGoingAway, "writing to the browser failed: " + werr.Error()
 		}
@@ -422,50 +443,140 @@ func (s *Server) handleControl(ss *session, r io.Reader) error {
 	return nil
 }
 
+// toVM gathers the browser's binary messages for the console's end and writes them in one
+// call when the browser has sent nothing more (wsConn.idle) or the buffer is full: a burst of
+// small messages (key presses, pointer moves, pasted text) costs one write, not one each.
+// The buffer is held only while bytes wait to be written or a message is being read.
+type toVM struct {
+	s       *Server
+	ss      *session
+	buf     *[]byte
+	sent    int  // (*buf)[:sent] is written
+	filled  int  // (*buf)[sent:filled] waits to be written
+	reading bool // a message's payload is being read into (*buf)[filled:]
+	err     error
+}
+
+// vmWriteError is a failed write to the console's end, passed through gorilla's read.
+type vmWriteError struct{ err error }
+
+func (e vmWriteError) Error() string { return "writing to the console: " + e.err.Error() }
+
+// flush writes what waits; it runs on the reading goroutine only.
+func (u *toVM) flush() error {
+	if u.err != nil {
+		return vmWriteError{u.err}
+	}
+	if u.filled > u.sent {
+		setWriteDeadline(u.ss.vnc, u.s.cfg.WriteTimeout)
+		n, err := u.ss.vnc.Write((*u.buf)[u.sent:u.filled])
+		u.ss.toVM.Add(uint64(max(n, 0)))
+		if err != nil {
+			u.err = err
+			return vmWriteError{err}
+		}
+		u.sent = u.filled
+	}
+	if !u.reading {
+		u.release()
+	}
+	return nil
+}
+
+// space is where the next payload bytes go; the buffer is flushed first when full.
+func (u *toVM) space() ([]byte, error) {
+	if u.buf == nil {
+		u.buf, u.sent, u.filled = u.s.getBuf(), 0, 0
+	}
+	if u.filled == len(*u.buf) {
+		if err := u.flush(); err != nil {
+			return nil, err
+		}
+	}
+	if u.sent == u.filled { // no read is in flight here: start again at the front
+		u.sent, u.filled = 0, 0
+	}
+	return (*u.buf)[u.filled:], nil
+}
+
+func (u *toVM) release() {
+	if u.buf != nil && u.filled == u.sent {
+		u.s.putBuf(u.buf)
+		u.buf = nil
+	}
+}
+
+// failed words a write to the console's end that failed.
+func (u *toVM) failed(err error) (int, string) {
+	ss := u.ss
+	switch {
+	case ss.ending.Load():
+		return websocket.CloseNormalClosure, ""
+	case vncGone(err):
+		return u.s.vmReadEnd(ss, io.EOF)
+	}
+	return websocket.CloseInternalServerErr, "writing to " + ss.peerName() + " failed: " + err.Error()
+}
+
 // browserToVM copies binary messages to the console. A text message is a
 // terminal page's resize for text kinds and ends a graphics session.
 func (s *Server) browserToVM(ss *session) (code int, reason string) {
 	text := ss.g.target.kind().text()
+	u := &toVM{s: s, ss: ss}
+	if ss.wsc != nil {
+		ss.wsc.idle = u.flush
+		defer func() { ss.wsc.idle = nil }()
+	}
+	defer func() {
+		u.filled = u.sent // unwritten bytes are dropped with the session
+		u.release()
+	}()
+	readErr := func(err error) (int, string) {
+		var we vmWriteError
+		if errors.As(err, &we) {
+			return u.failed(we.err)
+		}
+		return s.browserReadEnd(ss, err)
+	}
 	for {
 		mt, r, err := ss.ws.NextReader()
 		if err != nil {
-			return s.browserReadEnd(ss, err)
+			return readErr(err)
 		}
 		if mt != websocket.BinaryMessage {
 			if !text {
 				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only"
+			}
+			if err := u.flush(); err != nil { // keys typed before a resize go first
+				return u.failed(u.err)
 			}
 			if err := s.handleControl(ss, r); err != nil {
 				return websocket.CloseUnsupportedData, "the page sent " + err.Error()
 			}
 			continue
 		}
-		buf := s.getBuf()
+		u.reading = true
 		for {
-			n, rerr := r.Read(*buf)
-			if n > 0 {
-				setWriteDeadline(ss.vnc, s.cfg.WriteTimeout)
-				if _, werr := ss.vnc.Write((*buf)[:n]); werr != nil {
-					s.putBuf(buf)
-					if ss.ending.Load() {
-						return websocket.CloseNormalClosure, ""
-					}
-					if vncGone(werr) {
-						return s.vmReadEnd(ss, io.EOF)
-					}
-					return websocket.CloseInternalServerErr, "writing to " + ss.peerName() + " failed: " + werr.Error()
-				}
-				ss.toVM.Add(uint64(n))
+			p, err := u.space()
+			if err != nil {
+				return u.failed(u.err)
 			}
+			n, rerr := r.Read(p)
+			u.filled += n
 			if rerr == io.EOF {
 				break
 			}
 			if rerr != nil {
-				s.putBuf(buf)
-				return s.browserReadEnd(ss, rerr)
+				return readErr(rerr)
 			}
 		}
-		s.putBuf(buf)
+		u.reading = false
+		if ss.wsc == nil {
+			// Without a wsConn nothing says when the browser has paused: write each message.
+			if err := u.flush(); err != nil {
+				return u.failed(u.err)
+			}
+		}
 	}
 }
 

@@ -2,7 +2,13 @@
 
 package console
 
-import "net"
+import "syscall"
 
-// waitReadable returns at once where peeking is not wired; Read then waits holding its buffer.
-func waitReadable(net.Conn) error { return nil }
+// rawConnOf returns nil where rawRead is not wired: connections are read with Read,
+// holding their buffer while they wait.
+func rawConnOf(any) syscall.RawConn { return nil }
+
+// rawRead is never called where rawConnOf returns nil.
+func rawRead(syscall.RawConn, []byte, *bufPool, func() error) (*[]byte, int, error) {
+	panic("console: rawRead without a descriptor")
+}

@@ -117,7 +117,7 @@ type Server struct {
 	index    []byte // index.html with noVNC's modules preloaded
 	upgrader websocket.Upgrader
 	refusals *refusalLog
-	bufs     sync.Pool // *[]byte copy buffers, taken only while bytes move
+	bufs     bufPool // copy buffers, taken only while bytes move
 
 	ctx       context.Context // ends at Close, aborting dials in flight
 	cancel    context.CancelFunc
@@ -176,11 +176,10 @@ func NewServer(cfg Config) (*Server, error) {
 	s.refusals = &refusalLog{log: cfg.Log, interval: cfg.RefusalLogEvery, now: time.Now}
 	s.headers = securityHeaders(host)
 	s.index = buildIndex(cfg.assets)
-	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.HandshakeTimeout,
-		// Small read buffer: it is held for the life of an idle session; big payloads bypass it.
-		ReadBufferSize: 2048,
+		// gorilla's bufio.Reader, held for a session's life: small, over a wsConn that reads through pooled buffers.
+		ReadBufferSize: wsReadBufferSize,
 		// Write buffers come from a pool and are held only while a message is written.
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
