@@ -322,7 +322,7 @@ func runCompare(ctx context.Context, o options) error {
 		for i, p := range proxies {
 			n := held[min(i, 1)]
 			if c := fdCap(); n > c {
-				cols[i].idleNote = fmt.Sprintf("%d asked, the open-file limit %d allows %d; ", n, c*2+64, c)
+				cols[i].idleNote = fmt.Sprintf("%d asked, the open-file limit allows %d in one process; ", n, c)
 				n = c
 			}
 			fmt.Fprintf(os.Stderr, "%s: %d idle sessions...\n", p.name(), n)
