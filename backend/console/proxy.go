@@ -20,8 +20,10 @@ import (
 )
 
 const (
-	// copyBufSize is one pooled copy buffer; a read from the VM becomes at most one WebSocket message.
-	copyBufSize = 64 << 10
+	// copyBufSize is one pooled copy buffer, held only while bytes move; a read from the VM
+	// becomes at most one WebSocket message. 256 KiB: a quarter of the system calls of 64 KiB
+	// while a screen streams.
+	copyBufSize = 256 << 10
 	// closeGrace is how long the browser has to answer our close frame before the TCP connection goes.
 	closeGrace = time.Second
 	// maxCloseReason is the longest close reason a control frame can carry.
@@ -35,6 +37,7 @@ type session struct {
 	started time.Time
 	ws      *websocket.Conn
 	wsc     *wsConn            // ws's connection, read through pooled buffers; nil when it has no descriptor
+	up      toVM               // what the browser sent that waits to be written to the console
 	vnc     io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
 	fromVM  atomic.Uint64
 	toVM    atomic.Uint64
@@ -200,7 +203,6 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer s.wg.Done()
 		s.proxy(ss)
-		s.ended(ss)
 	}()
 }
 
@@ -257,7 +259,14 @@ func dial(ctx context.Context, t Target, o TextOptions) (io.ReadWriteCloser, err
 	}
 }
 
-// proxy runs one goroutine per direction; whichever ends first ends both.
+// errRenew is returned by a pump's idle function: the pump has worked since its goroutine
+// started (its stack may have grown to the largest burst's depth) and is about to wait, so
+// it goes on in a fresh goroutine with the smallest stack and this one ends. An idle
+// session's two parked goroutines then hold the runtime's starting stacks.
+var errRenew = errors.New("renew the pump's goroutine")
+
+// proxy runs one pump per direction; whichever ends first ends both. It returns when the
+// session has been taken apart.
 func (s *Server) proxy(ss *session) {
 	ss.ws.SetReadLimit(s.cfg.ReadLimit)
 	_ = ss.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
@@ -270,12 +279,51 @@ func (s *Server) proxy(ss *session) {
 	if ss.ending.Load() { // ended (Close, CloseSession) before the deadlines above were set
 		_ = ss.ws.SetReadDeadline(time.Now().Add(closeGrace))
 	}
+	ss.up = toVM{s: s, ss: ss}
+	if ss.wsc != nil {
+		ss.wsc.idle = ss.up.flush
+	}
 	toBrowser := make(chan struct{})
-	go func() {
-		defer close(toBrowser)
-		ss.end(s.vmToBrowser(ss))
-	}()
-	ss.end(s.browserToVM(ss))
+	go s.pumpToBrowser(ss, toBrowser, true)
+	s.pumpToVM(ss, toBrowser)
+}
+
+// pumpToBrowser runs vmToBrowser until the session ends, in as many goroutines as it takes.
+func (s *Server) pumpToBrowser(ss *session, done chan struct{}, first bool) {
+	if first {
+		if err := s.replay(ss); err != nil {
+			ss.end(websocket.CloseGoingAway, "writing to the browser failed: "+err.Error())
+			close(done)
+			return
+		}
+	}
+	code, reason, renew := s.vmToBrowser(ss)
+	if renew {
+		go s.pumpToBrowser(ss, done, false)
+		return
+	}
+	ss.end(code, reason)
+	close(done)
+}
+
+// pumpToVM runs browserToVM until the session ends, in as many goroutines as it takes,
+// then waits for the other direction and takes the session apart.
+func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
+	code, reason, renew := s.browserToVM(ss)
+	if renew {
+		s.wg.Add(1) // the session's count in s.wg goes with the pump
+		go func() {
+			defer s.wg.Done()
+			s.pumpToVM(ss, toBrowser)
+		}()
+		return
+	}
+	if ss.wsc != nil {
+		ss.wsc.idle = nil
+	}
+	ss.up.filled = ss.up.sent // unwritten bytes are dropped with the session
+	ss.up.release()
+	ss.end(code, reason)
 	<-toBrowser
 	ss.stopPings()
 	// Drop what the browser still sends until it answers the close frame
@@ -288,6 +336,7 @@ func (s *Server) proxy(ss *session) {
 		}
 	}
 	_ = ss.ws.Close()
+	s.ended(ss)
 }
 
 func (s *Server) getBuf() *[]byte  { return s.bufs.get() }
@@ -296,9 +345,9 @@ func (s *Server) putBuf(b *[]byte) { s.bufs.put(b) }
 // readVM reads once from the console's end. A socket is read through rawRead, which takes
 // a pooled buffer only once bytes are there, so an idle session holds none; anything else
 // is read holding one. buf is nil when n is 0.
-func (s *Server) readVM(ss *session, rc syscall.RawConn) (buf *[]byte, n int, err error) {
+func (s *Server) readVM(ss *session, rc syscall.RawConn, idle func() error) (buf *[]byte, n int, err error) {
 	if rc != nil {
-		return rawRead(rc, nil, &s.bufs, nil)
+		return rawRead(rc, nil, &s.bufs, idle)
 	}
 	buf = s.getBuf()
 	n, err = ss.vnc.Read(*buf)
@@ -342,14 +391,23 @@ func (s *Server) replay(ss *session) error {
 }
 
 // vmToBrowser copies the console's bytes into binary messages, one message a read (at most
-// copyBufSize bytes). It waits for data without a buffer (readVM).
-func (s *Server) vmToBrowser(ss *session) (code int, reason string) {
-	if err := s.replay(ss); err != nil {
-		return websocket.CloseGoingAway, "writing to the browser failed: " + err.Error()
-	}
+// copyBufSize bytes). It waits for data without a buffer (readVM); renew says the pump
+// should go on in a fresh goroutine (errRenew).
+func (s *Server) vmToBrowser(ss *session) (code int, reason string, renew bool) {
 	rc := rawConnOf(ss.vnc)
+	worked := false
+	idle := func() error {
+		if worked {
+			return errRenew
+		}
+		return nil
+	}
 	for {
-		buf, n, rerr := s.readVM(ss, rc)
+		buf, n, rerr := s.readVM(ss, rc, idle)
+		if rerr == errRenew {
+			return 0, "", true
+		}
+		worked = true
 		var werr error
 		if n > 0 {
 			_ = ss.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
@@ -358,10 +416,12 @@ func (s *Server) vmToBrowser(ss *session) (code int, reason string) {
 			s.putBuf(buf)
 		}
 		if werr != nil {
-			return websocket.CloseGoingAway, "writing to the browser failed: " + werr.Error()
+			code, reason = websocket.CloseGoingAway, "writing to the browser failed: "+werr.Error()
+			return code, reason, false
 		}
 		if rerr != nil {
-			return s.vmReadEnd(ss, rerr)
+			code, reason = s.vmReadEnd(ss, rerr)
+			return code, reason, false
 		}
 	}
 }
@@ -519,39 +579,59 @@ func (u *toVM) failed(err error) (int, string) {
 }
 
 // browserToVM copies binary messages to the console. A text message is a
-// terminal page's resize for text kinds and ends a graphics session.
-func (s *Server) browserToVM(ss *session) (code int, reason string) {
+// terminal page's resize for text kinds and ends a graphics session. It waits for the
+// browser outside gorilla (wsConn.fill) when nothing is left to parse; renew says the pump
+// should go on in a fresh goroutine (errRenew).
+func (s *Server) browserToVM(ss *session) (code int, reason string, renew bool) {
 	text := ss.g.target.kind().text()
-	u := &toVM{s: s, ss: ss}
-	if ss.wsc != nil {
-		ss.wsc.idle = u.flush
-		defer func() { ss.wsc.idle = nil }()
+	u := &ss.up
+	wsc := ss.wsc
+	worked := false
+	idle := func() error {
+		if err := u.flush(); err != nil {
+			return err
+		}
+		if worked {
+			return errRenew
+		}
+		return nil
 	}
-	defer func() {
-		u.filled = u.sent // unwritten bytes are dropped with the session
-		u.release()
-	}()
-	readErr := func(err error) (int, string) {
+	readErr := func(err error) (int, string, bool) {
 		var we vmWriteError
 		if errors.As(err, &we) {
-			return u.failed(we.err)
+			code, reason := u.failed(we.err)
+			return code, reason, false
 		}
-		return s.browserReadEnd(ss, err)
+		code, reason := s.browserReadEnd(ss, err)
+		return code, reason, false
+	}
+	failed := func() (int, string, bool) {
+		code, reason := u.failed(u.err)
+		return code, reason, false
 	}
 	for {
+		if wsc != nil && wsc.empty() {
+			switch err := wsc.fill(idle); {
+			case err == errRenew:
+				return 0, "", true
+			case err != nil: // the flush before waiting failed
+				return readErr(err)
+			}
+		}
+		worked = true
 		mt, r, err := ss.ws.NextReader()
 		if err != nil {
 			return readErr(err)
 		}
 		if mt != websocket.BinaryMessage {
 			if !text {
-				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only"
+				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only", false
 			}
 			if err := u.flush(); err != nil { // keys typed before a resize go first
-				return u.failed(u.err)
+				return failed()
 			}
 			if err := s.handleControl(ss, r); err != nil {
-				return websocket.CloseUnsupportedData, "the page sent " + err.Error()
+				return websocket.CloseUnsupportedData, "the page sent " + err.Error(), false
 			}
 			continue
 		}
@@ -559,7 +639,7 @@ func (s *Server) browserToVM(ss *session) (code int, reason string) {
 		for {
 			p, err := u.space()
 			if err != nil {
-				return u.failed(u.err)
+				return failed()
 			}
 			n, rerr := r.Read(p)
 			u.filled += n
@@ -571,10 +651,10 @@ func (s *Server) browserToVM(ss *session) (code int, reason string) {
 			}
 		}
 		u.reading = false
-		if ss.wsc == nil {
+		if wsc == nil {
 			// Without a wsConn nothing says when the browser has paused: write each message.
 			if err := u.flush(); err != nil {
-				return u.failed(u.err)
+				return failed()
 			}
 		}
 	}

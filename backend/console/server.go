@@ -178,8 +178,9 @@ func NewServer(cfg Config) (*Server, error) {
 	s.index = buildIndex(cfg.assets)
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.HandshakeTimeout,
-		// gorilla's bufio.Reader, held for a session's life: small, over a wsConn that reads through pooled buffers.
-		ReadBufferSize: wsReadBufferSize,
+		// 0: gorilla reads through the hijacked bufio.Reader, which hijacker makes small,
+		// over a wsConn that reads through pooled buffers.
+		ReadBufferSize: 0,
 		// Write buffers come from a pool and are held only while a message is written.
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},

@@ -2,6 +2,7 @@ package console
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -13,31 +14,42 @@ import (
 // payload is not copied through a pooled buffer.
 const directRead = 16 << 10
 
-// wsConn is the browser's TCP connection as gorilla reads it. Bytes go through a buffer
-// from the pool, taken when they arrive and given back once gorilla has taken them all,
-// so an idle session holds no read buffer (gorilla's own bufio.Reader is wsReadBufferSize
-// bytes), while a busy one reads up to copyBufSize bytes a system call. Writes (writev
-// included), deadlines and Close are the TCP connection's own.
+// wsConn is the browser's TCP connection as gorilla reads it. Small reads (gorilla's
+// bufio.Reader of wsReadBufferSize bytes filling) go through a buffer from the pool, taken
+// when bytes arrive and given back once gorilla has taken them all, so an idle session
+// holds no read buffer while a burst of small messages costs one system call per
+// copyBufSize bytes. Large reads (a big message's payload), and the small reads between
+// them, go straight into the caller's buffer. Writes (writev included), deadlines and
+// Close are the TCP connection's own.
 type wsConn struct {
 	*net.TCPConn
 	rc   syscall.RawConn
 	pool *bufPool
-	buf  *[]byte // what was read and not yet taken: (*buf)[r:w]; nil when none
+	br   *bufio.Reader // gorilla's reader over c, to know when nothing is left to parse
+	buf  *[]byte       // what was read and not yet taken: (*buf)[r:w]; nil when none
 	r, w int
-	// idle runs on the reading goroutine when the browser has sent nothing more and the
-	// read is about to wait: browserToVM hands what it gathered to the VM there.
+	err  error // what fill met, for the next Read
+	big  bool  // the last read from the socket was a large one: payloads are large
+	// idle runs on the reading goroutine when gorilla waits for more and the browser has
+	// sent nothing yet: browserToVM hands what it gathered to the VM there.
 	idle func() error
 }
 
 // wsReadBufferSize is gorilla's bufio.Reader over a wsConn: a frame header and a control
-// frame's payload (at most 125 bytes) must fit.
-const wsReadBufferSize = 256
+// frame's payload (at most 125 bytes) fit, and gorilla takes a hijacked reader over 256 bytes.
+const wsReadBufferSize = 512
 
 // Read hands out what the pooled buffer holds, or reads more.
 func (c *wsConn) Read(p []byte) (int, error) {
 	if c.buf == nil {
-		if len(p) >= directRead {
+		if c.err != nil {
+			err := c.err
+			c.err = nil
+			return 0, err
+		}
+		if len(p) >= directRead || c.big {
 			_, n, err := rawRead(c.rc, p, nil, c.idle)
+			c.big = len(p) >= directRead
 			return n, err
 		}
 		buf, n, err := rawRead(c.rc, nil, c.pool, c.idle)
@@ -54,6 +66,36 @@ func (c *wsConn) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// empty reports that nothing the browser sent waits to be parsed.
+func (c *wsConn) empty() bool { return c.buf == nil && c.err == nil && c.br.Buffered() == 0 }
+
+// fill waits for the browser's next bytes outside gorilla, at the top of a goroutine's
+// stack, and keeps them (or the error met) for gorilla's next Read. An error from idle is
+// returned and nothing is kept: gorilla would hold any read error for good.
+func (c *wsConn) fill(idle func() error) error {
+	buf, n, err := rawRead(c.rc, nil, c.pool, func() error {
+		if err := idle(); err != nil {
+			return idleError{err}
+		}
+		return nil
+	})
+	var ie idleError
+	switch {
+	case n > 0:
+		c.buf, c.r, c.w = buf, 0, n
+	case errors.As(err, &ie):
+		return ie.err
+	default:
+		c.err = err
+	}
+	return nil
+}
+
+// idleError carries an error of fill's idle function through rawRead.
+type idleError struct{ err error }
+
+func (e idleError) Error() string { return e.err.Error() }
 
 // buffered is how many bytes were read from the socket and not yet taken by gorilla.
 func (c *wsConn) buffered() int { return c.w - c.r }
@@ -82,8 +124,14 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if rc == nil {
 		return c, brw, nil
 	}
+	if brw.Reader.Buffered() > 0 {
+		return c, brw, nil // gorilla refuses bytes sent before the handshake's answer
+	}
+	// gorilla takes a hijacked bufio.Reader over 256 bytes as its own (Upgrader.ReadBufferSize
+	// is 0): this one, small and over the wsConn, whose Buffered the session can see.
 	h.conn = &wsConn{TCPConn: tcp, rc: rc, pool: h.pool}
-	return h.conn, brw, nil
+	h.conn.br = bufio.NewReaderSize(h.conn, wsReadBufferSize)
+	return h.conn, bufio.NewReadWriter(h.conn.br, brw.Writer), nil
 }
 
 // bufPool is the copy buffers (copyBufSize bytes) of every session, counted so tests can
