@@ -285,10 +285,12 @@ func (s *Server) proxy(ss *session) {
 	}
 	toBrowser := make(chan struct{})
 	go s.pumpToBrowser(ss, toBrowser, true)
-	s.pumpToVM(ss, toBrowser)
+	s.pumpToVM(ss, toBrowser, true)
 }
 
-// pumpToBrowser runs vmToBrowser until the session ends, in as many goroutines as it takes.
+// pumpToBrowser copies the console's bytes to the browser until the session ends, in as
+// many goroutines as it takes (errRenew). It waits for data without a buffer (readVM), at
+// the top of its goroutine's stack, so a parked pump fits in the runtime's smallest stack.
 func (s *Server) pumpToBrowser(ss *session, done chan struct{}, first bool) {
 	if first {
 		if err := s.replay(ss); err != nil {
@@ -297,24 +299,42 @@ func (s *Server) pumpToBrowser(ss *session, done chan struct{}, first bool) {
 			return
 		}
 	}
-	code, reason, renew := s.vmToBrowser(ss)
-	if renew {
-		go s.pumpToBrowser(ss, done, false)
-		return
+	rc := rawConnOf(ss.vnc)
+	worked := false
+	idle := func() error {
+		if worked {
+			return errRenew
+		}
+		return nil
 	}
-	ss.end(code, reason)
-	close(done)
+	for {
+		buf, n, rerr := s.readVM(ss, rc, idle)
+		if rerr == errRenew {
+			go s.pumpToBrowser(ss, done, false)
+			return
+		}
+		worked = true
+		if code, reason, end := s.vmToBrowser(ss, buf, n, rerr); end {
+			ss.end(code, reason)
+			close(done)
+			return
+		}
+	}
 }
 
 // pumpToVM runs browserToVM until the session ends, in as many goroutines as it takes,
 // then waits for the other direction and takes the session apart.
-func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
+func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}, waitFirst bool) {
+	if waitFirst && ss.wsc != nil && ss.wsc.empty() {
+		// Wait here, at the top of the stack; an error (a failed flush) comes back in browserToVM.
+		_ = ss.wsc.fill(ss.up.flush)
+	}
 	code, reason, renew := s.browserToVM(ss)
 	if renew {
 		s.wg.Add(1) // the session's count in s.wg goes with the pump
 		go func() {
 			defer s.wg.Done()
-			s.pumpToVM(ss, toBrowser)
+			s.pumpToVM(ss, toBrowser, true)
 		}()
 		return
 	}
@@ -390,40 +410,24 @@ func (s *Server) replay(ss *session) error {
 	return nil
 }
 
-// vmToBrowser copies the console's bytes into binary messages, one message a read (at most
-// copyBufSize bytes). It waits for data without a buffer (readVM); renew says the pump
-// should go on in a fresh goroutine (errRenew).
-func (s *Server) vmToBrowser(ss *session) (code int, reason string, renew bool) {
-	rc := rawConnOf(ss.vnc)
-	worked := false
-	idle := func() error {
-		if worked {
-			return errRenew
-		}
-		return nil
+// vmToBrowser sends one read from the console (at most copyBufSize bytes) as one binary
+// message; end says the session ends, with that code and reason.
+func (s *Server) vmToBrowser(ss *session, buf *[]byte, n int, rerr error) (code int, reason string, end bool) {
+	var werr error
+	if n > 0 {
+		_ = ss.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		werr = ss.ws.WriteMessage(websocket.BinaryMessage, (*buf)[:n])
+		ss.fromVM.Add(uint64(n))
+		s.putBuf(buf)
 	}
-	for {
-		buf, n, rerr := s.readVM(ss, rc, idle)
-		if rerr == errRenew {
-			return 0, "", true
-		}
-		worked = true
-		var werr error
-		if n > 0 {
-			_ = ss.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-			werr = ss.ws.WriteMessage(websocket.BinaryMessage, (*buf)[:n])
-			ss.fromVM.Add(uint64(n))
-			s.putBuf(buf)
-		}
-		if werr != nil {
-			code, reason = websocket.CloseGoingAway, "writing to the browser failed: "+werr.Error()
-			return code, reason, false
-		}
-		if rerr != nil {
-			code, reason = s.vmReadEnd(ss, rerr)
-			return code, reason, false
-		}
+	if werr != nil {
+		return websocket.CloseGoingAway, "writing to the browser failed: " + werr.Error(), true
 	}
+	if rerr != nil {
+		code, reason = s.vmReadEnd(ss, rerr)
+		return code, reason, true
+	}
+	return 0, "", false
 }
 
 // vncGone reports an error that means the VNC server closed its end: the
