@@ -207,6 +207,12 @@ func serve(args []string) error {
 		f := strings.Fields(in.Text())
 		if len(f) == 1 && f[0] == "stats" {
 			fmt.Println(runtimeStats(len(s.Sessions())))
+			if name := os.Getenv("CONSOLEBENCH_HEAPPROFILE"); name != "" {
+				if out, err := os.Create(name); err == nil {
+					_ = pprof.WriteHeapProfile(out)
+					out.Close()
+				}
+			}
 			continue
 		}
 		if len(f) != 3 || f[0] != "mint" {
