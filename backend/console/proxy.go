@@ -259,12 +259,6 @@ func dial(ctx context.Context, t Target, o TextOptions) (io.ReadWriteCloser, err
 	}
 }
 
-// errRenew is returned by a pump's idle function: the pump has worked since its goroutine
-// started (its stack may have grown to the largest burst's depth) and is about to wait, so
-// it goes on in a fresh goroutine with the smallest stack and this one ends. An idle
-// session's two parked goroutines then hold the runtime's starting stacks.
-var errRenew = errors.New("renew the pump's goroutine")
-
 // proxy runs one pump per direction; whichever ends first ends both. It returns when the
 // session has been taken apart.
 func (s *Server) proxy(ss *session) {
@@ -284,60 +278,32 @@ func (s *Server) proxy(ss *session) {
 		ss.wsc.idle = ss.up.flush
 	}
 	toBrowser := make(chan struct{})
-	go s.pumpToBrowser(ss, toBrowser, true)
-	s.pumpToVM(ss, toBrowser, true)
+	go s.pumpToBrowser(ss, toBrowser)
+	s.pumpToVM(ss, toBrowser)
 }
 
-// pumpToBrowser copies the console's bytes to the browser until the session ends, in as
-// many goroutines as it takes (errRenew). It waits for data without a buffer (readVM), at
-// the top of its goroutine's stack, so a parked pump fits in the runtime's smallest stack.
-func (s *Server) pumpToBrowser(ss *session, done chan struct{}, first bool) {
-	if first {
-		if err := s.replay(ss); err != nil {
-			ss.end(websocket.CloseGoingAway, "writing to the browser failed: "+err.Error())
-			close(done)
-			return
-		}
-	}
-	rc := rawConnOf(ss.vnc)
-	worked := false
-	idle := func() error {
-		if worked {
-			return errRenew
-		}
-		return nil
-	}
-	for {
-		buf, n, rerr := s.readVM(ss, rc, idle)
-		if rerr == errRenew {
-			go s.pumpToBrowser(ss, done, false)
-			return
-		}
-		worked = true
-		if code, reason, end := s.vmToBrowser(ss, buf, n, rerr); end {
-			ss.end(code, reason)
-			close(done)
-			return
-		}
-	}
-}
-
-// pumpToVM runs browserToVM until the session ends, in as many goroutines as it takes,
-// then waits for the other direction and takes the session apart.
-func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}, waitFirst bool) {
-	if waitFirst && ss.wsc != nil && ss.wsc.empty() {
-		// Wait here, at the top of the stack; an error (a failed flush) comes back in browserToVM.
-		_ = ss.wsc.fill(ss.up.flush)
-	}
-	code, reason, renew := s.browserToVM(ss)
-	if renew {
-		s.wg.Add(1) // the session's count in s.wg goes with the pump
-		go func() {
-			defer s.wg.Done()
-			s.pumpToVM(ss, toBrowser, true)
-		}()
+// pumpToBrowser copies the console's bytes to the browser until the session ends. It waits
+// for data without a buffer (readVM).
+func (s *Server) pumpToBrowser(ss *session, done chan struct{}) {
+	defer close(done)
+	if err := s.replay(ss); err != nil {
+		ss.end(websocket.CloseGoingAway, "writing to the browser failed: "+err.Error())
 		return
 	}
+	rc := rawConnOf(ss.vnc)
+	for {
+		buf, n, rerr := s.readVM(ss, rc)
+		if code, reason, end := s.vmToBrowser(ss, buf, n, rerr); end {
+			ss.end(code, reason)
+			return
+		}
+	}
+}
+
+// pumpToVM runs browserToVM until the session ends, then waits for the other direction
+// and takes the session apart.
+func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
+	code, reason := s.browserToVM(ss)
 	if ss.wsc != nil {
 		ss.wsc.idle = nil
 	}
@@ -365,9 +331,9 @@ func (s *Server) putBuf(b *[]byte) { s.bufs.put(b) }
 // readVM reads once from the console's end. A socket is read through rawRead, which takes
 // a pooled buffer only once bytes are there, so an idle session holds none; anything else
 // is read holding one. buf is nil when n is 0.
-func (s *Server) readVM(ss *session, rc syscall.RawConn, idle func() error) (buf *[]byte, n int, err error) {
+func (s *Server) readVM(ss *session, rc syscall.RawConn) (buf *[]byte, n int, err error) {
 	if rc != nil {
-		return rawRead(rc, nil, &s.bufs, idle)
+		return rawRead(rc, nil, &s.bufs, nil)
 	}
 	buf = s.getBuf()
 	n, err = ss.vnc.Read(*buf)
@@ -584,58 +550,38 @@ func (u *toVM) failed(err error) (int, string) {
 
 // browserToVM copies binary messages to the console. A text message is a
 // terminal page's resize for text kinds and ends a graphics session. It waits for the
-// browser outside gorilla (wsConn.fill) when nothing is left to parse; renew says the pump
-// should go on in a fresh goroutine (errRenew).
-func (s *Server) browserToVM(ss *session) (code int, reason string, renew bool) {
+// browser outside gorilla (wsConn.fill) when nothing is left to parse.
+func (s *Server) browserToVM(ss *session) (code int, reason string) {
 	text := ss.g.target.kind().text()
 	u := &ss.up
 	wsc := ss.wsc
-	worked := false
-	idle := func() error {
-		if err := u.flush(); err != nil {
-			return err
-		}
-		if worked {
-			return errRenew
-		}
-		return nil
-	}
-	readErr := func(err error) (int, string, bool) {
+	readErr := func(err error) (int, string) {
 		var we vmWriteError
 		if errors.As(err, &we) {
-			code, reason := u.failed(we.err)
-			return code, reason, false
+			return u.failed(we.err)
 		}
-		code, reason := s.browserReadEnd(ss, err)
-		return code, reason, false
+		return s.browserReadEnd(ss, err)
 	}
-	failed := func() (int, string, bool) {
-		code, reason := u.failed(u.err)
-		return code, reason, false
-	}
+	failed := func() (int, string) { return u.failed(u.err) }
 	for {
 		if wsc != nil && wsc.empty() {
-			switch err := wsc.fill(idle); {
-			case err == errRenew:
-				return 0, "", true
-			case err != nil: // the flush before waiting failed
+			if err := wsc.fill(u.flush); err != nil { // the flush before waiting failed
 				return readErr(err)
 			}
 		}
-		worked = true
 		mt, r, err := ss.ws.NextReader()
 		if err != nil {
 			return readErr(err)
 		}
 		if mt != websocket.BinaryMessage {
 			if !text {
-				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only", false
+				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only"
 			}
 			if err := u.flush(); err != nil { // keys typed before a resize go first
 				return failed()
 			}
 			if err := s.handleControl(ss, r); err != nil {
-				return websocket.CloseUnsupportedData, "the page sent " + err.Error(), false
+				return websocket.CloseUnsupportedData, "the page sent " + err.Error()
 			}
 			continue
 		}
