@@ -43,8 +43,12 @@ type session struct {
 	toVM    atomic.Uint64
 
 	endOnce sync.Once
-	ending  atomic.Bool // a close frame went out: pongs no longer extend the read deadline
-	reason  atomic.Pointer[string]
+	ending  atomic.Bool  // a close frame went out: pongs no longer extend the read deadline
+	readBy  atomic.Int64 // the browser side's read deadline (UnixNano), see setReadDeadline
+
+	// Renewing the pumps' goroutines (see renewIdle): what each did since the last sweep.
+	toVMPump, toBrowserPump pumpState
+	reason                  atomic.Pointer[string]
 
 	mu      sync.Mutex
 	stopped bool        // no more pings
@@ -65,7 +69,7 @@ func (ss *session) end(code int, reason string) {
 		ss.ending.Store(true)
 		deadline := time.Now().Add(closeGrace)
 		_ = ss.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, truncate(reason)), deadline)
-		_ = ss.ws.SetReadDeadline(deadline)
+		ss.setReadDeadline(deadline)
 		_ = ss.vnc.Close()
 	})
 }
@@ -184,6 +188,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	g.sessions = append(g.sessions, ss)
 	s.sessions[ss.id] = ss
+	s.renewSoonLocked()
 	s.notifyLocked()
 	ss.mu.Lock()
 	ss.ping = time.AfterFunc(s.cfg.PingPeriod, func() { ss.sendPing(s.cfg.WriteTimeout, s.cfg.PingPeriod) })
@@ -196,14 +201,10 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.OnSession != nil {
 		s.cfg.OnSession(SessionEvent{Session: ss.info()})
 	}
-	// The session gets fresh goroutines and this handler returns: net/http's connection
-	// goroutine, its deep stack and the request's buffers would otherwise be held for the
-	// session's life. ServeHTTP's count in s.wg is still held here, so Add is safe.
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.proxy(ss)
-	}()
+	// The session's pumps get fresh goroutines and this handler returns: net/http's
+	// connection goroutine, its deep stack and the request's buffers would otherwise be
+	// held for the session's life.
+	s.proxy(ss)
 }
 
 // ended forgets a session whose proxy returned and reports it.
@@ -259,51 +260,99 @@ func dial(ctx context.Context, t Target, o TextOptions) (io.ReadWriteCloser, err
 	}
 }
 
-// proxy runs one pump per direction; whichever ends first ends both. It returns when the
-// session has been taken apart.
+// proxy starts one pump per direction, each in a fresh goroutine; whichever ends first
+// ends both, and pumpToVM takes the session apart. The caller holds a count in s.wg (a
+// request handler), so the pump's own s.wg.Add is safe.
 func (s *Server) proxy(ss *session) {
 	ss.ws.SetReadLimit(s.cfg.ReadLimit)
-	_ = ss.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
+	ss.setReadDeadline(time.Now().Add(s.cfg.PongWait))
 	ss.ws.SetPongHandler(func(string) error {
 		if !ss.ending.Load() {
-			_ = ss.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
+			ss.setReadDeadline(time.Now().Add(s.cfg.PongWait))
 		}
 		return nil
 	})
 	if ss.ending.Load() { // ended (Close, CloseSession) before the deadlines above were set
-		_ = ss.ws.SetReadDeadline(time.Now().Add(closeGrace))
+		ss.setReadDeadline(time.Now().Add(closeGrace))
 	}
 	ss.up = toVM{s: s, ss: ss}
 	if ss.wsc != nil {
 		ss.wsc.idle = ss.up.flush
 	}
 	toBrowser := make(chan struct{})
-	go s.pumpToBrowser(ss, toBrowser)
-	s.pumpToVM(ss, toBrowser)
+	go s.pumpToBrowser(ss, toBrowser, false)
+	s.renewToVM(ss, toBrowser)
 }
 
 // pumpToBrowser copies the console's bytes to the browser until the session ends. It waits
-// for data without a buffer (readVM).
-func (s *Server) pumpToBrowser(ss *session, done chan struct{}) {
-	defer close(done)
-	if err := s.replay(ss); err != nil {
-		ss.end(websocket.CloseGoingAway, "writing to the browser failed: "+err.Error())
-		return
+// for data without a buffer (readVM); renewIdle may ask it to go on in a fresh goroutine.
+func (s *Server) pumpToBrowser(ss *session, done chan struct{}, renewed bool) {
+	if !renewed {
+		if err := s.replay(ss); err != nil {
+			ss.end(websocket.CloseGoingAway, "writing to the browser failed: "+err.Error())
+			close(done)
+			return
+		}
 	}
 	rc := rawConnOf(ss.vnc)
+	vc, _ := ss.vnc.(net.Conn)
+	if rc == nil {
+		vc = nil // read with Read, holding its buffer: not renewed
+	}
+	p := &ss.toBrowserPump
+	p.start()
+	var idle func() error
+	if vc != nil {
+		if renewed {
+			_ = vc.SetReadDeadline(time.Time{})
+		}
+		p.parked.Store(parkedRenewable) // the VM side's deadline is renewIdle's alone: it may wake the pump at any time
+		idle = p.idle
+	}
 	for {
-		buf, n, rerr := s.readVM(ss, rc)
+		buf, n, rerr := s.readVM(ss, rc, idle)
+		if n == 0 && (rerr == errRenew || p.renew.Load() && errors.Is(rerr, os.ErrDeadlineExceeded)) {
+			p.reset()
+			go s.pumpToBrowser(ss, done, true)
+			return
+		}
+		p.worked()
 		if code, reason, end := s.vmToBrowser(ss, buf, n, rerr); end {
 			ss.end(code, reason)
+			close(done)
 			return
 		}
 	}
 }
 
+// renewToVM starts, or goes on with, pumpToVM in a fresh goroutine.
+func (s *Server) renewToVM(ss *session, toBrowser chan struct{}) {
+	ss.toVMPump.reset()
+	s.wg.Add(1) // the session's count in s.wg goes with the pump
+	go func() {
+		defer s.wg.Done()
+		s.pumpToVM(ss, toBrowser)
+	}()
+}
+
 // pumpToVM runs browserToVM until the session ends, then waits for the other direction
 // and takes the session apart.
 func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
-	code, reason := s.browserToVM(ss)
+	if ss.wsc != nil && ss.wsc.empty() {
+		_ = ss.wsc.SetReadDeadline(time.Unix(0, ss.readBy.Load()))
+		ss.toVMPump.start()
+		// Park here, at the top of the stack, in the 2 KiB a new goroutine starts with; a
+		// failed flush comes back in browserToVM.
+		if renew, _ := ss.waitBrowser(ss.up.flush); renew {
+			s.renewToVM(ss, toBrowser)
+			return
+		}
+	}
+	code, reason, renew := s.browserToVM(ss)
+	if renew {
+		s.renewToVM(ss, toBrowser)
+		return
+	}
 	if ss.wsc != nil {
 		ss.wsc.idle = nil
 	}
@@ -315,7 +364,7 @@ func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
 	// Drop what the browser still sends until it answers the close frame
 	// (or closeGrace passes): closing with unread data makes the kernel
 	// reset the connection, and the browser would lose the reason (1006).
-	_ = ss.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	ss.setReadDeadline(time.Now().Add(closeGrace))
 	for {
 		if _, _, err := ss.ws.NextReader(); err != nil {
 			break
@@ -331,9 +380,9 @@ func (s *Server) putBuf(b *[]byte) { s.bufs.put(b) }
 // readVM reads once from the console's end. A socket is read through rawRead, which takes
 // a pooled buffer only once bytes are there, so an idle session holds none; anything else
 // is read holding one. buf is nil when n is 0.
-func (s *Server) readVM(ss *session, rc syscall.RawConn) (buf *[]byte, n int, err error) {
+func (s *Server) readVM(ss *session, rc syscall.RawConn, idle func() error) (buf *[]byte, n int, err error) {
 	if rc != nil {
-		return rawRead(rc, nil, &s.bufs, nil)
+		return rawRead(rc, nil, &s.bufs, idle)
 	}
 	buf = s.getBuf()
 	n, err = ss.vnc.Read(*buf)
@@ -550,38 +599,57 @@ func (u *toVM) failed(err error) (int, string) {
 
 // browserToVM copies binary messages to the console. A text message is a
 // terminal page's resize for text kinds and ends a graphics session. It waits for the
-// browser outside gorilla (wsConn.fill) when nothing is left to parse.
-func (s *Server) browserToVM(ss *session) (code int, reason string) {
+// browser outside gorilla (wsConn.fill) when nothing is left to parse, at the top of its
+// stack; renew says renewIdle asked it to go on in a fresh goroutine.
+func (s *Server) browserToVM(ss *session) (code int, reason string, renew bool) {
 	text := ss.g.target.kind().text()
 	u := &ss.up
 	wsc := ss.wsc
-	readErr := func(err error) (int, string) {
+	readErr := func(err error) (int, string, bool) {
 		var we vmWriteError
 		if errors.As(err, &we) {
-			return u.failed(we.err)
+			code, reason := u.failed(we.err)
+			return code, reason, false
 		}
-		return s.browserReadEnd(ss, err)
+		code, reason := s.browserReadEnd(ss, err)
+		return code, reason, false
 	}
-	failed := func() (int, string) { return u.failed(u.err) }
+	failed := func() (int, string, bool) {
+		code, reason := u.failed(u.err)
+		return code, reason, false
+	}
+	p := &ss.toVMPump
+	p.start()
+	idle := func() error {
+		if err := u.flush(); err != nil {
+			return err
+		}
+		return p.idle()
+	}
 	for {
 		if wsc != nil && wsc.empty() {
-			if err := wsc.fill(u.flush); err != nil { // the flush before waiting failed
+			renew, err := ss.waitBrowser(idle)
+			if renew {
+				return 0, "", true
+			}
+			if err != nil { // the flush before waiting failed
 				return readErr(err)
 			}
 		}
+		p.worked()
 		mt, r, err := ss.ws.NextReader()
 		if err != nil {
 			return readErr(err)
 		}
 		if mt != websocket.BinaryMessage {
 			if !text {
-				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only"
+				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only", false
 			}
 			if err := u.flush(); err != nil { // keys typed before a resize go first
 				return failed()
 			}
 			if err := s.handleControl(ss, r); err != nil {
-				return websocket.CloseUnsupportedData, "the page sent " + err.Error()
+				return websocket.CloseUnsupportedData, "the page sent " + err.Error(), false
 			}
 			continue
 		}
@@ -652,4 +720,144 @@ func truncate(reason string) string {
 		return reason[:maxCloseReason-3] + "..."
 	}
 	return reason
+}
+
+// renewAfter is how often renewIdle looks at the sessions, and the least time a pump's
+// goroutine lives before it renews on its own.
+const renewAfter = time.Second
+
+// errRenew is returned by a pump's idle function: go on in a fresh goroutine.
+var errRenew = errors.New("renew the pump's goroutine")
+
+// pumpState is how a pump renews its goroutine. A pump's stack grows to its deepest
+// burst's (gorilla's writes, system calls: 4 KiB and more) and the runtime never shrinks a
+// parked stack that far, while a fresh goroutine parks in the 2 KiB starting stack. So a
+// pump that worked and is about to wait goes on in a fresh goroutine, at most once per
+// renewAfter (a new goroutine per wait would cost the round trip dearly); one that stayed
+// idle for a whole sweep of renewIdle after it declined is woken for it (a read deadline
+// in the past).
+type pumpState struct {
+	grown  atomic.Bool  // worked since its goroutine started
+	active atomic.Bool  // worked since the last sweep
+	renew  atomic.Bool  // the sweep woke it to renew
+	parked atomic.Int32 // parkedNo, parkedRenewable, parkedWaking
+	since  time.Time    // when its goroutine started; the pump's own
+}
+
+// start is called by each of the pump's goroutines.
+func (p *pumpState) start() { p.since = time.Now() }
+
+// idle runs before the pump waits: renew when it worked and its goroutine is old enough.
+func (p *pumpState) idle() error {
+	if p.grown.Load() && time.Since(p.since) >= renewAfter {
+		return errRenew
+	}
+	return nil
+}
+
+const (
+	parkedNo        = iota // busy, or in a read renewIdle must not disturb (inside gorilla)
+	parkedRenewable        // waiting where a deadline in the past only means "renew"
+	parkedWaking           // renewIdle is moving the deadline
+)
+
+// worked records a wake with bytes.
+func (p *pumpState) worked() {
+	if !p.active.Load() {
+		p.active.Store(true)
+	}
+	if !p.grown.Load() {
+		p.grown.Store(true)
+	}
+}
+
+// reset is the state of a fresh goroutine.
+func (p *pumpState) reset() {
+	p.grown.Store(false)
+	p.active.Store(false)
+	p.renew.Store(false)
+}
+
+// sweepable reports a pump to renew: it grew, and did nothing since the last sweep.
+func (p *pumpState) sweepable() bool {
+	return p.grown.Load() && !p.active.Swap(false) && !p.renew.Load()
+}
+
+// renewIdle runs every renewAfter while sessions are open and wakes the pumps that worked
+// and then stayed idle, so they renew their goroutines (pumpState).
+func (s *Server) renewIdle() {
+	past := time.Unix(1, 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		if ss.ending.Load() {
+			continue
+		}
+		if p := &ss.toBrowserPump; p.parked.Load() == parkedRenewable && p.sweepable() {
+			if vc, ok := ss.vnc.(net.Conn); ok {
+				p.renew.Store(true)
+				_ = vc.SetReadDeadline(past)
+			}
+		}
+		if p := &ss.toVMPump; ss.wsc != nil && p.sweepable() {
+			ss.mu.Lock()
+			if p.parked.CompareAndSwap(parkedRenewable, parkedWaking) {
+				p.renew.Store(true)
+				_ = ss.wsc.SetReadDeadline(past)
+			}
+			ss.mu.Unlock()
+		}
+	}
+	if len(s.sessions) > 0 && !s.closed {
+		s.renewTimer.Reset(renewAfter)
+	} else {
+		s.renewing = false
+	}
+}
+
+// renewSoonLocked arms renewIdle when a session starts; s.mu is held.
+func (s *Server) renewSoonLocked() {
+	if s.renewing {
+		return
+	}
+	s.renewing = true
+	if s.renewTimer == nil {
+		s.renewTimer = time.AfterFunc(renewAfter, s.renewIdle)
+		return
+	}
+	s.renewTimer.Reset(renewAfter)
+}
+
+// waitBrowser waits for the browser's next bytes outside gorilla (wsConn.fill); renew says
+// the pump should go on in a fresh goroutine (idle said so, or renewIdle woke it).
+func (ss *session) waitBrowser(idle func() error) (renew bool, err error) {
+	p, wsc := &ss.toVMPump, ss.wsc
+	p.parked.Store(parkedRenewable)
+	err = wsc.fill(idle)
+	if err == errRenew {
+		if p.parked.CompareAndSwap(parkedRenewable, parkedNo) {
+			return true, nil
+		}
+		err = nil // renewIdle woke it at the same time: its way below
+	}
+	if !p.parked.CompareAndSwap(parkedRenewable, parkedNo) {
+		// renewIdle moved the deadline to wake this pump: wait until it is done
+		// (ss.mu), then renew, or put the deadline back if bytes came first.
+		ss.mu.Lock()
+		p.parked.Store(parkedNo)
+		ss.mu.Unlock()
+		if wsc.timedOut() {
+			return true, nil
+		}
+		p.renew.Store(false)
+		_ = wsc.SetReadDeadline(time.Unix(0, ss.readBy.Load()))
+	}
+	return false, err
+}
+
+// setReadDeadline sets the browser side's read deadline and remembers it for the pump
+// that renewIdle woke.
+func (ss *session) setReadDeadline(t time.Time) {
+	ss.readBy.Store(t.UnixNano())
+	_ = ss.ws.SetReadDeadline(t)
 }

@@ -131,6 +131,8 @@ type Server struct {
 	sessions     map[string]*session
 	lastActivity time.Time     // wall clock of the last mint, page call or session change, for WaitIdle
 	changed      chan struct{} // closed and replaced when sessions come or go
+	renewTimer   *time.Timer   // runs renewIdle while sessions are open
+	renewing     bool          // renewTimer is armed
 	wg           sync.WaitGroup
 }
 
@@ -353,6 +355,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.renewTimer != nil {
+		s.renewTimer.Stop()
+	}
 	open := make([]*session, 0, len(s.sessions))
 	for _, ss := range s.sessions {
 		open = append(open, ss)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -90,6 +91,15 @@ func (c *wsConn) fill(idle func() error) error {
 		c.err = err
 	}
 	return nil
+}
+
+// timedOut reports that fill met the read deadline, and forgets it: the pump renews.
+func (c *wsConn) timedOut() bool {
+	if c.buf == nil && errors.Is(c.err, os.ErrDeadlineExceeded) {
+		c.err = nil
+		return true
+	}
+	return false
 }
 
 // idleError carries an error of fill's idle function through rawRead.
