@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -323,5 +329,123 @@ func TestIdleSessionsHoldNoBuffer(t *testing.T) {
 	eventually(t, 5*time.Second, "the sessions to end", func() bool { return len(s.Sessions()) == 0 })
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// benchSession opens a session to a local TCP server running serve on each connection.
+func benchSession(b *testing.B, serve func(net.Conn)) *websocket.Conn {
+	b.Helper()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	s, err := NewServer(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), assets: &assets{page: fstest.MapFS{}, libs: fstest.MapFS{}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	pageURL, err := s.Mint(TCPTarget("bench", uuidA, ln.Addr().String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, tk, _ := strings.Cut(pageURL, "#t=")
+	req, _ := http.NewRequest(http.MethodPost, s.Origin()+apiOpen, strings.NewReader(`{"ticket":"`+tk+`"}`))
+	req.Header.Set("Origin", s.Origin())
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var body struct{ WS string }
+	err = json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := websocket.Dialer{ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10}
+	ws, _, err := d.Dial("ws://"+strings.TrimPrefix(s.Origin(), "http://")+body.WS, http.Header{"Origin": {s.Origin()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+// BenchmarkProxyDownload: a VM end writing 64 KiB blocks, the browser reading (bytes/s is the figure).
+func BenchmarkProxyDownload(b *testing.B) {
+	ws := benchSession(b, func(c net.Conn) {
+		block := make([]byte, 64<<10)
+		for {
+			if _, err := c.Write(block); err != nil {
+				return
+			}
+		}
+	})
+	b.SetBytes(64 << 10)
+	buf := make([]byte, 256<<10)
+	want := int64(b.N) * 64 << 10
+	b.ResetTimer()
+	for got := int64(0); got < want; {
+		_, r, err := ws.NextReader()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			n, err := r.Read(buf)
+			got += int64(n)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkProxyUpload: the browser sending messages of each size, the VM end counting.
+func BenchmarkProxyUpload(b *testing.B) {
+	for _, size := range []int{64 << 10, 1 << 10} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			var got atomic.Int64
+			ws := benchSession(b, func(c net.Conn) {
+				buf := make([]byte, 256<<10)
+				for {
+					n, err := c.Read(buf)
+					got.Add(int64(n))
+					if err != nil {
+						return
+					}
+				}
+			})
+			msg := make([]byte, size)
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for range b.N {
+				if err := ws.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			want := int64(b.N) * int64(size)
+			deadline := time.Now().Add(30 * time.Second)
+			for got.Load() < want && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Microsecond)
+			}
+			if got.Load() < want {
+				b.Fatalf("the VM end got %d of %d bytes", got.Load(), want)
+			}
+		})
 	}
 }

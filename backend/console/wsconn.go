@@ -38,7 +38,7 @@ type wsConn struct {
 
 // wsReadBufferSize is gorilla's bufio.Reader over a wsConn: a frame header and a control
 // frame's payload (at most 125 bytes) fit, and gorilla takes a hijacked reader over 256 bytes.
-const wsReadBufferSize = 512
+const wsReadBufferSize = 272 // its buffer falls in the 288-byte size class
 
 // Read hands out what the pooled buffer holds, or reads more.
 func (c *wsConn) Read(p []byte) (int, error) {

@@ -185,6 +185,9 @@ func serve(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if os.Getenv("CONSOLEBENCH_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 1 // every allocation: per-session costs are a few hundred bytes each
+	}
 	if f := os.Getenv("CONSOLEBENCH_CPUPROFILE"); f != "" {
 		out, err := os.Create(f)
 		if err != nil {
