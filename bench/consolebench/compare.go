@@ -62,7 +62,7 @@ func (s samples) median() float64 {
 // column is one tool's figures.
 type column struct {
 	download, up64, up1, rtt samples // MB/s, MB/s, MB/s, µs (p50 of each round)
-	idleKiB                  float64 // PSS per idle session
+	idleKiB                  samples // PSS per idle session, one per round
 	held                     int
 	idleNote                 string
 }
@@ -306,7 +306,7 @@ func runCompare(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	defer us.close()
+	defer func() { us.close() }()
 	proxies := []proxyUnderTest{us}
 	if !o.skipWebsockify {
 		w, err := startWebsockify(bs, idleAddr)
@@ -337,18 +337,32 @@ func runCompare(ctx context.Context, o options) error {
 	}
 	if wants(o.only, "idle") {
 		held := []int{o.held, o.heldWebsockify}
-		for i, p := range proxies {
-			n := held[min(i, 1)]
-			if c := fdCap(); n > c {
-				cols[i].idleNote = fmt.Sprintf("%d asked, the open-file limit allows %d in one process; ", n, c)
-				n = c
+		for round := 0; round < o.rounds; round++ {
+			for i, p := range proxies {
+				if i == 0 && round > 0 {
+					// A fresh process: one that held sessions before keeps their memory
+					// resident, and the next ones would fit in it for free.
+					us.close()
+					if us, err = startOurs(self, bs, idleAddr); err != nil {
+						return err
+					}
+					proxies[0], p = us, us
+				}
+				n := held[min(i, 1)]
+				limit := ""
+				if c := fdCap(); n > c {
+					limit = fmt.Sprintf("%d asked, the open-file limit allows %d in one process; ", n, c)
+					n = c
+				}
+				fmt.Fprintf(os.Stderr, "round %d/%d: %s: %d idle sessions...\n", round+1, o.rounds, p.name(), n)
+				kib, note, err := heldFigure(p, n)
+				if err != nil {
+					return fmt.Errorf("%s: idle sessions: %w", p.name(), err)
+				}
+				cols[i].idleKiB = append(cols[i].idleKiB, kib)
+				cols[i].held = n
+				cols[i].idleNote += fmt.Sprintf("\n- round %d: %s%s", round+1, limit, note)
 			}
-			fmt.Fprintf(os.Stderr, "%s: %d idle sessions...\n", p.name(), n)
-			kib, note, err := heldFigure(p, n)
-			if err != nil {
-				return fmt.Errorf("%s: idle sessions: %w", p.name(), err)
-			}
-			cols[i].idleKiB, cols[i].held, cols[i].idleNote = kib, n, cols[i].idleNote+note
 		}
 	}
 	printCompare(proxies, cols, o)
@@ -405,13 +419,12 @@ func printCompare(proxies []proxyUnderTest, cols []column, o options) {
 	row("rtt", "round trip p50, 16 B echo (µs)", rt, "<= 0.6x websockify ("+ratio(h.rtt.median(), ws(rt))+")")
 	if wants(o.only, "idle") {
 		fmt.Printf("| PSS per idle session (KiB) |")
-		for i, c := range cols[:len(cols)-1] {
-			fmt.Printf(" %.1f (%d held) |", c.idleKiB, c.held)
-			_ = i
+		for _, c := range cols[:len(cols)-1] {
+			fmt.Printf(" %s (%d held) |", c.idleKiB, c.held)
 		}
 		fmt.Printf(" - | <= 16 KiB, 10 000 held | %s |\n", repro("idle"))
 		for i, c := range cols[:len(cols)-1] {
-			fmt.Printf("\n%s, idle sessions: %s", names[i], c.idleNote)
+			fmt.Printf("\n%s, idle sessions:%s\n", names[i], c.idleNote)
 		}
 		fmt.Println()
 	}
