@@ -382,7 +382,7 @@ func (s *Server) putBuf(b *[]byte) { s.bufs.put(b) }
 // is read holding one. buf is nil when n is 0.
 func (s *Server) readVM(ss *session, rc syscall.RawConn, idle func() error) (buf *[]byte, n int, err error) {
 	if rc != nil {
-		return rawRead(rc, nil, &s.bufs, idle)
+		return rawRead(rc, nil, &s.bufs, 0, idle)
 	}
 	buf = s.getBuf()
 	n, err = ss.vnc.Read(*buf)

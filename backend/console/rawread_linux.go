@@ -20,11 +20,11 @@ func rawConnOf(c any) syscall.RawConn {
 	return rc
 }
 
-// rawRead reads once from rc into dst or, when dst is nil, into a buffer from pool that is
-// taken only once there is something to read (data, EOF or an error): while the runtime's
-// poller waits, no buffer is held. idle, when set, runs each time nothing is there yet,
+// rawRead reads once from rc into dst or, when dst is nil, into a buffer from pool (its
+// first into bytes, when into is not 0) that is taken only once there is something to read
+// (data, EOF or an error): while the runtime's poller waits, no buffer is held. idle, when set, runs each time nothing is there yet,
 // before waiting; its error ends the read and is returned as is. buf is nil when n is 0.
-func rawRead(rc syscall.RawConn, dst []byte, pool *bufPool, idle func() error) (buf *[]byte, n int, err error) {
+func rawRead(rc syscall.RawConn, dst []byte, pool *bufPool, into int, idle func() error) (buf *[]byte, n int, err error) {
 	var rerr, ierr error
 	err = rc.Read(func(fd uintptr) bool {
 		for {
@@ -34,6 +34,9 @@ func rawRead(rc syscall.RawConn, dst []byte, pool *bufPool, idle func() error) (
 					buf = pool.get()
 				}
 				p = *buf
+				if into > 0 {
+					p = p[:into]
+				}
 			}
 			n, rerr = syscall.Read(int(fd), p)
 			switch rerr {

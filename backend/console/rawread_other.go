@@ -9,6 +9,6 @@ import "syscall"
 func rawConnOf(any) syscall.RawConn { return nil }
 
 // rawRead is never called where rawConnOf returns nil.
-func rawRead(syscall.RawConn, []byte, *bufPool, func() error) (*[]byte, int, error) {
+func rawRead(syscall.RawConn, []byte, *bufPool, int, func() error) (*[]byte, int, error) {
 	panic("console: rawRead without a descriptor")
 }

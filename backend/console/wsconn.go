@@ -49,11 +49,11 @@ func (c *wsConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		if len(p) >= directRead || c.big {
-			_, n, err := rawRead(c.rc, p, nil, c.idle)
+			_, n, err := rawRead(c.rc, p, nil, 0, c.idle)
 			c.big = len(p) >= directRead
 			return n, err
 		}
-		buf, n, err := rawRead(c.rc, nil, c.pool, c.idle)
+		buf, n, err := rawRead(c.rc, nil, c.pool, 0, c.idle)
 		if n == 0 {
 			return 0, err
 		}
@@ -75,7 +75,11 @@ func (c *wsConn) empty() bool { return c.buf == nil && c.err == nil && c.br.Buff
 // stack, and keeps them (or the error met) for gorilla's next Read. An error from idle is
 // returned and nothing is kept: gorilla would hold any read error for good.
 func (c *wsConn) fill(idle func() error) error {
-	buf, n, err := rawRead(c.rc, nil, c.pool, func() error {
+	into := 0 // all the buffer: a burst of small messages in one system call
+	if c.big {
+		into = wsReadBufferSize // a frame header: the large payload behind it goes straight to its reader
+	}
+	buf, n, err := rawRead(c.rc, nil, c.pool, into, func() error {
 		if err := idle(); err != nil {
 			return idleError{err}
 		}
