@@ -36,11 +36,14 @@ type session struct {
 	g       *grant
 	started time.Time
 	ws      *websocket.Conn
-	wsc     *wsConn            // ws's connection, read through pooled buffers; nil when it has no descriptor
-	up      toVM               // what the browser sent that waits to be written to the console
-	vnc     io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
-	fromVM  atomic.Uint64
-	toVM    atomic.Uint64
+	wsc     *wsConn // ws's connection, read through pooled buffers; nil when it has no descriptor
+	up      toVM    // what the browser sent that waits to be written to the console
+	// bound once in proxy, so the pumps' waits allocate nothing
+	vmReader                       *rawReader // the console's end when it is a socket
+	flush, toVMIdle, toBrowserIdle func() error
+	vnc                            io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
+	fromVM                         atomic.Uint64
+	toVM                           atomic.Uint64
 
 	endOnce sync.Once
 	ending  atomic.Bool  // a close frame went out: pongs no longer extend the read deadline
@@ -276,8 +279,20 @@ func (s *Server) proxy(ss *session) {
 		ss.setReadDeadline(time.Now().Add(closeGrace))
 	}
 	ss.up = toVM{s: s, ss: ss}
+	// Bound once: a pump's wait then allocates nothing and holds nothing of its own.
+	ss.flush = ss.up.flush
+	ss.toVMIdle = func() error {
+		if err := ss.up.flush(); err != nil {
+			return err
+		}
+		return ss.toVMPump.idle()
+	}
+	ss.toBrowserIdle = ss.toBrowserPump.idle
+	if rc := rawConnOf(ss.vnc); rc != nil {
+		ss.vmReader = newRawReader(rc, &s.bufs)
+	}
 	if ss.wsc != nil {
-		ss.wsc.idle = ss.up.flush
+		ss.wsc.idle = ss.flush
 	}
 	toBrowser := make(chan struct{})
 	go s.pumpToBrowser(ss, toBrowser, false)
@@ -294,9 +309,8 @@ func (s *Server) pumpToBrowser(ss *session, done chan struct{}, renewed bool) {
 			return
 		}
 	}
-	rc := rawConnOf(ss.vnc)
 	vc, _ := ss.vnc.(net.Conn)
-	if rc == nil {
+	if ss.vmReader == nil {
 		vc = nil // read with Read, holding its buffer: not renewed
 	}
 	p := &ss.toBrowserPump
@@ -307,10 +321,10 @@ func (s *Server) pumpToBrowser(ss *session, done chan struct{}, renewed bool) {
 			_ = vc.SetReadDeadline(time.Time{})
 		}
 		p.parked.Store(parkedRenewable) // the VM side's deadline is renewIdle's alone: it may wake the pump at any time
-		idle = p.idle
+		idle = ss.toBrowserIdle
 	}
 	for {
-		buf, n, rerr := s.readVM(ss, rc, idle)
+		buf, n, rerr := s.readVM(ss, idle)
 		if n == 0 && (rerr == errRenew || p.renew.Load() && errors.Is(rerr, os.ErrDeadlineExceeded)) {
 			p.reset()
 			go s.pumpToBrowser(ss, done, true)
@@ -343,7 +357,7 @@ func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
 		ss.toVMPump.start()
 		// Park here, at the top of the stack, in the 2 KiB a new goroutine starts with; a
 		// failed flush comes back in browserToVM.
-		if renew, _ := ss.waitBrowser(ss.up.flush); renew {
+		if renew, _ := ss.waitBrowser(ss.flush); renew {
 			s.renewToVM(ss, toBrowser)
 			return
 		}
@@ -377,12 +391,12 @@ func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
 func (s *Server) getBuf() *[]byte  { return s.bufs.get() }
 func (s *Server) putBuf(b *[]byte) { s.bufs.put(b) }
 
-// readVM reads once from the console's end. A socket is read through rawRead, which takes
+// readVM reads once from the console's end. A socket is read through a rawReader, which takes
 // a pooled buffer only once bytes are there, so an idle session holds none; anything else
 // is read holding one. buf is nil when n is 0.
-func (s *Server) readVM(ss *session, rc syscall.RawConn, idle func() error) (buf *[]byte, n int, err error) {
-	if rc != nil {
-		return rawRead(rc, nil, &s.bufs, 0, idle)
+func (s *Server) readVM(ss *session, idle func() error) (buf *[]byte, n int, err error) {
+	if ss.vmReader != nil {
+		return ss.vmReader.read(nil, 0, idle)
 	}
 	buf = s.getBuf()
 	n, err = ss.vnc.Read(*buf)
@@ -620,15 +634,9 @@ func (s *Server) browserToVM(ss *session) (code int, reason string, renew bool) 
 	}
 	p := &ss.toVMPump
 	p.start()
-	idle := func() error {
-		if err := u.flush(); err != nil {
-			return err
-		}
-		return p.idle()
-	}
 	for {
 		if wsc != nil && wsc.empty() {
-			renew, err := ss.waitBrowser(idle)
+			renew, err := ss.waitBrowser(ss.toVMIdle)
 			if renew {
 				return 0, "", true
 			}

@@ -46,19 +46,19 @@ func tcpPair(t testing.TB) (*net.TCPConn, *net.TCPConn) {
 	return a.(*net.TCPConn), b.(*net.TCPConn)
 }
 
-func newWSConn(t *testing.T, c *net.TCPConn, pool *bufPool) *wsConn {
+func testWSConn(t *testing.T, c *net.TCPConn, pool *bufPool) *wsConn {
 	t.Helper()
 	rc := rawConnOf(c)
 	if rc == nil {
-		t.Skip("rawRead is wired on Linux only")
+		t.Skip("rawReader is wired on Linux only")
 	}
-	return &wsConn{TCPConn: c, rc: rc, pool: pool}
+	return newWSConn(c, rc, pool)
 }
 
 func TestWSConnReadsThroughAPooledBuffer(t *testing.T) {
 	a, b := tcpPair(t)
 	pool := &bufPool{}
-	c := newWSConn(t, b, pool)
+	c := testWSConn(t, b, pool)
 	msg := bytes.Repeat([]byte("0123456789"), 10)
 	if _, err := a.Write(msg); err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func TestWSConnReadsThroughAPooledBuffer(t *testing.T) {
 func TestWSConnIdleRunsBeforeWaiting(t *testing.T) {
 	a, b := tcpPair(t)
 	pool := &bufPool{}
-	c := newWSConn(t, b, pool)
+	c := testWSConn(t, b, pool)
 	var idles atomic.Int32
 	waiting := make(chan struct{}, 1)
 	c.idle = func() error {

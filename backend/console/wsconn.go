@@ -24,7 +24,7 @@ const directRead = 16 << 10
 // Close are the TCP connection's own.
 type wsConn struct {
 	*net.TCPConn
-	rc   syscall.RawConn
+	rr   *rawReader
 	pool *bufPool
 	br   *bufio.Reader // gorilla's reader over c, to know when nothing is left to parse
 	buf  *[]byte       // what was read and not yet taken: (*buf)[r:w]; nil when none
@@ -34,6 +34,8 @@ type wsConn struct {
 	// idle runs on the reading goroutine when gorilla waits for more and the browser has
 	// sent nothing yet: browserToVM hands what it gathered to the VM there.
 	idle func() error
+	// fill's idle function and its wrapper, bound once: a wait allocates nothing.
+	fillIdle, fillHook func() error
 }
 
 // wsReadBufferSize is gorilla's bufio.Reader over a wsConn: a frame header and a control
@@ -49,11 +51,11 @@ func (c *wsConn) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		if len(p) >= directRead || c.big {
-			_, n, err := rawRead(c.rc, p, nil, 0, c.idle)
+			_, n, err := c.rr.read(p, 0, c.idle)
 			c.big = len(p) >= directRead
 			return n, err
 		}
-		buf, n, err := rawRead(c.rc, nil, c.pool, 0, c.idle)
+		buf, n, err := c.rr.read(nil, 0, c.idle)
 		if n == 0 {
 			return 0, err
 		}
@@ -79,12 +81,9 @@ func (c *wsConn) fill(idle func() error) error {
 	if c.big {
 		into = wsReadBufferSize // a frame header: the large payload behind it goes straight to its reader
 	}
-	buf, n, err := rawRead(c.rc, nil, c.pool, into, func() error {
-		if err := idle(); err != nil {
-			return idleError{err}
-		}
-		return nil
-	})
+	c.fillIdle = idle
+	buf, n, err := c.rr.read(nil, into, c.fillHook)
+	c.fillIdle = nil
 	var ie idleError
 	switch {
 	case n > 0:
@@ -106,7 +105,15 @@ func (c *wsConn) timedOut() bool {
 	return false
 }
 
-// idleError carries an error of fill's idle function through rawRead.
+// wrapIdle is fillHook: fill's idle function, its error marked.
+func (c *wsConn) wrapIdle() error {
+	if err := c.fillIdle(); err != nil {
+		return idleError{err}
+	}
+	return nil
+}
+
+// idleError carries an error of fill's idle function through rawReader.read.
 type idleError struct{ err error }
 
 func (e idleError) Error() string { return e.err.Error() }
@@ -116,6 +123,12 @@ func (c *wsConn) buffered() int { return c.w - c.r }
 
 // holding reports whether c holds a pooled buffer.
 func (c *wsConn) holding() bool { return c.buf != nil }
+
+func newWSConn(tcp *net.TCPConn, rc syscall.RawConn, pool *bufPool) *wsConn {
+	c := &wsConn{TCPConn: tcp, rr: newRawReader(rc, pool), pool: pool}
+	c.fillHook = c.wrapIdle
+	return c
+}
 
 // hijacker gives gorilla's Upgrader the browser's connection as a wsConn.
 type hijacker struct {
@@ -143,7 +156,7 @@ func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	// gorilla takes a hijacked bufio.Reader over 256 bytes as its own (Upgrader.ReadBufferSize
 	// is 0): this one, small and over the wsConn, whose Buffered the session can see.
-	h.conn = &wsConn{TCPConn: tcp, rc: rc, pool: h.pool}
+	h.conn = newWSConn(tcp, rc, h.pool)
 	h.conn.br = bufio.NewReaderSize(h.conn, wsReadBufferSize)
 	return h.conn, bufio.NewReadWriter(h.conn.br, brw.Writer), nil
 }
