@@ -74,6 +74,8 @@ bench: build
 	$(GO) test -run '^$$' -bench Year -benchtime 1x -count 3 -timeout 30m ./backend/history/
 	cd bench/historydb && GOFLAGS= go run . -minutes 120
 	bench/console.sh
+	bench/compare.sh --proxy-only
+	$(GO) test -run '^$$' -bench Proxy ./backend/console/
 
 # A README screenshot of the real window under Xvfb.
 screenshot: deps-test novnc

@@ -20,8 +20,10 @@ import (
 )
 
 const (
-	// copyBufSize is one pooled copy buffer; a read from the VM becomes at most one WebSocket message.
-	copyBufSize = 64 << 10
+	// copyBufSize is one pooled copy buffer, held only while bytes move; a read from the VM
+	// becomes at most one WebSocket message. 256 KiB: a quarter of the system calls of 64 KiB
+	// while a screen streams.
+	copyBufSize = 256 << 10
 	// closeGrace is how long the browser has to answer our close frame before the TCP connection goes.
 	closeGrace = time.Second
 	// maxCloseReason is the longest close reason a control frame can carry.
@@ -34,13 +36,22 @@ type session struct {
 	g       *grant
 	started time.Time
 	ws      *websocket.Conn
-	vnc     io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
-	fromVM  atomic.Uint64
-	toVM    atomic.Uint64
+	wsc     *wsConn // ws's connection, read through pooled buffers; nil when it has no descriptor
+	up      toVM    // what the browser sent that waits to be written to the console
+	// bound once in proxy, so the pumps' waits allocate nothing
+	vmReader                       *rawReader // the console's end when it is a socket
+	flush, toVMIdle, toBrowserIdle func() error
+	vnc                            io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
+	fromVM                         atomic.Uint64
+	toVM                           atomic.Uint64
 
 	endOnce sync.Once
-	ending  atomic.Bool // a close frame went out: pongs no longer extend the read deadline
-	reason  atomic.Pointer[string]
+	ending  atomic.Bool  // a close frame went out: pongs no longer extend the read deadline
+	readBy  atomic.Int64 // the browser side's read deadline (UnixNano), see setReadDeadline
+
+	// Renewing the pumps' goroutines (see renewIdle): what each did since the last sweep.
+	toVMPump, toBrowserPump pumpState
+	reason                  atomic.Pointer[string]
 
 	mu      sync.Mutex
 	stopped bool        // no more pings
@@ -61,7 +72,7 @@ func (ss *session) end(code int, reason string) {
 		ss.ending.Store(true)
 		deadline := time.Now().Add(closeGrace)
 		_ = ss.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, truncate(reason)), deadline)
-		_ = ss.ws.SetReadDeadline(deadline)
+		ss.setReadDeadline(deadline)
 		_ = ss.vnc.Close()
 	})
 }
@@ -139,7 +150,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ws, err := s.upgrader.Upgrade(w, r, s.headers)
+	hj := &hijacker{ResponseWriter: w, pool: &s.bufs}
+	ws, err := s.upgrader.Upgrade(hj, r, s.headers)
 	if err != nil {
 		return // the upgrader has answered and logged
 	}
@@ -164,7 +176,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		closeEarly(ws, code, verb+peerOf(t)+": "+err.Error())
 		return
 	}
-	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, vnc: peer}
+	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, wsc: hj.conn, vnc: peer}
 
 	s.mu.Lock()
 	if s.closed {
@@ -179,6 +191,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	g.sessions = append(g.sessions, ss)
 	s.sessions[ss.id] = ss
+	s.renewSoonLocked()
 	s.notifyLocked()
 	ss.mu.Lock()
 	ss.ping = time.AfterFunc(s.cfg.PingPeriod, func() { ss.sendPing(s.cfg.WriteTimeout, s.cfg.PingPeriod) })
@@ -191,9 +204,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.OnSession != nil {
 		s.cfg.OnSession(SessionEvent{Session: ss.info()})
 	}
-
+	// The session's pumps get fresh goroutines and this handler returns: net/http's
+	// connection goroutine, its deep stack and the request's buffers would otherwise be
+	// held for the session's life.
 	s.proxy(ss)
+}
 
+// ended forgets a session whose proxy returned and reports it.
+func (s *Server) ended(ss *session) {
+	g, t := ss.g, ss.g.target
 	s.mu.Lock()
 	delete(s.sessions, ss.id)
 	if i := slices.Index(g.sessions, ss); i >= 0 {
@@ -244,41 +263,149 @@ func dial(ctx context.Context, t Target, o TextOptions) (io.ReadWriteCloser, err
 	}
 }
 
-// proxy runs one goroutine per direction; whichever ends first ends both.
+// proxy starts one pump per direction, each in a fresh goroutine; whichever ends first
+// ends both, and pumpToVM takes the session apart. The caller holds a count in s.wg (a
+// request handler), so the pump's own s.wg.Add is safe.
 func (s *Server) proxy(ss *session) {
 	ss.ws.SetReadLimit(s.cfg.ReadLimit)
-	_ = ss.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
+	ss.setReadDeadline(time.Now().Add(s.cfg.PongWait))
 	ss.ws.SetPongHandler(func(string) error {
 		if !ss.ending.Load() {
-			_ = ss.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
+			ss.setReadDeadline(time.Now().Add(s.cfg.PongWait))
 		}
 		return nil
 	})
 	if ss.ending.Load() { // ended (Close, CloseSession) before the deadlines above were set
-		_ = ss.ws.SetReadDeadline(time.Now().Add(closeGrace))
+		ss.setReadDeadline(time.Now().Add(closeGrace))
+	}
+	ss.up = toVM{s: s, ss: ss}
+	// Bound once: a pump's wait then allocates nothing and holds nothing of its own.
+	ss.flush = ss.up.flush
+	ss.toVMIdle = func() error {
+		if err := ss.up.flush(); err != nil {
+			return err
+		}
+		return ss.toVMPump.idle()
+	}
+	ss.toBrowserIdle = ss.toBrowserPump.idle
+	if rc := rawConnOf(ss.vnc); rc != nil {
+		ss.vmReader = newRawReader(rc, &s.bufs)
+	}
+	if ss.wsc != nil {
+		ss.wsc.idle = ss.flush
 	}
 	toBrowser := make(chan struct{})
+	go s.pumpToBrowser(ss, toBrowser, false)
+	s.renewToVM(ss, toBrowser)
+}
+
+// pumpToBrowser copies the console's bytes to the browser until the session ends. It waits
+// for data without a buffer (readVM); renewIdle may ask it to go on in a fresh goroutine.
+func (s *Server) pumpToBrowser(ss *session, done chan struct{}, renewed bool) {
+	if !renewed {
+		if err := s.replay(ss); err != nil {
+			ss.end(websocket.CloseGoingAway, "writing to the browser failed: "+err.Error())
+			close(done)
+			return
+		}
+	}
+	vc, _ := ss.vnc.(net.Conn)
+	if ss.vmReader == nil {
+		vc = nil // read with Read, holding its buffer: not renewed
+	}
+	p := &ss.toBrowserPump
+	p.start()
+	var idle func() error
+	if vc != nil {
+		if renewed {
+			_ = vc.SetReadDeadline(time.Time{})
+		}
+		p.parked.Store(parkedRenewable) // the VM side's deadline is renewIdle's alone: it may wake the pump at any time
+		idle = ss.toBrowserIdle
+	}
+	for {
+		buf, n, rerr := s.readVM(ss, idle)
+		if n == 0 && (rerr == errRenew || p.renew.Load() && errors.Is(rerr, os.ErrDeadlineExceeded)) {
+			p.reset()
+			go s.pumpToBrowser(ss, done, true)
+			return
+		}
+		p.worked()
+		if code, reason, end := s.vmToBrowser(ss, buf, n, rerr); end {
+			ss.end(code, reason)
+			close(done)
+			return
+		}
+	}
+}
+
+// renewToVM starts, or goes on with, pumpToVM in a fresh goroutine.
+func (s *Server) renewToVM(ss *session, toBrowser chan struct{}) {
+	ss.toVMPump.reset()
+	s.wg.Add(1) // the session's count in s.wg goes with the pump
 	go func() {
-		defer close(toBrowser)
-		ss.end(s.vmToBrowser(ss))
+		defer s.wg.Done()
+		s.pumpToVM(ss, toBrowser)
 	}()
-	ss.end(s.browserToVM(ss))
+}
+
+// pumpToVM runs browserToVM until the session ends, then waits for the other direction
+// and takes the session apart.
+func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
+	if ss.wsc != nil && ss.wsc.empty() {
+		_ = ss.wsc.SetReadDeadline(time.Unix(0, ss.readBy.Load()))
+		ss.toVMPump.start()
+		// Park here, at the top of the stack, in the 2 KiB a new goroutine starts with; a
+		// failed flush comes back in browserToVM.
+		if renew, _ := ss.waitBrowser(ss.flush); renew {
+			s.renewToVM(ss, toBrowser)
+			return
+		}
+	}
+	code, reason, renew := s.browserToVM(ss)
+	if renew {
+		s.renewToVM(ss, toBrowser)
+		return
+	}
+	if ss.wsc != nil {
+		ss.wsc.idle = nil
+	}
+	ss.up.filled = ss.up.sent // unwritten bytes are dropped with the session
+	ss.up.release()
+	ss.end(code, reason)
 	<-toBrowser
 	ss.stopPings()
 	// Drop what the browser still sends until it answers the close frame
 	// (or closeGrace passes): closing with unread data makes the kernel
 	// reset the connection, and the browser would lose the reason (1006).
-	_ = ss.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	ss.setReadDeadline(time.Now().Add(closeGrace))
 	for {
 		if _, _, err := ss.ws.NextReader(); err != nil {
 			break
 		}
 	}
 	_ = ss.ws.Close()
+	s.ended(ss)
 }
 
-func (s *Server) getBuf() *[]byte  { return s.bufs.Get().(*[]byte) }
-func (s *Server) putBuf(b *[]byte) { s.bufs.Put(b) }
+func (s *Server) getBuf() *[]byte  { return s.bufs.get() }
+func (s *Server) putBuf(b *[]byte) { s.bufs.put(b) }
+
+// readVM reads once from the console's end. A socket is read through a rawReader, which takes
+// a pooled buffer only once bytes are there, so an idle session holds none; anything else
+// is read holding one. buf is nil when n is 0.
+func (s *Server) readVM(ss *session, idle func() error) (buf *[]byte, n int, err error) {
+	if ss.vmReader != nil {
+		return ss.vmReader.read(nil, 0, idle)
+	}
+	buf = s.getBuf()
+	n, err = ss.vnc.Read(*buf)
+	if n <= 0 {
+		s.putBuf(buf)
+		return nil, 0, err
+	}
+	return buf, n, err
+}
 
 // peerName names the session's far end in close reasons.
 func (ss *session) peerName() string { return peerOf(ss.g.target) }
@@ -312,37 +439,24 @@ func (s *Server) replay(ss *session) error {
 	return nil
 }
 
-// vmToBrowser copies the console's bytes into binary messages. It waits for data without a buffer
-// (waitReadable), so an idle session on a socket holds no copy buffer.
-func (s *Server) vmToBrowser(ss *session) (code int, reason string) {
-	if err := s.replay(ss); err != nil {
-		return websocket.CloseGoingAway, "writing to the browser failed: " + err.Error()
-	}
-	conn, _ := ss.vnc.(net.Conn)
-	more := false // the last read filled the buffer: more is likely waiting, skip the peek
-	for {
-		if !more && conn != nil {
-			if err := waitReadable(conn); err != nil {
-				return s.vmReadEnd(ss, err)
-			}
-		}
-		buf := s.getBuf()
-		n, rerr := ss.vnc.Read(*buf)
-		more = n == len(*buf)
-		var werr error
-		if n > 0 {
-			_ = ss.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-			werr = ss.ws.WriteMessage(websocket.BinaryMessage, (*buf)[:n])
-			ss.fromVM.Add(uint64(n))
-		}
+// vmToBrowser sends one read from the console (at most copyBufSize bytes) as one binary
+// message; end says the session ends, with that code and reason.
+func (s *Server) vmToBrowser(ss *session, buf *[]byte, n int, rerr error) (code int, reason string, end bool) {
+	var werr error
+	if n > 0 {
+		_ = ss.ws.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		werr = ss.ws.WriteMessage(websocket.BinaryMessage, (*buf)[:n])
+		ss.fromVM.Add(uint64(n))
 		s.putBuf(buf)
-		if werr != nil {
-			return websocket.CloseGoingAway, "writing to the browser failed: " + werr.Error()
-		}
-		if rerr != nil {
-			return s.vmReadEnd(ss, rerr)
-		}
 	}
+	if werr != nil {
+		return websocket.CloseGoingAway, "writing to the browser failed: " + werr.Error(), true
+	}
+	if rerr != nil {
+		code, reason = s.vmReadEnd(ss, rerr)
+		return code, reason, true
+	}
+	return 0, "", false
 }
 
 // vncGone reports an error that means the VNC server closed its end: the
@@ -422,50 +536,153 @@ func (s *Server) handleControl(ss *session, r io.Reader) error {
 	return nil
 }
 
+// toVM gathers the browser's binary messages for the console's end and writes them in one
+// call when the browser has sent nothing more (wsConn.idle) or the buffer is full: a burst of
+// small messages (key presses, pointer moves, pasted text) costs one write, not one each.
+// The buffer is held only while bytes wait to be written or a message is being read.
+type toVM struct {
+	s       *Server
+	ss      *session
+	buf     *[]byte
+	sent    int  // (*buf)[:sent] is written
+	filled  int  // (*buf)[sent:filled] waits to be written
+	reading bool // a message's payload is being read into (*buf)[filled:]
+	err     error
+}
+
+// vmWriteError is a failed write to the console's end, passed through gorilla's read.
+type vmWriteError struct{ err error }
+
+func (e vmWriteError) Error() string { return "writing to the console: " + e.err.Error() }
+
+// flush writes what waits; it runs on the reading goroutine only.
+func (u *toVM) flush() error {
+	if u.err != nil {
+		return vmWriteError{u.err}
+	}
+	if u.filled > u.sent {
+		setWriteDeadline(u.ss.vnc, u.s.cfg.WriteTimeout)
+		n, err := u.ss.vnc.Write((*u.buf)[u.sent:u.filled])
+		u.ss.toVM.Add(uint64(max(n, 0)))
+		if err != nil {
+			u.err = err
+			return vmWriteError{err}
+		}
+		u.sent = u.filled
+	}
+	if !u.reading {
+		u.release()
+	}
+	return nil
+}
+
+// space is where the next payload bytes go; the buffer is flushed first when full.
+func (u *toVM) space() ([]byte, error) {
+	if u.buf == nil {
+		u.buf, u.sent, u.filled = u.s.getBuf(), 0, 0
+	}
+	if u.filled == len(*u.buf) {
+		if err := u.flush(); err != nil {
+			return nil, err
+		}
+	}
+	if u.sent == u.filled { // no read is in flight here: start again at the front
+		u.sent, u.filled = 0, 0
+	}
+	return (*u.buf)[u.filled:], nil
+}
+
+func (u *toVM) release() {
+	if u.buf != nil && u.filled == u.sent {
+		u.s.putBuf(u.buf)
+		u.buf = nil
+	}
+}
+
+// failed words a write to the console's end that failed.
+func (u *toVM) failed(err error) (int, string) {
+	ss := u.ss
+	switch {
+	case ss.ending.Load():
+		return websocket.CloseNormalClosure, ""
+	case vncGone(err):
+		return u.s.vmReadEnd(ss, io.EOF)
+	}
+	return websocket.CloseInternalServerErr, "writing to " + ss.peerName() + " failed: " + err.Error()
+}
+
 // browserToVM copies binary messages to the console. A text message is a
-// terminal page's resize for text kinds and ends a graphics session.
-func (s *Server) browserToVM(ss *session) (code int, reason string) {
+// terminal page's resize for text kinds and ends a graphics session. It waits for the
+// browser outside gorilla (wsConn.fill) when nothing is left to parse, at the top of its
+// stack; renew says renewIdle asked it to go on in a fresh goroutine.
+func (s *Server) browserToVM(ss *session) (code int, reason string, renew bool) {
 	text := ss.g.target.kind().text()
+	u := &ss.up
+	wsc := ss.wsc
+	readErr := func(err error) (int, string, bool) {
+		var we vmWriteError
+		if errors.As(err, &we) {
+			code, reason := u.failed(we.err)
+			return code, reason, false
+		}
+		code, reason := s.browserReadEnd(ss, err)
+		return code, reason, false
+	}
+	failed := func() (int, string, bool) {
+		code, reason := u.failed(u.err)
+		return code, reason, false
+	}
+	p := &ss.toVMPump
+	p.start()
 	for {
+		if wsc != nil && wsc.empty() {
+			renew, err := ss.waitBrowser(ss.toVMIdle)
+			if renew {
+				return 0, "", true
+			}
+			if err != nil { // the flush before waiting failed
+				return readErr(err)
+			}
+		}
+		p.worked()
 		mt, r, err := ss.ws.NextReader()
 		if err != nil {
-			return s.browserReadEnd(ss, err)
+			return readErr(err)
 		}
 		if mt != websocket.BinaryMessage {
 			if !text {
-				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only"
+				return websocket.CloseUnsupportedData, "text frames are not accepted: the console carries binary " + string(ss.g.target.kind()) + " data only", false
+			}
+			if err := u.flush(); err != nil { // keys typed before a resize go first
+				return failed()
 			}
 			if err := s.handleControl(ss, r); err != nil {
-				return websocket.CloseUnsupportedData, "the page sent " + err.Error()
+				return websocket.CloseUnsupportedData, "the page sent " + err.Error(), false
 			}
 			continue
 		}
-		buf := s.getBuf()
+		u.reading = true
 		for {
-			n, rerr := r.Read(*buf)
-			if n > 0 {
-				setWriteDeadline(ss.vnc, s.cfg.WriteTimeout)
-				if _, werr := ss.vnc.Write((*buf)[:n]); werr != nil {
-					s.putBuf(buf)
-					if ss.ending.Load() {
-						return websocket.CloseNormalClosure, ""
-					}
-					if vncGone(werr) {
-						return s.vmReadEnd(ss, io.EOF)
-					}
-					return websocket.CloseInternalServerErr, "writing to " + ss.peerName() + " failed: " + werr.Error()
-				}
-				ss.toVM.Add(uint64(n))
+			p, err := u.space()
+			if err != nil {
+				return failed()
 			}
+			n, rerr := r.Read(p)
+			u.filled += n
 			if rerr == io.EOF {
 				break
 			}
 			if rerr != nil {
-				s.putBuf(buf)
-				return s.browserReadEnd(ss, rerr)
+				return readErr(rerr)
 			}
 		}
-		s.putBuf(buf)
+		u.reading = false
+		if wsc == nil {
+			// Without a wsConn nothing says when the browser has paused: write each message.
+			if err := u.flush(); err != nil {
+				return failed()
+			}
+		}
 	}
 }
 
@@ -511,4 +728,144 @@ func truncate(reason string) string {
 		return reason[:maxCloseReason-3] + "..."
 	}
 	return reason
+}
+
+// renewAfter is how often renewIdle looks at the sessions, and the least time a pump's
+// goroutine lives before it renews on its own.
+const renewAfter = time.Second
+
+// errRenew is returned by a pump's idle function: go on in a fresh goroutine.
+var errRenew = errors.New("renew the pump's goroutine")
+
+// pumpState is how a pump renews its goroutine. A pump's stack grows to its deepest
+// burst's (gorilla's writes, system calls: 4 KiB and more) and the runtime never shrinks a
+// parked stack that far, while a fresh goroutine parks in the 2 KiB starting stack. So a
+// pump that worked and is about to wait goes on in a fresh goroutine, at most once per
+// renewAfter (a new goroutine per wait would cost the round trip dearly); one that stayed
+// idle for a whole sweep of renewIdle after it declined is woken for it (a read deadline
+// in the past).
+type pumpState struct {
+	grown  atomic.Bool  // worked since its goroutine started
+	active atomic.Bool  // worked since the last sweep
+	renew  atomic.Bool  // the sweep woke it to renew
+	parked atomic.Int32 // parkedNo, parkedRenewable, parkedWaking
+	since  time.Time    // when its goroutine started; the pump's own
+}
+
+// start is called by each of the pump's goroutines.
+func (p *pumpState) start() { p.since = time.Now() }
+
+// idle runs before the pump waits: renew when it worked and its goroutine is old enough.
+func (p *pumpState) idle() error {
+	if p.grown.Load() && time.Since(p.since) >= renewAfter {
+		return errRenew
+	}
+	return nil
+}
+
+const (
+	parkedNo        = iota // busy, or in a read renewIdle must not disturb (inside gorilla)
+	parkedRenewable        // waiting where a deadline in the past only means "renew"
+	parkedWaking           // renewIdle is moving the deadline
+)
+
+// worked records a wake with bytes.
+func (p *pumpState) worked() {
+	if !p.active.Load() {
+		p.active.Store(true)
+	}
+	if !p.grown.Load() {
+		p.grown.Store(true)
+	}
+}
+
+// reset is the state of a fresh goroutine.
+func (p *pumpState) reset() {
+	p.grown.Store(false)
+	p.active.Store(false)
+	p.renew.Store(false)
+}
+
+// sweepable reports a pump to renew: it grew, and did nothing since the last sweep.
+func (p *pumpState) sweepable() bool {
+	return p.grown.Load() && !p.active.Swap(false) && !p.renew.Load()
+}
+
+// renewIdle runs every renewAfter while sessions are open and wakes the pumps that worked
+// and then stayed idle, so they renew their goroutines (pumpState).
+func (s *Server) renewIdle() {
+	past := time.Unix(1, 0)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ss := range s.sessions {
+		if ss.ending.Load() {
+			continue
+		}
+		if p := &ss.toBrowserPump; p.parked.Load() == parkedRenewable && p.sweepable() {
+			if vc, ok := ss.vnc.(net.Conn); ok {
+				p.renew.Store(true)
+				_ = vc.SetReadDeadline(past)
+			}
+		}
+		if p := &ss.toVMPump; ss.wsc != nil && p.sweepable() {
+			ss.mu.Lock()
+			if p.parked.CompareAndSwap(parkedRenewable, parkedWaking) {
+				p.renew.Store(true)
+				_ = ss.wsc.SetReadDeadline(past)
+			}
+			ss.mu.Unlock()
+		}
+	}
+	if len(s.sessions) > 0 && !s.closed {
+		s.renewTimer.Reset(renewAfter)
+	} else {
+		s.renewing = false
+	}
+}
+
+// renewSoonLocked arms renewIdle when a session starts; s.mu is held.
+func (s *Server) renewSoonLocked() {
+	if s.renewing {
+		return
+	}
+	s.renewing = true
+	if s.renewTimer == nil {
+		s.renewTimer = time.AfterFunc(renewAfter, s.renewIdle)
+		return
+	}
+	s.renewTimer.Reset(renewAfter)
+}
+
+// waitBrowser waits for the browser's next bytes outside gorilla (wsConn.fill); renew says
+// the pump should go on in a fresh goroutine (idle said so, or renewIdle woke it).
+func (ss *session) waitBrowser(idle func() error) (renew bool, err error) {
+	p, wsc := &ss.toVMPump, ss.wsc
+	p.parked.Store(parkedRenewable)
+	err = wsc.fill(idle)
+	if err == errRenew {
+		if p.parked.CompareAndSwap(parkedRenewable, parkedNo) {
+			return true, nil
+		}
+		err = nil // renewIdle woke it at the same time: its way below
+	}
+	if !p.parked.CompareAndSwap(parkedRenewable, parkedNo) {
+		// renewIdle moved the deadline to wake this pump: wait until it is done
+		// (ss.mu), then renew, or put the deadline back if bytes came first.
+		ss.mu.Lock()
+		p.parked.Store(parkedNo)
+		ss.mu.Unlock()
+		if wsc.timedOut() {
+			return true, nil
+		}
+		p.renew.Store(false)
+		_ = wsc.SetReadDeadline(time.Unix(0, ss.readBy.Load()))
+	}
+	return false, err
+}
+
+// setReadDeadline sets the browser side's read deadline and remembers it for the pump
+// that renewIdle woke.
+func (ss *session) setReadDeadline(t time.Time) {
+	ss.readBy.Store(t.UnixNano())
+	_ = ss.ws.SetReadDeadline(t)
 }

@@ -117,7 +117,7 @@ type Server struct {
 	index    []byte // index.html with noVNC's modules preloaded
 	upgrader websocket.Upgrader
 	refusals *refusalLog
-	bufs     sync.Pool // *[]byte copy buffers, taken only while bytes move
+	bufs     bufPool // copy buffers, taken only while bytes move
 
 	ctx       context.Context // ends at Close, aborting dials in flight
 	cancel    context.CancelFunc
@@ -131,6 +131,8 @@ type Server struct {
 	sessions     map[string]*session
 	lastActivity time.Time     // wall clock of the last mint, page call or session change, for WaitIdle
 	changed      chan struct{} // closed and replaced when sessions come or go
+	renewTimer   *time.Timer   // runs renewIdle while sessions are open
+	renewing     bool          // renewTimer is armed
 	wg           sync.WaitGroup
 }
 
@@ -176,11 +178,11 @@ func NewServer(cfg Config) (*Server, error) {
 	s.refusals = &refusalLog{log: cfg.Log, interval: cfg.RefusalLogEvery, now: time.Now}
 	s.headers = securityHeaders(host)
 	s.index = buildIndex(cfg.assets)
-	s.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.HandshakeTimeout,
-		// Small read buffer: it is held for the life of an idle session; big payloads bypass it.
-		ReadBufferSize: 2048,
+		// 0: gorilla reads through the hijacked bufio.Reader, which hijacker makes small,
+		// over a wsConn that reads through pooled buffers.
+		ReadBufferSize: 0,
 		// Write buffers come from a pool and are held only while a message is written.
 		WriteBufferSize: 4096,
 		WriteBufferPool: &sync.Pool{},
@@ -353,6 +355,9 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.renewTimer != nil {
+		s.renewTimer.Stop()
+	}
 	open := make([]*session, 0, len(s.sessions))
 	for _, ss := range s.sessions {
 		open = append(open, ss)

@@ -21,6 +21,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,6 +44,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) > 1 && os.Args[1] == "echo" {
+		if err := serveEcho(); err != nil {
+			fmt.Fprintln(os.Stderr, "consolebench echo:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	flag.DurationVar(&o.window, "window", 2*time.Second, "length of each throughput sample")
 	flag.IntVar(&o.rounds, "rounds", 5, "throughput samples per figure (the median is shown)")
@@ -50,12 +59,20 @@ func main() {
 	flag.IntVar(&o.rtts, "rtts", 5000, "round trips for the latency figures, spread over the rounds")
 	flag.BoolVar(&o.skipWebsockify, "no-websockify", false, "measure the console proxy only")
 	flag.BoolVar(&o.firstFrame, "firstframe", false, "also measure click to first frame (needs Xvnc, Chromium, `make novnc`)")
+	flag.BoolVar(&o.compare, "compare", false, "print issue 15's table: Horcrux, websockify and raw TCP (bench/compare.sh)")
+	flag.IntVar(&o.held, "held", 10000, "with -compare: idle sessions the console proxy holds for its PSS figure")
+	flag.IntVar(&o.heldWebsockify, "held-websockify", 1000, "with -compare: idle sessions websockify holds")
+	flag.StringVar(&o.only, "only", "", "with -compare: one row only ("+strings.Join(compareRows, ", ")+")")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Minute) // every loop below is bounded; this bounds the whole run
 	defer cancel()
-	if err := run(ctx, o); err != nil {
+	runner := run
+	if o.compare {
+		runner = runCompare
+	}
+	if err := runner(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "consolebench:", err)
 		os.Exit(1)
 	}
@@ -68,6 +85,10 @@ type options struct {
 	rtts           int
 	skipWebsockify bool
 	firstFrame     bool
+	compare        bool
+	held           int // idle sessions held for -compare's PSS figure
+	heldWebsockify int
+	only           string
 }
 
 // ---- backends: plain TCP servers standing in for a VNC server ----
@@ -158,11 +179,24 @@ func (b *backend) close() {
 func serve(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	targets := map[string]*string{}
-	for _, k := range []string{"source", "source1k", "sink", "echo"} {
+	for _, k := range []string{"source", "source1k", "sink", "echo", "idle"} {
 		targets[k] = fs.String(k, "", k+" backend address")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if os.Getenv("CONSOLEBENCH_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 1 // every allocation: per-session costs are a few hundred bytes each
+	}
+	if f := os.Getenv("CONSOLEBENCH_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	s, err := console.NewServer(console.Config{Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
@@ -174,13 +208,23 @@ func serve(args []string) error {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		f := strings.Fields(in.Text())
+		if len(f) == 1 && f[0] == "stats" {
+			fmt.Println(runtimeStats(len(s.Sessions())))
+			if name := os.Getenv("CONSOLEBENCH_HEAPPROFILE"); name != "" {
+				if out, err := os.Create(name); err == nil {
+					_ = pprof.WriteHeapProfile(out)
+					out.Close()
+				}
+			}
+			continue
+		}
 		if len(f) != 3 || f[0] != "mint" {
 			fmt.Println("error: want mint KIND N")
 			continue
 		}
 		addr, n := targets[f[1]], 0
 		n, _ = strconv.Atoi(f[2])
-		if addr == nil || *addr == "" || n <= 0 || n > 5000 {
+		if addr == nil || *addr == "" || n <= 0 || n > 20000 {
 			fmt.Println("error: bad mint")
 			continue
 		}
@@ -236,8 +280,11 @@ type ours struct {
 	origin string
 }
 
-func startOurs(self string, bs map[string]*backend) (*ours, error) {
+func startOurs(self string, bs map[string]*backend, idle string) (*ours, error) {
 	args := []string{"serve"}
+	if idle != "" {
+		args = append(args, "-idle", idle)
+	}
 	for k, b := range bs {
 		args = append(args, "-"+k, b.addr())
 	}
@@ -289,6 +336,14 @@ func (o *ours) urls(kind string, n int) ([]string, string, error) {
 
 func (o *ours) pss() (int, error) { return pssTree(o.cmd.Process.Pid) }
 
+// stats asks the console server's process for its runtime figures.
+func (o *ours) stats() string {
+	if _, err := fmt.Fprintln(o.stdin, "stats"); err != nil || !o.out.Scan() {
+		return "no runtime figures"
+	}
+	return o.out.Text()
+}
+
 func (o *ours) close() {
 	o.stdin.Close()
 	done := make(chan struct{})
@@ -306,15 +361,22 @@ type websockify struct {
 	ports map[string]int
 }
 
-func startWebsockify(bs map[string]*backend) (*websockify, error) {
+func startWebsockify(bs map[string]*backend, idle string) (*websockify, error) {
 	w := &websockify{procs: map[string]*exec.Cmd{}, ports: map[string]int{}}
+	addrs := map[string]string{}
 	for kind, b := range bs {
+		addrs[kind] = b.addr()
+	}
+	if idle != "" {
+		addrs["idle"] = idle
+	}
+	for kind, addr := range addrs {
 		port, err := freePort()
 		if err != nil {
 			w.close()
 			return nil, err
 		}
-		cmd := exec.Command("websockify", fmt.Sprintf("127.0.0.1:%d", port), b.addr())
+		cmd := exec.Command("websockify", fmt.Sprintf("127.0.0.1:%d", port), addr)
 		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 		// Its own process group: close() ends the forked children with it.
 		cmd.SysProcAttr = newProcessGroup()
@@ -341,7 +403,13 @@ func (w *websockify) urls(kind string, n int) ([]string, string, error) {
 	return out, fmt.Sprintf("http://127.0.0.1:%d", w.ports[kind]), nil
 }
 
-func (w *websockify) pss() (int, error) { return pssTree(w.procs["echo"].Process.Pid) }
+// pss measures the websockify serving the idle sessions (the echo one when there is none).
+func (w *websockify) pss() (int, error) {
+	if p := w.procs["idle"]; p != nil {
+		return pssTree(p.Process.Pid)
+	}
+	return pssTree(w.procs["echo"].Process.Pid)
+}
 
 func (w *websockify) close() {
 	for _, cmd := range w.procs {
@@ -596,14 +664,14 @@ func run(ctx context.Context, o options) error {
 		bs[kind] = b
 	}
 	var proxies []proxyUnderTest
-	us, err := startOurs(self, bs)
+	us, err := startOurs(self, bs, "")
 	if err != nil {
 		return err
 	}
 	defer us.close()
 	proxies = append(proxies, us)
 	if !o.skipWebsockify {
-		w, err := startWebsockify(bs)
+		w, err := startWebsockify(bs, "")
 		if err != nil {
 			return err
 		}
@@ -749,4 +817,19 @@ func pssTree(root int) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// runtimeStats is the console server process's Go memory, per session when there are any.
+func runtimeStats(sessions int) string {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	per := func(b uint64) string {
+		if sessions == 0 {
+			return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
+		}
+		return fmt.Sprintf("%.1f KiB/session", float64(b)/1024/float64(sessions))
+	}
+	return fmt.Sprintf("%d sessions, %d goroutines, live heap %s, stacks %s (runtime, after a GC)",
+		sessions, runtime.NumGoroutine(), per(m.HeapAlloc), per(m.StackInuse))
 }
