@@ -69,7 +69,7 @@ bench: build
 	bench/idle.sh 30
 	bench/testnode.sh 1000 /tmp/horcrux-node1000.xml
 	TAB=1 bench/idle.sh 30 --connect test:///tmp/horcrux-node1000.xml
-	bench/window.sh 3 20
+	bench/window.sh
 	bench/vms.sh
 	bench/containers.sh
 	HORCRUX_INTEGRATION=1 $(GO) test -run '^$$' -bench BenchmarkShellCat10MB -benchtime 5x -count 3 ./backend/container/
