@@ -23,18 +23,21 @@ for t in virt-manager Xvfb xdotool; do
 	command -v "$t" >/dev/null || scripts/deps.sh bench >&2
 done
 
-export DISPLAY=:95
-Xvfb :95 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-xpid=$!
 work=$(mktemp -d)
 out=$work/rows
 app=
+xpid=
 cleanup() {
 	[ -n "$app" ] && kill "$app" 2>/dev/null && wait "$app" 2>/dev/null
-	kill "$xpid" 2>/dev/null
+	[ -n "$xpid" ] && kill "$xpid" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# A display number no one else uses: Xvfb picks it and writes it out.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
+xpid=$!
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
+export DISPLAY=:$(cat "$work/display")
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done
 
 # measure CASE APP TAB TITLE CMD...: one start of one app, a row appended
@@ -50,8 +53,9 @@ measure() {
 	t0=$(date +%s.%N)
 	HOME=$home XDG_CONFIG_HOME=$home/.config XDG_CACHE_HOME=$home/.cache "$@" >"$work/log" 2>&1 &
 	app=$!
-	# Visible: mapped (xdotool's --onlyvisible), not merely created.
-	xdotool search --sync --onlyvisible --name "$title" >/dev/null
+	# Visible: mapped (xdotool's --onlyvisible), not merely created; asked
+	# every 10 ms (xdotool's own --sync asks every 0.5 s).
+	until xdotool search --onlyvisible --name "$title" >/dev/null 2>&1; do sleep 0.01; done
 	t1=$(date +%s.%N)
 	sleep "$(awk -v t="$t1" -v w="$wait" -v n="$(date +%s.%N)" 'BEGIN { d = t + w - n; print (d > 0 ? d : 0) }')"
 	c0=$(awk '{print $14+$15}' /proc/$app/stat)
