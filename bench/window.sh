@@ -33,11 +33,12 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-# A display number no one else uses: Xvfb picks it and writes it out.
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$work/display" >/dev/null 2>&1 &
+# A display of its own, far from the :0, :1... other tools pick.
+d=$((300 + RANDOM % 600))
+while [ -e "/tmp/.X$d-lock" ]; do d=$((d + 1)); done
+export DISPLAY=:$d
+Xvfb "$DISPLAY" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xpid=$!
-for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.05; done
-export DISPLAY=:$(cat "$work/display")
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.05; done
 
 # measure CASE APP TAB TITLE CMD...: one start of one app, a row appended
@@ -55,7 +56,15 @@ measure() {
 	app=$!
 	# Visible: mapped (xdotool's --onlyvisible), not merely created; asked
 	# every 10 ms (xdotool's own --sync asks every 0.5 s).
-	until xdotool search --onlyvisible --name "$title" >/dev/null 2>&1; do sleep 0.01; done
+	until xdotool search --onlyvisible --name "$title" >/dev/null 2>&1; do
+		if ! kill -0 "$app" 2>/dev/null; then
+			echo "$who ($case) ended before its window showed; it said:" >&2
+			tail -5 "$work/log" >&2
+			app=
+			return
+		fi
+		sleep 0.01
+	done
 	t1=$(date +%s.%N)
 	sleep "$(awk -v t="$t1" -v w="$wait" -v n="$(date +%s.%N)" 'BEGIN { d = t + w - n; print (d > 0 ? d : 0) }')"
 	c0=$(awk '{print $14+$15}' /proc/$app/stat)
