@@ -243,6 +243,7 @@ func commandUsage(name string) string {
 }
 
 func runWindow(g globals, stderr io.Writer) int {
+	servePprof(stderr)
 	record, store, stopHistory := startHistory(stderr, nil)
 	defer stopHistory()
 	err := app.Run(app.Options{Connect: g.connect, DockerHost: g.dockerHost, Interval: g.interval, MetricsListen: g.metricsListen, OnSnapshot: record, History: store})

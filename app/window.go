@@ -66,6 +66,13 @@ type window struct {
 	ctPast   pastItem
 	sessions *sessionsPanel
 	diag     *diagnostics
+
+	// onScreen reports whether the window can be seen: not hidden to the
+	// tray, not minimised. While it cannot, snapshots reach the alerts and
+	// the tray only, and behind notes that the views wait for one.
+	onScreen func() bool
+	behind   bool
+	mapped   *xMapped // the X map state, while the real window runs
 }
 
 // newWindow builds the window and its tabs; Run adds the collector.
@@ -73,6 +80,7 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	w := &window{app: a, win: a.NewWindow("Horcrux"), prefs: a.Preferences(), hosts: hosts, consoles: consoles, jobs: newJobs()}
 	w.win.SetMaster()
 	w.ui = &handoff[model.Snapshot]{do: fyne.Do, apply: w.apply}
+	w.onScreen = func() bool { return (w.tray == nil || w.tray.shown) && w.mapped.viewable(w.win) }
 	w.alerts = newAlerting(saved.thresholds, func(title, body string) {
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})
@@ -163,10 +171,31 @@ func (w *window) apply(s *model.Snapshot) {
 	if w.tray != nil && listsChanged {
 		w.tray.setVMs(runningVMs(s.VMs), runningContainers(s.Containers))
 	}
+	w.present()
+}
+
+// present brings the visible tab up to date with the last snapshot, and
+// reads the past it shows when due; nothing for a window no one sees:
+// catchUp draws it when it shows again.
+func (w *window) present() {
+	if !w.onScreen() {
+		w.behind = true
+		return
+	}
+	w.behind = false
 	w.renderVisible()
 	if h := w.host; h.window > liveWindow && h.zoomEnd.IsZero() && (h.pastAt.IsZero() || time.Since(h.pastAt) > pastRefresh(h.window)) &&
 		w.tabs.SelectedIndex() == int(tabHost) {
 		w.readPast()
+	}
+}
+
+// catchUp shows the last snapshot when the window is seen again after
+// snapshots went by unseen (on coming to the foreground; else the next
+// snapshot does it).
+func (w *window) catchUp() {
+	if w.behind && w.last != nil {
+		w.present()
 	}
 }
 
@@ -437,6 +466,8 @@ func (w *window) show(sigs <-chan os.Signal, metricsAt string) {
 	wg.Go(func() { w.quitOnSignal(ctx, sigs) })
 	// Sampling starts once the window is up, so a slow first libvirt or
 	// Docker call never competes with opening it.
+	w.mapped = newXMapped()
+	w.app.Lifecycle().SetOnEnteredForeground(w.catchUp)
 	w.app.Lifecycle().SetOnStarted(func() {
 		wg.Go(func() { w.coll.Run(ctx) })
 		if w.exp != nil {
@@ -453,7 +484,7 @@ func (w *window) show(sigs <-chan os.Signal, metricsAt string) {
 	// preferences; it may drop that call, hence the call after ShowAndRun.
 	// The size is not saved before the loop ends: Fyne's watcher of the
 	// preferences file would then race with Fyne's shutdown.
-	stop := sync.OnceFunc(func() { w.saveSize(); cancel(); wg.Wait(); w.jobs.close() })
+	stop := sync.OnceFunc(func() { w.saveSize(); cancel(); wg.Wait(); w.jobs.close(); w.mapped.close() })
 	w.app.Lifecycle().SetOnStopped(stop)
 	w.win.ShowAndRun()
 	stop()

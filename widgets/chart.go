@@ -161,25 +161,30 @@ func lastValue(s Series) float64 {
 // CreateRenderer implements fyne.Widget.
 func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 	r := &chartRenderer{c: c}
-	r.bg = canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-	r.bg.CornerRadius = theme.InputRadiusSize()
 	r.title = canvas.NewText(c.title, theme.Color(theme.ColorNameForeground))
 	r.title.TextStyle.Bold = true
 	r.raster = canvas.NewRaster(func(w, h int) image.Image {
-		s := c.data.Series
+		// The plot area carries the background and the grid, and the rest
+		// of the chart none: a shape under the whole chart and three line
+		// objects cost full-area passes of the GPU (in software, llvmpipe:
+		// most of the window's CPU at rest) on every repaint.
+		r.img = background(r.img, w, h, theme.Color(theme.ColorNameInputBackground))
+		if h >= 2 {
+			grid := toNRGBA(theme.Color(theme.ColorNameSeparator))
+			for _, y := range []int{0, (h - 1) / 2, h - 1} {
+				hline(r.img, y, grid)
+			}
+		}
+		s, top := c.data.Series, c.scaleMax()
 		if n := min(c.data.Stack, len(s)); n > 0 {
-			r.img = plotStacked(r.img, w, h, stack(s[:n]), c.scaleMax())
-			drawSeries(r.img, w, h, s[n:], c.scaleMax(), false)
-		} else {
-			r.img = plot(r.img, w, h, s, c.scaleMax(), len(s) == 1)
+			drawStacked(r.img, w, h, stack(s[:n]), top)
+			drawSeries(r.img, w, h, s[n:], top, false)
+		} else if w >= 2 && h >= 2 && top > 0 {
+			drawSeries(r.img, w, h, s, top, len(s) == 1)
 		}
 		r.overlay(w, h)
 		return r.img
 	})
-	for i := range r.grid {
-		r.grid[i] = canvas.NewLine(theme.Color(theme.ColorNameSeparator))
-		r.grid[i].StrokeWidth = 1
-	}
 	for i := range r.yLabels {
 		r.yLabels[i] = r.small(theme.Color(theme.ColorNamePlaceHolder))
 		r.yLabels[i].Alignment = fyne.TextAlignTrailing
@@ -195,12 +200,10 @@ func (c *Chart) CreateRenderer() fyne.WidgetRenderer {
 
 type chartRenderer struct {
 	c       *Chart
-	bg      *canvas.Rectangle
 	title   *canvas.Text
 	values  []*canvas.Text // one per series, in its colour
 	raster  *canvas.Raster
-	img     *image.RGBA // reused by the raster between updates
-	grid    [3]*canvas.Line
+	img     *image.RGBA     // reused by the raster between updates
 	yLabels [3]*canvas.Text // top, middle, bottom
 	xLeft   *canvas.Text
 	xRight  *canvas.Text
@@ -257,9 +260,6 @@ func (r *chartRenderer) MinSize() fyne.Size {
 }
 
 func (r *chartRenderer) Layout(size fyne.Size) {
-	r.bg.Resize(size)
-	r.bg.Move(fyne.NewPos(0, 0))
-
 	th := r.title.MinSize()
 	r.title.Move(fyne.NewPos(chartPad, chartPad))
 	r.title.Resize(th)
@@ -300,10 +300,8 @@ func (r *chartRenderer) Layout(size fyne.Size) {
 	r.raster.Resize(fyne.NewSize(right-left, bottom-top))
 	r.c.ptr.plotPos, r.c.ptr.plotSize = fyne.NewPos(left, top), fyne.NewSize(right-left, bottom-top)
 	r.layoutPointer()
-	for i, g := range r.grid {
+	for i := range r.yLabels {
 		y := top + (bottom-top)*float32(i)/2
-		g.Position1 = fyne.NewPos(left, y)
-		g.Position2 = fyne.NewPos(right, y)
 		lh := r.yLabels[i].MinSize().Height
 		r.yLabels[i].Move(fyne.NewPos(chartPad, y-lh/2))
 		r.yLabels[i].Resize(fyne.NewSize(labelW, lh))
@@ -374,10 +372,6 @@ func (r *chartRenderer) update() {
 // collect lists the renderer's objects in drawing order.
 func (r *chartRenderer) collect() {
 	r.objects = r.objects[:0]
-	r.objects = append(r.objects, r.bg)
-	for _, g := range r.grid {
-		r.objects = append(r.objects, g)
-	}
 	r.objects = append(r.objects, r.raster, r.title)
 	for _, v := range r.values {
 		r.objects = append(r.objects, v)
@@ -408,7 +402,6 @@ func (r *chartRenderer) setTicks(w float32) int {
 }
 
 func (r *chartRenderer) Refresh() {
-	r.bg.FillColor = theme.Color(theme.ColorNameInputBackground)
 	r.title.Text = r.c.title
 	r.title.Color = theme.Color(theme.ColorNameForeground)
 	r.update()

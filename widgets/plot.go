@@ -12,16 +12,41 @@ import (
 // img when that has the right size, so a live chart allocates no image per
 // update.
 func plot(img *image.RGBA, w, h int, series []Series, max float64, fill bool) *image.RGBA {
-	if img == nil || img.Rect.Dx() != w || img.Rect.Dy() != h {
-		img = image.NewRGBA(image.Rect(0, 0, w, h))
-	} else {
-		clear(img.Pix)
-	}
+	img = background(img, w, h, nil)
 	if w < 2 || h < 2 || max <= 0 {
 		return img
 	}
 	drawSeries(img, w, h, series, max, fill)
 	return img
+}
+
+// background is img (or a new image when img is nil or of another size)
+// w x h pixels filled with bg, transparent when bg is nil.
+func background(img *image.RGBA, w, h int, bg color.Color) *image.RGBA {
+	if img == nil || img.Rect.Dx() != w || img.Rect.Dy() != h {
+		img = image.NewRGBA(image.Rect(0, 0, w, h))
+		if bg == nil {
+			return img
+		}
+	}
+	if bg == nil || len(img.Pix) < 4 {
+		clear(img.Pix)
+		return img
+	}
+	r, g, b, a := bg.RGBA() // premultiplied, as img stores it
+	copy(img.Pix, []uint8{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)})
+	// Doubling copies: a few memmoves instead of a store per pixel.
+	for n := 4; n < len(img.Pix); n *= 2 {
+		copy(img.Pix[n:], img.Pix[:n])
+	}
+	return img
+}
+
+// hline draws a one-pixel horizontal line across img at row y.
+func hline(img *image.RGBA, y int, c color.NRGBA) {
+	for x := img.Rect.Min.X; x < img.Rect.Max.X; x++ {
+		blend(img, x, y, c, 1)
+	}
 }
 
 // drawSeries draws series over what img already shows (see plot).
@@ -165,12 +190,11 @@ func stacked(series []Series, n int) []Series {
 	return append(stack(series[:n]), series[n:]...)
 }
 
-// plotStacked draws running totals (see stack) as bands: each series is
-// shaded between the one below and its own line.
-func plotStacked(img *image.RGBA, w, h int, totals []Series, max float64) *image.RGBA {
-	img = plot(img, w, h, nil, max, false)
+// drawStacked draws running totals (see stack) over img as bands: each
+// series is shaded between the one below and its own line.
+func drawStacked(img *image.RGBA, w, h int, totals []Series, max float64) {
 	if w < 2 || h < 2 || max <= 0 {
-		return img
+		return
 	}
 	for si, s := range totals {
 		n := len(s.Values)
@@ -198,7 +222,6 @@ func plotStacked(img *image.RGBA, w, h int, totals []Series, max float64) *image
 		}
 	}
 	drawSeries(img, w, h, totals, max, false)
-	return img
 }
 
 // fillBetween shades the band between two segments that share their x ends.
