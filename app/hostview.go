@@ -60,6 +60,7 @@ type hostView struct {
 	load     *widgets.Chart
 	disk     *widgets.Chart
 	net      *widgets.Chart
+	grid     *fyne.Container // the six charts, as exported
 
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
@@ -132,7 +133,7 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 		right.Add(export)
 	}
 	top := container.NewBorder(nil, nil, v.header, right)
-	grid := container.NewGridWithColumns(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
+	v.grid = container.NewGridWithColumns(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
 	v.diagnose = widget.NewButtonWithIcon("Diagnose", theme.HelpIcon(), nil)
 	v.diagnose.Hide()
 	v.top = container.NewVBox(top, container.NewBorder(nil, nil, nil, v.diagnose, v.status))
@@ -144,7 +145,7 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	scroll.SetMinSize(fyne.NewSize(0, 130))
 	v.below = container.NewStack(scroll)
 	v.below.Hidden = !v.past()
-	v.root = container.NewBorder(v.top, v.below, nil, nil, grid)
+	v.root = container.NewBorder(v.top, v.below, nil, nil, v.grid)
 	return v
 }
 

@@ -77,7 +77,7 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})
 	w.host = newHostView(saved.window, w.setChartWindow,
-		func() { exportCSV(w.win, w.last) }, func() { exportPNG(w.win, w.host.root) })
+		func() { exportCSV(w.win, w.last, w.showFolder) }, func() { exportPNG(w.win, w.host, w.showFolder) })
 	for _, c := range w.host.charts() {
 		c.OnZoom, c.OnTap = w.zoomPast, w.showMoment
 	}
