@@ -36,6 +36,8 @@ type ctRow = row[model.Container]
 func containerKind(h containerHooks) *resourceKind[model.ContainerSection, model.Container] {
 	return &resourceKind[model.ContainerSection, model.Container]{
 		hostTitle: "Engine",
+		noun:      "container",
+		table:     "containers",
 		items:     func(s *model.ContainerSection) []model.Container { return s.Items },
 		where:     func(s *model.ContainerSection) string { return s.Host },
 		status:    engineState,
@@ -126,9 +128,9 @@ func containerActions(h containerHooks) []action[ctRow] {
 			})),
 	}
 	if h.shell != nil {
-		acts = append(acts, lifecycle("Shell", theme.ComputerIcon(), "",
+		acts = append(acts, oneAtATime(lifecycle("Shell", theme.ComputerIcon(), "",
 			func(r *ctRow) bool { return r.it.State == "running" },
-			func(_ context.Context, r *ctRow) error { return h.shell(r.host, r.it.ID) }))
+			func(_ context.Context, r *ctRow) error { return h.shell(r.host, r.it.ID) })))
 	}
 	return acts
 }

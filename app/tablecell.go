@@ -15,12 +15,14 @@ import (
 const pageRows = 20
 
 // rowTable is a Table whose arrow keys select rows (not only move a focus
-// box) and whose Enter opens the selected row.
+// box), whose Enter opens the selected row and Ctrl+A selects every row.
 type rowTable struct {
 	widget.Table
-	move  func(delta int)
-	enter func()
-	del   func() // Delete: asks to remove; may be nil
+	move      func(delta int)
+	enter     func()
+	del       func() // Delete: asks to remove; may be nil
+	selectAll func() // Ctrl+A; may be nil
+	resized   func() // a drag on a header's edge ended; may be nil
 }
 
 func newRowTable(move func(int), enter func()) *rowTable {
@@ -53,6 +55,21 @@ func (t *rowTable) TypedKey(e *fyne.KeyEvent) {
 		}
 	default:
 		t.Table.TypedKey(e)
+	}
+}
+
+// TypedShortcut selects every row on Ctrl+A.
+func (t *rowTable) TypedShortcut(s fyne.Shortcut) {
+	if _, ok := s.(*fyne.ShortcutSelectAll); ok && t.selectAll != nil {
+		t.selectAll()
+	}
+}
+
+// DragEnd ends a drag, which may have resized a column.
+func (t *rowTable) DragEnd() {
+	t.Table.DragEnd()
+	if t.resized != nil {
+		t.resized()
 	}
 }
 
@@ -251,9 +268,10 @@ func (c compactTheme) Size(n fyne.ThemeSizeName) float32 {
 // is as compact as the cells (a Button would set every row's height).
 type headerCell struct {
 	widget.BaseWidget
-	title *canvas.Text
-	mark  *canvas.Image
-	onTap func()
+	title  *canvas.Text
+	mark   *canvas.Image
+	onTap  func()
+	onMenu func() *fyne.Menu // the Columns menu, on a right click; may be nil
 }
 
 func newHeaderCell() *headerCell {
@@ -279,6 +297,16 @@ func (h *headerCell) set(title string, mark fyne.Resource) {
 func (h *headerCell) Tapped(*fyne.PointEvent) {
 	if h.onTap != nil {
 		h.onTap()
+	}
+}
+
+// TappedSecondary shows the Columns menu, to hide or show columns.
+func (h *headerCell) TappedSecondary(e *fyne.PointEvent) {
+	if h.onMenu == nil {
+		return
+	}
+	if c := fyne.CurrentApp().Driver().CanvasForObject(h); c != nil {
+		widget.ShowPopUpMenuAtPosition(h.onMenu(), c, e.AbsolutePosition)
 	}
 }
 
