@@ -2,9 +2,14 @@ package app
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/horcrux-desktop/horcrux/backend/model"
 )
 
 // TestTableColumnsAreRemembered: a column hidden from the Columns menu and
@@ -93,4 +98,49 @@ func FuzzParseTableLayout(f *testing.F) {
 			t.Fatalf("%q %q read back as %q %q", cs, ws, cs2, ws2)
 		}
 	})
+}
+
+func TestPortsText(t *testing.T) {
+	for _, tt := range []struct {
+		ports []model.ContainerPort
+		want  string
+	}{
+		{nil, "—"},
+		{[]model.ContainerPort{{HostIP: "0.0.0.0", Public: 8080, Private: 80, Proto: "tcp"}, {HostIP: "::", Public: 8080, Private: 80, Proto: "tcp"},
+			{Private: 443, Proto: "tcp"}}, "8080->80/tcp, 443/tcp"},
+		{[]model.ContainerPort{{HostIP: "127.0.0.1", Public: 9000, Private: 9000, Proto: "udp"}, {HostIP: "::1", Public: 9000, Private: 9000, Proto: "udp"}},
+			"127.0.0.1:9000->9000/udp, [::1]:9000->9000/udp"},
+	} {
+		if got := portsText(tt.ports); got != tt.want {
+			t.Errorf("portsText(%v) = %q, want %q", tt.ports, got, tt.want)
+		}
+	}
+}
+
+// TestContainerOptionalColumns: ID, Ports, Command and Health start hidden,
+// are offered in the Columns menu and show the container's figures.
+func TestContainerOptionalColumns(t *testing.T) {
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, widget.NewLabel(""))
+	tab := newResourceTab(w, testJobs(t), containerKind(containerHooks{
+		hosts: func() []containerEngine { return nil }, expect: func(string) {}, logs: func(containerEngine, string, string) {},
+	}), func(string) {})
+	w.SetContent(tab.root)
+	w.Resize(fyne.NewSize(1440, 900))
+	tab.showList(true, "ok", []ctRow{{it: model.Container{ID: strings.Repeat("ab", 32), Name: "web", State: "running",
+		Command: "nginx -g 'daemon off;'", Health: "unhealthy", Ports: []model.ContainerPort{{Private: 80, Proto: "tcp"}}}}})
+	for _, title := range []string{"Net rx", "Net tx", "Block read", "Block write", "PIDs"} {
+		tab.table.setShown(title, false) // room for the others
+	}
+	for _, title := range []string{"ID", "Ports", "Command", "Health"} {
+		if tab.table.shows(title) {
+			t.Errorf("%s is shown before it is asked for", title)
+		}
+		tab.table.setShown(title, true)
+	}
+	for _, text := range []string{"abababababab", "80/tcp", "nginx -g 'daemon off;'", "unhealthy"} {
+		if !drawn(w.Content(), text) {
+			t.Errorf("%q not drawn once its column is shown", text)
+		}
+	}
 }
