@@ -81,6 +81,7 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 	for _, c := range w.host.charts() {
 		c.OnZoom, c.OnTap = w.zoomPast, w.showMoment
 	}
+	w.host.lists.jobs = w.jobs
 	machines := newResourceTab(w.win, w.jobs, machineKind(machineHooks{
 		hosts:   w.machineActors,
 		expect:  func(uuid string) { w.alerts.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },
