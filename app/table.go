@@ -52,16 +52,14 @@ type itemTable[T any] struct {
 	onLayout func(tableLayout)      // columns hidden, shown or resized; may be nil
 	onEnter  func()                 // Enter on the table; may be nil
 	// mods are the modifier keys held now (Shift, Ctrl): the driver's.
-	mods    func() fyne.KeyModifier
-	headerW map[int]float32 // widths of the headers as drawn, by column
-	table   *rowTable
-	root    fyne.CanvasObject // the table with its hover tip above it
-	tip     *cellTip
+	mods  func() fyne.KeyModifier
+	table *rowTable
+	root  fyne.CanvasObject // the table with its hover tip above it
+	tip   *cellTip
 }
 
 func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(string)) *itemTable[T] {
-	t := &itemTable[T]{key: key, onSelect: onSelect, selRow: -1, marked: map[string]bool{}, headerW: map[int]float32{},
-		mods: driverModifiers}
+	t := &itemTable[T]{key: key, onSelect: onSelect, selRow: -1, marked: map[string]bool{}, mods: driverModifiers}
 	t.tip = newCellTip()
 	t.table = newRowTable(t.move, func() {
 		if t.onEnter != nil {
@@ -69,7 +67,7 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 		}
 	})
 	t.table.selectAll = t.selectAll
-	t.table.resized = t.resized
+	t.table.grip = &columnGrip{col: -1, set: t.table.SetColumnWidth, done: t.resized}
 	t.table.Length = func() (int, int) { return len(t.rows), len(t.cols) }
 	// Cells ellipsize what does not fit and show the full text on hover.
 	t.table.CreateCell = func() fyne.CanvasObject { return newTableCell(t.tip.hover) }
@@ -81,17 +79,15 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 		}
 	}
 	t.table.ShowHeaderRow = true
+	// The cells draw the separators: the table's separator layer lies over
+	// the headers and would take the drags that resize columns.
+	t.table.HideSeparators = true
 	t.table.CreateHeader = func() fyne.CanvasObject { return newHeaderCell() }
 	t.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		h := o.(*headerCell)
 		if id.Col < 0 || id.Col >= len(t.cols) {
 			h.set("", nil)
 			return
-		}
-		// A drag on a header's edge resizes its column; the header is laid
-		// out at the column's width, which Table does not otherwise tell.
-		if w := h.Size().Width; w > 0 {
-			t.headerW[id.Col] = w
 		}
 		// The sort mark is an icon: the bundled font has no arrow glyphs, and
 		// one missing glyph makes Fyne load every system font as fallback.
@@ -108,6 +104,7 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 		col := id.Col
 		h.onTap = func() { t.sortBy(col) }
 		h.onMenu = t.columnsMenu
+		h.grip, h.col = t.table.grip, col
 	}
 	t.table.OnSelected = func(id widget.TableCellID) {
 		if t.pointing {
@@ -352,7 +349,6 @@ func (t *itemTable[T]) applyLayout() {
 		t.cols = append(t.cols, t.allCols[0])
 	}
 	t.sortCol = 0
-	clear(t.headerW)
 	for i, c := range t.cols {
 		if c.title == title {
 			t.sortCol = i
@@ -388,25 +384,14 @@ func (t *itemTable[T]) setShown(title string, show bool) {
 	}
 }
 
-// resized keeps the widths a drag on a header's edge gave, and says so.
-func (t *itemTable[T]) resized() {
-	changed := false
-	for i, w := range t.headerW {
-		if i >= len(t.cols) {
-			continue
+// resized keeps the width a drag on a header's edge gave column col, and
+// says so.
+func (t *itemTable[T]) resized(col int, w float32) {
+	if col < len(t.cols) {
+		t.layout = t.layout.withWidth(t.cols[col].title, w)
+		if t.onLayout != nil {
+			t.onLayout(t.layout)
 		}
-		c := t.cols[i]
-		cur, set := t.layout.widths[c.title]
-		if !set {
-			cur = c.width
-		}
-		if w != cur {
-			t.layout = t.layout.withWidth(c.title, w)
-			changed = true
-		}
-	}
-	if changed && t.onLayout != nil {
-		t.onLayout(t.layout)
 	}
 }
 

@@ -1,11 +1,13 @@
 package app
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -28,17 +30,27 @@ func TestTableColumnsAreRemembered(t *testing.T) {
 	if v.table.shows("State") || v.table.cols[1].title != "vCPUs" {
 		t.Fatalf("State still shown: %v", v.table.cols[1].title)
 	}
-	// A drag on the Name header's edge: Table sets the width, and the end
-	// of the drag is when it is kept.
-	v.table.table.SetColumnWidth(0, 260)
-	v.table.table.Refresh()
-	v.table.table.DragEnd()
+	// A drag from the Name header's right edge, 110 px to the right, as the
+	// window's driver sends it: the header takes the drag.
+	name := headerOf(t, v.root, "Name")
+	w0 := name.Size().Width
+	edge := fyne.NewPos(w0-2, 5)
+	abs := fyne.CurrentApp().Driver().AbsolutePositionForObject(name).Add(edge)
+	name.MouseDown(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: edge, AbsolutePosition: abs}, Button: desktop.MouseButtonPrimary})
+	for _, dx := range []float32{30, 80, 110} {
+		name.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{AbsolutePosition: abs.AddXY(dx, 40)}})
+	}
+	name.DragEnd()
+	name.MouseUp(&desktop.MouseEvent{Button: desktop.MouseButtonPrimary})
+	if got := headerOf(t, v.root, "Name").Size().Width; got != w0+110 {
+		t.Errorf("Name header is %v wide after the drag, want %v", got, w0+110)
+	}
 	prefs := fyne.CurrentApp().Preferences()
 	if got := prefs.String("table.machines.columns"); got != "-State" {
 		t.Errorf("columns saved as %q", got)
 	}
-	if got := prefs.String("table.machines.widths"); got != "Name=260" {
-		t.Errorf("widths saved as %q", got)
+	if got, want := prefs.String("table.machines.widths"), fmt.Sprintf("Name=%v", w0+110); got != want {
+		t.Errorf("widths saved as %q, want %q", got, want)
 	}
 
 	// The same preferences, a new tab.
@@ -46,8 +58,12 @@ func TestTableColumnsAreRemembered(t *testing.T) {
 	if again.table.shows("State") {
 		t.Error("a hidden column is shown again in a new tab")
 	}
-	if w := again.table.layout.widths["Name"]; w != 260 {
-		t.Errorf("Name is %v wide in a new tab, want 260", w)
+	if w := again.table.layout.widths["Name"]; w != w0+110 {
+		t.Errorf("Name is %v wide in a new tab, want %v", w, w0+110)
+	}
+	v.win.SetContent(again.root)
+	if got := headerOf(t, again.root, "Name").Size().Width; got != w0+110 {
+		t.Errorf("Name header is %v wide in a new tab, want %v", got, w0+110)
 	}
 	// Hidden columns still filter.
 	v.filter.SetText("state:shutoff")
