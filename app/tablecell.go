@@ -65,6 +65,17 @@ func (t *rowTable) TypedShortcut(s fyne.Shortcut) {
 	}
 }
 
+// Tapped selects the cell tapped, as a Table does, and takes the keyboard
+// focus for the arrows and Ctrl+A. Table.Tapped focuses only when the
+// driver finds a canvas for the embedded Table, which the window's driver
+// never does for a Table extended like this one.
+func (t *rowTable) Tapped(e *fyne.PointEvent) {
+	t.Table.Tapped(e)
+	if c := fyne.CurrentApp().Driver().CanvasForObject(t); c != nil && c.Focused() != t {
+		c.Focus(t)
+	}
+}
+
 // MouseUp ends a column resize released over the rows.
 func (t *rowTable) MouseUp(e *desktop.MouseEvent) {
 	t.Table.MouseUp(e)
