@@ -3,7 +3,9 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -36,6 +38,8 @@ type ctRow = row[model.Container]
 func containerKind(h containerHooks) *resourceKind[model.ContainerSection, model.Container] {
 	return &resourceKind[model.ContainerSection, model.Container]{
 		hostTitle: "Engine",
+		noun:      "container",
+		table:     "containers",
 		items:     func(s *model.ContainerSection) []model.Container { return s.Items },
 		where:     func(s *model.ContainerSection) string { return s.Host },
 		status:    engineState,
@@ -88,7 +92,46 @@ func containerColumns() []column[ctRow] {
 			}
 			return formatUptime(time.Since(r.it.StartedAt))
 		}, cmp: func(a, b *ctRow) int { return b.it.StartedAt.Compare(a.it.StartedAt) }},
+		// Optional columns, shown from the Columns menu.
+		{title: "ID", width: 110, optional: true, text: func(r *ctRow) string { return shortID(r.it.ID) }},
+		{title: "Ports", width: 160, optional: true, text: func(r *ctRow) string { return portsText(r.it.Ports) }},
+		{title: "Command", width: 180, optional: true, text: func(r *ctRow) string { return orDash(r.it.Command) }},
+		{title: "Health", width: 85, optional: true, text: func(r *ctRow) string { return orDash(r.it.Health) }},
 	}
+}
+
+// shortID is the 12 characters of an engine ID docker ps shows.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// portsText is a container's ports as docker ps writes them, without the
+// any-address prefix and with a mapping published on IPv4 and IPv6 once:
+// "8080->80/tcp, 127.0.0.1:9000->9000/tcp, 443/tcp".
+func portsText(ps []model.ContainerPort) string {
+	if len(ps) == 0 {
+		return "—"
+	}
+	parts := make([]string, 0, len(ps))
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		text := fmt.Sprintf("%d/%s", p.Private, p.Proto)
+		if p.Public != 0 {
+			host := strconv.Itoa(int(p.Public))
+			if p.HostIP != "" && p.HostIP != "0.0.0.0" && p.HostIP != "::" {
+				host = net.JoinHostPort(p.HostIP, host)
+			}
+			text = host + "->" + text
+		}
+		if !seen[text] {
+			seen[text] = true
+			parts = append(parts, text)
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // containerActions are the Containers tab's buttons, Logs last.
@@ -126,9 +169,9 @@ func containerActions(h containerHooks) []action[ctRow] {
 			})),
 	}
 	if h.shell != nil {
-		acts = append(acts, lifecycle("Shell", theme.ComputerIcon(), "",
+		acts = append(acts, oneAtATime(lifecycle("Shell", theme.ComputerIcon(), "",
 			func(r *ctRow) bool { return r.it.State == "running" },
-			func(_ context.Context, r *ctRow) error { return h.shell(r.host, r.it.ID) }))
+			func(_ context.Context, r *ctRow) error { return h.shell(r.host, r.it.ID) })))
 	}
 	return acts
 }

@@ -243,11 +243,11 @@ func windowActions(h machineHooks) []action[vmRow] {
 		if f == nil {
 			return
 		}
-		acts = append(acts, lifecycle(label, icon, "", func(*vmRow) bool { return true },
+		acts = append(acts, oneAtATime(lifecycle(label, icon, "", func(*vmRow) bool { return true },
 			func(_ context.Context, r *vmRow) error {
 				fyne.Do(func() { f(r.host, r.it) })
 				return nil
-			}))
+			})))
 	}
 	open("Details", theme.InfoIcon(), h.details)
 	open("Snapshots", theme.HistoryIcon(), h.snapshots)

@@ -38,7 +38,7 @@ func (w *window) shownRange(now time.Time) (from, to time.Time, points int) {
 func (w *window) exportRangeCSV() {
 	h := w.history
 	if h == nil {
-		exportCSV(w.win, w.last)
+		exportCSV(w.win, w.last, w.showFolder)
 		return
 	}
 	from, to, points := w.shownRange(time.Now())
@@ -50,10 +50,10 @@ func (w *window) exportRangeCSV() {
 				dialog.ShowError(fmt.Errorf("export failed: %w", err), w.win)
 				return
 			}
-			saveAs(w.win, rangeFileName(from, to), ".csv", func(out io.Writer) error {
+			saveAs(w.win, "Charts (CSV)", rangeFileName(from, to), ".csv", func(out io.Writer) error {
 				_, err := out.Write(b.Bytes())
 				return err
-			})
+			}, w.showFolder)
 		})
 	})
 }

@@ -60,6 +60,8 @@ type hostView struct {
 	load     *widgets.Chart
 	disk     *widgets.Chart
 	net      *widgets.Chart
+	grid     *fyne.Container // the six charts, as exported
+	lists    *hostLists      // the Processes and Filesystems sub-tabs
 
 	seen  model.Versions // of the snapshot last rendered
 	fresh bool           // something was rendered
@@ -126,7 +128,7 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 		right.Add(export)
 	}
 	top := container.NewBorder(nil, nil, v.header, right)
-	grid := container.NewGridWithColumns(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
+	v.grid = container.NewGridWithColumns(2, v.cpu, v.cores, v.mem, v.load, v.disk, v.net)
 	v.diagnose = widget.NewButtonWithIcon("Diagnose", theme.HelpIcon(), nil)
 	v.diagnose.Hide()
 	v.top = container.NewVBox(top, container.NewBorder(nil, nil, nil, v.diagnose, v.status))
@@ -138,7 +140,14 @@ func newHostView(window time.Duration, onWindow func(time.Duration), onCSV, onPN
 	scroll.SetMinSize(fyne.NewSize(0, 130))
 	v.below = container.NewStack(scroll)
 	v.below.Hidden = !v.past()
-	v.root = container.NewBorder(v.top, v.below, nil, nil, grid)
+	v.lists = newHostLists(container.NewBorder(nil, v.below, nil, nil, v.grid))
+	v.lists.onSub = func(sub int) { // the window and Export are the charts'
+		if right.Hidden != (sub != subCharts) {
+			right.Hidden = sub != subCharts
+			top.Refresh()
+		}
+	}
+	v.root = container.NewBorder(v.top, nil, nil, nil, v.lists.tabs)
 	return v
 }
 
@@ -170,6 +179,8 @@ func (v *hostView) render(s *model.Snapshot) {
 		v.setCharts(hostChartData(s))
 	}
 	v.seen, v.fresh = s.Versions, true
+	v.lists.memTotal = s.Host.MemTotal
+	v.lists.tick(time.Now()) // the process or filesystem list, when shown and due
 }
 
 // setCharts shows d in the six charts.

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/horcrux-desktop/horcrux/backend/doctor"
 	"github.com/horcrux-desktop/horcrux/backend/model"
@@ -32,6 +33,9 @@ func layoutSnapshot() *model.Snapshot {
 	}
 	cts[2].State, cts[2].Status, cts[2].CPUPercent = "exited", "Exited (2) Less than a second ago", nil
 	cts[3].Image = "registry.example.com/team/a-very-long-image-name:2026.11.30-build.1234"
+	cts[0].Ports = []model.ContainerPort{{HostIP: "0.0.0.0", Public: 8080, Private: 80, Proto: "tcp"}, {Private: 443, Proto: "tcp"}}
+	cts[0].Command, cts[0].Health = "nginx -g 'daemon off;'", "healthy"
+	cts[1].Command, cts[1].Health = "/docker-entrypoint.sh postgres", "starting"
 	s.Containers = []model.ContainerSection{{Host: "unix:///var/run/docker.sock", Engine: "Docker 28.5.2 (API 1.51)",
 		Availability: model.Available(), Items: cts}}
 	s.Versions.Containers = 1
@@ -108,6 +112,56 @@ func TestLayoutGoldens(t *testing.T) {
 				test.AssertImageMatches(t, fmt.Sprintf("layout/%s-%.0fx%.0f.png", tb.name, size.Width, size.Height), w.win.Canvas().Capture())
 			}
 		}
+		// The Host tab's process and filesystem lists, from fixed reads.
+		w.tabs.SelectIndex(int(tabHost))
+		l := w.host.lists
+		l.jobs = nil
+		l.showProcesses(fakeProcesses(10), nil)
+		l.showFilesystems(fakeFilesystems(), nil)
+		for _, sub := range []struct {
+			index int
+			name  string
+		}{{subProcesses, "host-processes"}, {subFilesystems, "host-filesystems"}} {
+			l.tabs.SelectIndex(sub.index)
+			if min := w.win.Content().MinSize(); min.Width > size.Width || min.Height > size.Height {
+				t.Errorf("%s at %v needs %v", sub.name, size, min)
+			}
+			if ls.golden {
+				test.AssertImageMatches(t, fmt.Sprintf("layout/%s-%.0fx%.0f.png", sub.name, size.Width, size.Height), w.win.Canvas().Capture())
+			}
+		}
+		l.tabs.SelectIndex(subCharts)
+
+		// Three machines selected and Shut down asking once.
+		w.tabs.SelectIndex(int(tabMachines))
+		vm := w.vmTab
+		vm.table.mods = func() fyne.KeyModifier { return fyne.KeyModifierControl }
+		for _, row := range []int{6, 8} {
+			vm.table.table.Select(widget.TableCellID{Row: row, Col: 0})
+		}
+		vm.table.mods = func() fyne.KeyModifier { return 0 }
+		for i, a := range vm.actions {
+			if a.label == "Shut down" {
+				test.Tap(vm.buttons[i])
+			}
+		}
+		if ls.golden {
+			test.AssertImageMatches(t, fmt.Sprintf("layout/machines-many-%.0fx%.0f.png", size.Width, size.Height), w.win.Canvas().Capture())
+		}
+		w.win.Canvas().Overlays().Top().Hide()
+
+		// Containers with the optional columns shown and the rates hidden.
+		w.tabs.SelectIndex(int(tabContainers))
+		for _, c := range []string{"Net rx", "Net tx", "Block read", "Block write"} {
+			w.ctTab.table.setShown(c, false)
+		}
+		for _, c := range []string{"ID", "Ports", "Command", "Health"} {
+			w.ctTab.table.setShown(c, true)
+		}
+		if ls.golden {
+			test.AssertImageMatches(t, fmt.Sprintf("layout/containers-columns-%.0fx%.0f.png", size.Width, size.Height), w.win.Canvas().Capture())
+		}
+
 		// A connection problem is a banner with an icon, the reason and Diagnose.
 		down := *s
 		down.Containers = []model.ContainerSection{{Host: "unix:///var/run/docker.sock",

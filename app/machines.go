@@ -50,6 +50,8 @@ type machineHooks struct {
 func machineKind(h machineHooks) *resourceKind[model.VMSection, model.Machine] {
 	return &resourceKind[model.VMSection, model.Machine]{
 		hostTitle: "Host",
+		noun:      "machine",
+		table:     "machines",
 		items:     func(s *model.VMSection) []model.Machine { return s.Items },
 		where:     func(s *model.VMSection) string { return s.URI },
 		status:    vmHostState,
@@ -170,8 +172,8 @@ func vmActions(h machineHooks) []action[vmRow] {
 		acts = append(acts,
 			opening(lifecycle("Console", theme.ComputerIcon(), "",
 				func(r *vmRow) bool { return running(r) && (r.it.VNC || r.it.SPICE || r.it.Serial) }, open(""))),
-			lifecycle("Serial", theme.ListIcon(), "",
-				func(r *vmRow) bool { return running(r) && r.it.Serial && (r.it.VNC || r.it.SPICE) }, open(console.Serial)))
+			oneAtATime(lifecycle("Serial", theme.ListIcon(), "",
+				func(r *vmRow) bool { return running(r) && r.it.Serial && (r.it.VNC || r.it.SPICE) }, open(console.Serial))))
 	}
 	acts = append(acts, lifecycle("Add serial", theme.ContentAddIcon(),
 		"Add a serial console to %s? Horcrux adds a serial port with a console (a pty) to the VM's configuration; "+

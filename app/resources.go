@@ -23,6 +23,8 @@ type row[T any] struct {
 // kind of item (machines, containers) and the sections that list them.
 type resourceKind[S, T any] struct {
 	hostTitle string                          // the Host column's title
+	noun      string                          // what one item is called ("machine")
+	table     string                          // the table's name in the preferences
 	items     func(*S) []T                    // a section's items
 	where     func(*S) string                 // a section's host address
 	status    func(*S) (line string, ok bool) // one host's state line; ok when nothing needs attention
@@ -133,6 +135,12 @@ func newResourceTab[S, T any](win fyne.Window, j *jobs, k *resourceKind[S, T], o
 	key := func(r *row[T]) string { return model.ItemKey(r.host, k.id(&r.it)) }
 	name := func(r *row[T]) string { return k.name(&r.it) }
 	v := newResourceView(win, j, columnsFor(k, 1), key, name, k.actions, charts, onSelect)
+	v.noun = k.noun
+	// The columns hidden, shown and resized are remembered.
+	prefs := fyne.CurrentApp().Preferences()
+	v.table.layout = loadTableLayout(prefs, k.table)
+	v.table.applyLayout()
+	v.table.onLayout = func(l tableLayout) { saveTableLayout(prefs, k.table, l) }
 	// The host is searchable ("host:far") even with one host and no Host column.
 	v.table.fields = func(r *row[T]) []filterField { return []filterField{{"host", r.where}} }
 	return &resourceTab[S, T]{resourceView: v, kind: k, hosts: 1}
@@ -187,9 +195,16 @@ func lifecycle[T any](label string, icon fyne.Resource, confirm string, applies 
 	return action[T]{label: label, icon: icon, confirm: confirm, applies: applies, run: run}
 }
 
-// opening marks a as the action Enter runs.
+// opening marks a as the action Enter runs; it opens something, so it acts
+// on one item at a time.
 func opening[T any](a action[T]) action[T] {
-	a.opens = true
+	a.opens, a.single = true, true
+	return a
+}
+
+// oneAtATime marks a as acting on one item only: it opens something.
+func oneAtATime[T any](a action[T]) action[T] {
+	a.single = true
 	return a
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image/color"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/horcrux-desktop/horcrux/internal/plural"
 	"github.com/horcrux-desktop/horcrux/widgets"
 )
 
@@ -29,6 +31,9 @@ type action[T any] struct {
 	opens bool
 	// removes marks the action Delete runs; it must ask first (confirm).
 	removes bool
+	// single marks an action that opens something (a console, a window):
+	// it acts on one item, never on every selected one.
+	single bool
 	// before, when set, runs on the UI goroutine just before the action
 	// (to tell the alerts a stop was asked for).
 	before func(*T)
@@ -61,6 +66,7 @@ type resourceView[T any] struct {
 	chartBar    *fyne.Container // above the charts, on the right: the chart range
 	bottom      *fyne.Container // kind-specific panels under the table
 	name        func(*T) string
+	noun        string // what an item is called ("machine"), for questions
 	win         fyne.Window
 	busy        map[string]bool // keys with an action in flight
 	jobs        *jobs           // runs the actions
@@ -91,6 +97,7 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 		onSelect(k)
 		v.updateButtons()
 	})
+	v.table.onMarks = v.updateButtons
 	v.table.onEnter = v.open
 	v.table.table.del = v.remove
 	v.shown = widget.NewLabel("")
@@ -129,7 +136,13 @@ func newResourceView[T any](win fyne.Window, j *jobs, cols []column[T], key, nam
 	v.bannerIcon = widget.NewIcon(theme.WarningIcon())
 	v.bannerIcon.Hide()
 	top := container.NewStack(v.bannerBG, container.NewBorder(nil, nil, v.bannerIcon, v.diagnose, v.state))
-	v.find = container.NewBorder(nil, nil, nil, v.shown, v.filter)
+	var columns *widget.Button
+	columns = widget.NewButtonWithIcon("Columns", theme.ListIcon(), func() {
+		c := fyne.CurrentApp().Driver().CanvasForObject(columns)
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(columns).AddXY(0, columns.Size().Height)
+		widget.ShowPopUpMenuAtPosition(v.table.columnsMenu(), c, pos)
+	})
+	v.find = container.NewBorder(nil, nil, nil, container.NewHBox(v.shown, columns), v.filter)
 	v.bottom = container.NewVBox()
 	v.root = container.NewBorder(container.NewVBox(top, bar, v.find), v.bottom, nil, nil, split)
 	flow.Relayout = func() { v.root.Refresh() }
@@ -191,15 +204,11 @@ func (v *resourceView[T]) showCount() {
 	}
 }
 
-// remove runs the action marked removes, when it applies to the selected
-// item; it asks first.
+// remove runs the action marked removes on the selected items it
+// applies to; it asks first.
 func (v *resourceView[T]) remove() {
-	it, ok := v.table.selectedItem()
-	if !ok || v.busy[v.table.selected] {
-		return
-	}
 	for i := range v.actions {
-		if a := &v.actions[i]; a.removes && a.confirm != "" && a.applies(it) {
+		if a := &v.actions[i]; a.removes && a.confirm != "" && len(v.targets(a)) > 0 {
 			v.trigger(a)
 			return
 		}
@@ -209,12 +218,8 @@ func (v *resourceView[T]) remove() {
 // open runs the first action marked opens that applies to the selected
 // item: what Enter does.
 func (v *resourceView[T]) open() {
-	it, ok := v.table.selectedItem()
-	if !ok || v.busy[v.table.selected] {
-		return
-	}
 	for i := range v.actions {
-		if a := &v.actions[i]; a.opens && a.applies(it) {
+		if a := &v.actions[i]; a.opens && len(v.targets(a)) > 0 {
 			v.trigger(a)
 			return
 		}
@@ -240,11 +245,27 @@ func (v *resourceView[T]) showCharts(charts []widgets.ChartData) {
 	}
 }
 
-// updateButtons enables the actions that apply to the selected item.
+// targets are the selected items a acts on: every selected one it applies
+// to and that has no action in flight; for an action that opens something,
+// the one selected item, and none when several are.
+func (v *resourceView[T]) targets(a *action[T]) []*T {
+	marked := v.table.markedItems()
+	if a.single && len(marked) != 1 {
+		return nil
+	}
+	out := make([]*T, 0, len(marked))
+	for _, it := range marked {
+		if !v.busy[v.table.key(it)] && a.applies(it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// updateButtons enables the actions that apply to a selected item.
 func (v *resourceView[T]) updateButtons() {
-	it, ok := v.table.selectedItem()
-	for i, a := range v.actions {
-		if ok && !v.busy[v.table.selected] && a.applies(it) {
+	for i := range v.actions {
+		if len(v.targets(&v.actions[i])) > 0 {
 			v.buttons[i].Enable()
 		} else {
 			v.buttons[i].Disable()
@@ -252,47 +273,109 @@ func (v *resourceView[T]) updateButtons() {
 	}
 }
 
-// trigger runs a on the selected item off the UI goroutine, after asking
-// when it must, and reports a failure in words.
+// trigger runs a on the selected items it applies to, off the UI
+// goroutine, after asking when it must: always when it acts on several,
+// once, saying on how many. Failures are reported together, in words.
 func (v *resourceView[T]) trigger(a *action[T]) {
-	it, ok := v.table.selectedItem()
-	if !ok {
+	its := v.targets(a)
+	if len(its) == 0 {
 		return
 	}
-	item, key := *it, v.table.selected
-	name := v.name(&item)
+	items := make([]T, len(its))
+	keys := make([]string, len(its))
+	names := make([]string, len(its))
+	for i, it := range its {
+		items[i], keys[i], names[i] = *it, v.table.key(it), v.name(it)
+	}
 	do := func() {
-		if a.before != nil {
-			a.before(&item)
-		}
-		v.busy[key] = true
-		v.updateButtons()
-		v.jobs.Go(func(ctx context.Context) {
-			ctx, cancel := context.WithTimeout(ctx, actTimeout)
-			defer cancel()
-			err := a.run(ctx, &item)
-			v.uiDo(func() {
-				delete(v.busy, key)
-				v.updateButtons()
-				v.table.keepInView()
-				if err != nil {
-					dialog.ShowError(fmt.Errorf("%s %s: %w", a.label, name, err), v.win)
-				}
+		left := len(items)
+		var failed []string
+		for i := range items {
+			item, key, name := &items[i], keys[i], names[i]
+			if a.before != nil {
+				a.before(item)
+			}
+			v.busy[key] = true
+			v.jobs.Go(func(ctx context.Context) {
+				ctx, cancel := context.WithTimeout(ctx, actTimeout)
+				defer cancel()
+				err := a.run(ctx, item)
+				v.uiDo(func() {
+					delete(v.busy, key)
+					if err != nil {
+						failed = append(failed, fmt.Sprintf("%s: %v", name, err))
+					}
+					if left--; left > 0 {
+						return
+					}
+					v.updateButtons()
+					v.table.keepInView()
+					switch {
+					case len(failed) == 1 && len(items) == 1:
+						dialog.ShowError(fmt.Errorf("%s %s: %s", a.label, name, strings.TrimPrefix(failed[0], name+": ")), v.win)
+					case len(failed) > 0:
+						dialog.ShowError(fmt.Errorf("%s failed for %d of %s:\n%s", a.label, len(failed),
+							plural.Count(len(items), v.noun), strings.Join(failed, "\n")), v.win)
+					}
+				})
 			})
-		})
+		}
+		v.updateButtons()
 	}
-	if a.confirm == "" {
+	selected := len(v.table.marked)
+	switch {
+	case len(items) == 1 && selected == 1 && a.confirm == "":
 		do()
-		return
+	case len(items) == 1 && selected == 1:
+		confirmDanger(v.win, a.label+"?", a.label, fmt.Sprintf(a.confirm, names[0]), do)
+	default:
+		what := plural.Count(len(items), v.noun)
+		list := nameList(names)
+		switch skipped := selected - len(items); {
+		case skipped == 1:
+			list += fmt.Sprintf(". 1 other selected is left as it is: %s does not apply to it, or it is busy.", a.label)
+		case skipped > 1:
+			list += fmt.Sprintf(". %d other selected are left as they are: %s does not apply to them, or they are busy.", skipped, a.label)
+		}
+		title := a.label + " " + what + "?"
+		if a.confirm != "" {
+			confirmDanger(v.win, title, a.label, fmt.Sprintf(a.confirm, what+" ("+list+")"), do)
+		} else {
+			confirmAction(v.win, title, a.label, list, do)
+		}
 	}
-	confirmDanger(v.win, a.label, fmt.Sprintf(a.confirm, name), do)
+}
+
+// nameList is the names of the items an action acts on, the first few
+// and how many more.
+func nameList(names []string) string {
+	const most = 6
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:most-1], ", ") + fmt.Sprintf(" and %d more", len(names)-most+1)
+}
+
+// confirmAction asks once before an action on several items that loses
+// nothing; the action is the default answer.
+func confirmAction(win fyne.Window, title, action, text string, do func()) dialog.Dialog {
+	body := widget.NewLabel(text)
+	body.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(title, action, "Cancel", body, func(ok bool) {
+		if ok {
+			do()
+		}
+	}, win)
+	d.Resize(fyne.NewSize(min(460, win.Canvas().Size().Width-40), 0))
+	d.Show()
+	return d
 }
 
 // confirmDanger asks before an action that loses data. Cancel is the
 // default: it is the highlighted button and has the keyboard focus, so
 // Space or a hurried click on the prominent button never acts; the
 // action's own button is named after it, never "Yes".
-func confirmDanger(win fyne.Window, action, question string, do func()) dialog.Dialog {
+func confirmDanger(win fyne.Window, title, action, question string, do func()) dialog.Dialog {
 	text := widget.NewLabel(question)
 	text.Wrapping = fyne.TextWrapWord
 	var d dialog.Dialog
@@ -304,7 +387,7 @@ func confirmDanger(win fyne.Window, action, question string, do func()) dialog.D
 	})
 	act.Importance = widget.DangerImportance
 	buttons := container.NewHBox(layout.NewSpacer(), act, cancel)
-	d = dialog.NewCustomWithoutButtons(action+"?", container.NewBorder(nil, buttons, nil, nil, text), win)
+	d = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil, buttons, nil, nil, text), win)
 	d.Resize(fyne.NewSize(min(460, win.Canvas().Size().Width-40), 0))
 	d.Show()
 	win.Canvas().Focus(cancel)

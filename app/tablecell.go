@@ -15,12 +15,14 @@ import (
 const pageRows = 20
 
 // rowTable is a Table whose arrow keys select rows (not only move a focus
-// box) and whose Enter opens the selected row.
+// box), whose Enter opens the selected row and Ctrl+A selects every row.
 type rowTable struct {
 	widget.Table
-	move  func(delta int)
-	enter func()
-	del   func() // Delete: asks to remove; may be nil
+	move      func(delta int)
+	enter     func()
+	del       func()      // Delete: asks to remove; may be nil
+	selectAll func()      // Ctrl+A; may be nil
+	grip      *columnGrip // a column being resized
 }
 
 func newRowTable(move func(int), enter func()) *rowTable {
@@ -56,6 +58,74 @@ func (t *rowTable) TypedKey(e *fyne.KeyEvent) {
 	}
 }
 
+// TypedShortcut selects every row on Ctrl+A.
+func (t *rowTable) TypedShortcut(s fyne.Shortcut) {
+	if _, ok := s.(*fyne.ShortcutSelectAll); ok && t.selectAll != nil {
+		t.selectAll()
+	}
+}
+
+// Tapped selects the cell tapped, as a Table does, and takes the keyboard
+// focus for the arrows and Ctrl+A. Table.Tapped focuses only when the
+// driver finds a canvas for the embedded Table, which the window's driver
+// never does for a Table extended like this one.
+func (t *rowTable) Tapped(e *fyne.PointEvent) {
+	t.Table.Tapped(e)
+	if c := fyne.CurrentApp().Driver().CanvasForObject(t); c != nil && c.Focused() != t {
+		c.Focus(t)
+	}
+}
+
+// MouseUp ends a column resize released over the rows.
+func (t *rowTable) MouseUp(e *desktop.MouseEvent) {
+	t.Table.MouseUp(e)
+	if t.grip != nil {
+		t.grip.end()
+	}
+}
+
+// cellGap is the space between a table's cells (the compact theme's
+// padding); the separator lines are drawn in it.
+const cellGap = 2
+
+// separators are a cell's lines to its right and below it, in the gaps
+// between cells. Cells draw them because the table's own separator layer is
+// hidden: it covers the headers and would take the drags that resize
+// columns.
+type separators struct{ right, below *canvas.Rectangle }
+
+func newSeparators() separators {
+	c := theme.Color(theme.ColorNameSeparator)
+	return separators{canvas.NewRectangle(c), canvas.NewRectangle(c)}
+}
+
+// layout places the lines around a cell of size, the one below it only
+// when below.
+func (s separators) layout(size fyne.Size, below bool) {
+	th := theme.Size(theme.SizeNameSeparatorThickness)
+	off := (cellGap - th) / 2
+	s.right.Move(fyne.NewPos(size.Width+off, 0))
+	if below {
+		s.right.Resize(fyne.NewSize(th, size.Height+cellGap))
+		s.below.Move(fyne.NewPos(0, size.Height+off))
+		s.below.Resize(fyne.NewSize(size.Width+cellGap, th))
+	} else {
+		s.right.Resize(fyne.NewSize(th, size.Height))
+	}
+	s.below.Hidden = !below
+}
+
+// refresh redraws the lines in the theme's colour.
+func (s separators) refresh() {
+	c := theme.Color(theme.ColorNameSeparator)
+	for _, r := range []*canvas.Rectangle{s.right, s.below} {
+		if r.FillColor != c {
+			r.FillColor = c
+			r.Refresh()
+		}
+	}
+}
+
 // Cell paddings: compact rows (about 25 px instead of the 37 of a Label)
 // show about 30 rows at 1440x900 instead of 18.
 const (
@@ -70,6 +140,7 @@ const (
 type tableCell struct {
 	widget.BaseWidget
 	bg     *canvas.Rectangle
+	sep    separators
 	shown  *canvas.Text
 	full   string  // the whole text; shown holds what fits
 	fitFor float32 // the width shown was fitted to
@@ -77,7 +148,7 @@ type tableCell struct {
 }
 
 func newTableCell(hover func(*tableCell, bool)) *tableCell {
-	c := &tableCell{bg: canvas.NewRectangle(color.Transparent), hover: hover}
+	c := &tableCell{bg: canvas.NewRectangle(color.Transparent), sep: newSeparators(), hover: hover}
 	c.shown = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	c.shown.TextSize = theme.TextSize()
 	c.ExtendBaseWidget(c)
@@ -141,6 +212,7 @@ type cellRenderer struct{ c *tableCell }
 
 func (r *cellRenderer) Layout(size fyne.Size) {
 	r.c.bg.Resize(size)
+	r.c.sep.layout(size, true)
 	if size.Width != r.c.fitFor {
 		r.c.fit(size.Width)
 	}
@@ -160,9 +232,12 @@ func (r *cellRenderer) Refresh() {
 	}
 	r.c.bg.Refresh()
 	r.c.shown.Refresh()
+	r.c.sep.refresh()
 }
 
-func (r *cellRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.c.bg, r.c.shown} }
+func (r *cellRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.c.bg, r.c.shown, r.c.sep.right, r.c.sep.below}
+}
 
 func (r *cellRenderer) Destroy() {}
 
@@ -242,7 +317,7 @@ func (c compactTheme) Size(n fyne.ThemeSizeName) float32 {
 	case theme.SizeNameInnerPadding:
 		return 4
 	case theme.SizeNamePadding:
-		return 2
+		return cellGap
 	}
 	return c.base.Size(n)
 }
@@ -251,13 +326,66 @@ func (c compactTheme) Size(n fyne.ThemeSizeName) float32 {
 // is as compact as the cells (a Button would set every row's height).
 type headerCell struct {
 	widget.BaseWidget
-	title *canvas.Text
-	mark  *canvas.Image
-	onTap func()
+	title  *canvas.Text
+	mark   *canvas.Image
+	sep    separators
+	onTap  func()
+	onMenu func() *fyne.Menu // the Columns menu, on a right click; may be nil
+	// grip resizes the column on a drag from the header's right edge; nil
+	// for none. Table's own resizing never gets the drag: the scroller
+	// holding the headers takes it.
+	grip   *columnGrip
+	col    int     // the column shown, for grip
+	hoverX float32 // where the pointer is over the header; -1 when away
+}
+
+// resizeGrip is how near a header's right edge a drag resizes its column.
+const resizeGrip = 8
+
+// columnGrip is a column being resized, shared by a table's headers: the
+// header that took the press may be recycled for another column while the
+// drag goes on, so the state lives here, not in the header.
+type columnGrip struct {
+	col            int // -1 when none is
+	startX, startW float32
+	width          float32 // the width given so far
+	resized        bool    // a resize just ended: the tap that follows does not sort
+	set            func(col int, width float32)
+	done           func(col int, width float32) // the width a resize ended with, when it changed
+}
+
+// start begins resizing column col, w wide, from the pointer at x.
+func (g *columnGrip) start(col int, x, w float32) {
+	g.col, g.startX, g.startW, g.width = col, x, w, w
+}
+
+// drag gives the column the width the pointer at x makes, held between
+// minColumnWidth and maxColumnWidth.
+func (g *columnGrip) drag(x float32) {
+	if g.col < 0 {
+		return
+	}
+	w := min(max(g.startW+x-g.startX, minColumnWidth), maxColumnWidth)
+	if w != g.width {
+		g.width = w
+		g.set(g.col, w)
+	}
+}
+
+// end ends a resize, if one is under way, keeping the width.
+func (g *columnGrip) end() {
+	if g.col < 0 {
+		return
+	}
+	col := g.col
+	g.col, g.resized = -1, true
+	if g.width != g.startW {
+		g.done(col, g.width)
+	}
 }
 
 func newHeaderCell() *headerCell {
-	h := &headerCell{title: canvas.NewText("", theme.Color(theme.ColorNameForeground)), mark: canvas.NewImageFromResource(nil)}
+	h := &headerCell{hoverX: -1, sep: newSeparators(), title: canvas.NewText("", theme.Color(theme.ColorNameForeground)), mark: canvas.NewImageFromResource(nil)}
 	h.title.TextStyle.Bold = true
 	h.title.TextSize = theme.TextSize()
 	h.mark.FillMode = canvas.ImageFillContain
@@ -275,15 +403,78 @@ func (h *headerCell) set(title string, mark fyne.Resource) {
 	h.Refresh()
 }
 
-// Tapped sorts by this column.
+// Tapped sorts by this column, unless it ended a resize.
 func (h *headerCell) Tapped(*fyne.PointEvent) {
+	if h.grip != nil && h.grip.resized {
+		h.grip.resized = false
+		return
+	}
 	if h.onTap != nil {
 		h.onTap()
 	}
 }
 
-// Cursor is a pointer: the title is a button.
-func (h *headerCell) Cursor() desktop.Cursor { return desktop.PointerCursor }
+// TappedSecondary shows the Columns menu, to hide or show columns.
+func (h *headerCell) TappedSecondary(e *fyne.PointEvent) {
+	if h.onMenu == nil {
+		return
+	}
+	if c := fyne.CurrentApp().Driver().CanvasForObject(h); c != nil {
+		widget.ShowPopUpMenuAtPosition(h.onMenu(), c, e.AbsolutePosition)
+	}
+}
+
+// Cursor is a pointer (the title is a button), or a resize arrow at the
+// right edge.
+func (h *headerCell) Cursor() desktop.Cursor {
+	if h.grip != nil && (h.grip.col >= 0 || h.hoverX >= h.Size().Width-resizeGrip) {
+		return desktop.HResizeCursor
+	}
+	return desktop.PointerCursor
+}
+
+// MouseIn follows the pointer for the cursor.
+func (h *headerCell) MouseIn(e *desktop.MouseEvent) { h.hoverX = e.Position.X }
+
+// MouseMoved follows the pointer for the cursor.
+func (h *headerCell) MouseMoved(e *desktop.MouseEvent) { h.hoverX = e.Position.X }
+
+// MouseOut forgets the pointer.
+func (h *headerCell) MouseOut() { h.hoverX = -1 }
+
+// MouseDown starts a resize at the right edge.
+func (h *headerCell) MouseDown(e *desktop.MouseEvent) {
+	if h.grip == nil {
+		return
+	}
+	h.grip.resized = false
+	if e.Button == desktop.MouseButtonPrimary && e.Position.X >= h.Size().Width-resizeGrip {
+		h.grip.start(h.col, e.AbsolutePosition.X, h.Size().Width)
+	}
+}
+
+// Dragged resizes the column while a drag from its edge goes on. The
+// header takes the drag itself: otherwise the scroller holding the headers
+// (or Table's own resizing, which never gets it) would.
+func (h *headerCell) Dragged(e *fyne.DragEvent) {
+	if h.grip != nil {
+		h.grip.drag(e.AbsolutePosition.X)
+	}
+}
+
+// DragEnd ends a resize, wherever the pointer was released.
+func (h *headerCell) DragEnd() {
+	if h.grip != nil {
+		h.grip.end()
+	}
+}
+
+// MouseUp ends a resize (a press on the edge released without a drag).
+func (h *headerCell) MouseUp(*desktop.MouseEvent) {
+	if h.grip != nil {
+		h.grip.end()
+	}
+}
 
 // CreateRenderer lays the title out with the mark after it.
 func (h *headerCell) CreateRenderer() fyne.WidgetRenderer { return &headerRenderer{h: h} }
@@ -299,6 +490,7 @@ func (r *headerRenderer) Layout(size fyne.Size) {
 	r.h.mark.Move(fyne.NewPos(cellPadX+ts.Width+2, y))
 	r.h.mark.Resize(fyne.NewSquareSize(ts.Height))
 	r.h.mark.Hidden = r.h.mark.Resource == nil
+	r.h.sep.layout(size, false) // the rows start right under the headers
 }
 
 func (r *headerRenderer) MinSize() fyne.Size {
@@ -311,10 +503,11 @@ func (r *headerRenderer) Refresh() {
 	r.Layout(r.h.Size())
 	r.h.title.Refresh()
 	r.h.mark.Refresh()
+	r.h.sep.refresh()
 }
 
 func (r *headerRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.h.title, r.h.mark}
+	return []fyne.CanvasObject{r.h.title, r.h.mark, r.h.sep.right, r.h.sep.below}
 }
 
 func (r *headerRenderer) Destroy() {}

@@ -85,10 +85,11 @@ func newWindow(a fyne.App, saved savedPrefs, hosts *registry.Registry, consoles 
 		a.SendNotification(fyne.NewNotification("Horcrux: "+title, body))
 	})
 	w.host = newHostView(saved.window, w.setChartWindow,
-		w.exportRangeCSV, func() { exportPNG(w.win, w.host.root) })
+		w.exportRangeCSV, func() { exportPNG(w.win, w.host, w.showFolder) })
 	for _, c := range w.host.charts() {
 		c.OnZoom, c.OnTap = w.zoomPast, w.showMoment
 	}
+	w.host.lists.jobs = w.jobs
 	machines := newResourceTab(w.win, w.jobs, machineKind(machineHooks{
 		hosts:   w.machineActors,
 		expect:  func(uuid string) { w.alerts.engine.Expect(alerts.KindVM, uuid, time.Now().Add(expectFor)) },

@@ -126,6 +126,14 @@ func sameData(a, b *ChartData) bool {
 // Data returns what the chart shows.
 func (c *Chart) Data() ChartData { return c.data }
 
+// Copy is a new chart showing what c shows, without its hover or drag
+// marks: drawn off screen, it is what an export writes.
+func (c *Chart) Copy() *Chart {
+	n := NewChart(c.title, c.unit)
+	n.data = c.data
+	return n
+}
+
 // scaleMax is the value at the top of the plot.
 func (c *Chart) scaleMax() float64 {
 	if c.data.Max > 0 {

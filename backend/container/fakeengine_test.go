@@ -69,6 +69,9 @@ type fakeContainer struct {
 	tty             bool
 	stop            chan struct{} // closed when the container stops: ends its stats streams
 	bins            []string      // the commands an exec can start
+	command         string
+	ports           []container.Port
+	health          string // the health check's status; "" for none
 }
 
 const fakeAPI = "/v1.41"
@@ -182,7 +185,7 @@ func (f *fakeEngine) list(w http.ResponseWriter, r *http.Request) {
 			status = "Created"
 		}
 		out = append(out, container.Summary{ID: c.id, Names: []string{"/" + c.name}, Image: "test/sleeper:1",
-			State: container.ContainerState(c.state), Status: status})
+			State: container.ContainerState(c.state), Status: status, Command: c.command, Ports: c.ports})
 	}
 	f.mu.Unlock()
 	writeJSON(w, out)
@@ -219,6 +222,9 @@ func (f *fakeEngine) inspect(w http.ResponseWriter, r *http.Request) {
 			State: &container.State{Status: container.ContainerState(c.state), Running: live(c.state),
 				Paused: c.state == "paused", ExitCode: c.exitCode, StartedAt: started}},
 		Config: &container.Config{Tty: c.tty},
+	}
+	if c.health != "" {
+		info.State.Health = &container.Health{Status: container.HealthStatus(c.health)}
 	}
 	f.mu.Unlock()
 	writeJSON(w, info)

@@ -161,7 +161,8 @@ func TestIntegration(t *testing.T) {
 		}
 		idle := find(sec, prefix+"idle")
 		if idle.ID != idleID || idle.Image != "test/sleeper:1" || idle.State != "running" ||
-			!strings.HasPrefix(idle.Status, "Up") || idle.StartedAt.IsZero() || time.Since(idle.StartedAt) > 5*time.Minute {
+			!strings.HasPrefix(idle.Status, "Up") || idle.StartedAt.IsZero() || time.Since(idle.StartedAt) > 5*time.Minute ||
+			!strings.HasPrefix(idle.Command, "/bin/sleeper") || idle.Health != "" || len(idle.Ports) != 0 {
 			t.Errorf("idle container = %+v", idle)
 		}
 

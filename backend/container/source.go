@@ -1,6 +1,7 @@
 package container
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"slices"
@@ -78,6 +79,7 @@ type details struct {
 	startedAt    time.Time
 	exitCode     int
 	restartCount int
+	health       string // "" without a health check
 }
 
 // NewSource returns a Source for the engine cfg names. It does not connect:
@@ -351,6 +353,9 @@ func detailsOf(info container.InspectResponse) details {
 		exitCode:     info.State.ExitCode,
 		restartCount: info.RestartCount,
 	}
+	if h := info.State.Health; h != nil && h.Status != container.NoHealthcheck {
+		d.health = string(h.Status)
+	}
 	if t, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && t.Year() > 1 {
 		d.startedAt = t
 	}
@@ -372,15 +377,17 @@ func (s *Source) merge(cli engine, list []container.Summary) []model.Container {
 	clear(s.names)
 	for _, c := range list {
 		it := model.Container{
-			ID:     c.ID,
-			Name:   nameOf(c.Names, c.ID),
-			Image:  c.Image,
-			State:  string(c.State),
-			Status: c.Status,
+			ID:      c.ID,
+			Name:    nameOf(c.Names, c.ID),
+			Image:   c.Image,
+			State:   string(c.State),
+			Status:  c.Status,
+			Command: c.Command,
+			Ports:   portsOf(c.Ports),
 		}
 		s.names[c.ID] = it.Name
 		if d, ok := s.details[c.ID]; ok {
-			it.ExitCode, it.RestartCount = d.exitCode, d.restartCount
+			it.ExitCode, it.RestartCount, it.Health = d.exitCode, d.restartCount, d.health
 			if live(it.State) {
 				it.StartedAt = d.startedAt
 			}
@@ -412,6 +419,23 @@ func (s *Source) merge(cli engine, list []container.Summary) []model.Container {
 		return strings.Compare(a.ID, b.ID)
 	})
 	return items
+}
+
+// portsOf converts the list's ports, in a stable order (the engine's
+// varies): by container port, then protocol, host port and address.
+func portsOf(ps []container.Port) []model.ContainerPort {
+	if len(ps) == 0 {
+		return nil
+	}
+	out := make([]model.ContainerPort, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, model.ContainerPort{HostIP: p.IP, Public: p.PublicPort, Private: p.PrivatePort, Proto: p.Type})
+	}
+	slices.SortFunc(out, func(a, b model.ContainerPort) int {
+		return cmp.Or(cmp.Compare(a.Private, b.Private), strings.Compare(a.Proto, b.Proto),
+			cmp.Compare(a.Public, b.Public), strings.Compare(a.HostIP, b.HostIP))
+	})
+	return out
 }
 
 // nameOf picks the container's own name from the engine's list of names,

@@ -9,9 +9,12 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/container"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
@@ -134,6 +137,10 @@ func TestPollMergesStreams(t *testing.T) {
 	f.add("id-old", "old", "exited")
 	f.containers["id-old"].exitCode = 3
 	f.containers["id-web"].restarts = 2
+	f.containers["id-web"].command = "/bin/sleeper --serve"
+	f.containers["id-web"].health = "healthy"
+	f.containers["id-web"].ports = []container.Port{{IP: "::", PrivatePort: 80, PublicPort: 8080, Type: "tcp"},
+		{PrivatePort: 443, Type: "tcp"}, {IP: "0.0.0.0", PrivatePort: 80, PublicPort: 8080, Type: "tcp"}}
 
 	s := NewSource(Config{Host: f.host()})
 	defer s.Close()
@@ -172,6 +179,14 @@ func TestPollMergesStreams(t *testing.T) {
 	}
 	if !web.StartedAt.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || web.RestartCount != 2 || web.State != "running" || web.Image != "test/sleeper:1" {
 		t.Errorf("web = %+v", web)
+	}
+
+	// Command, ports and health come from the list and the inspect made on
+	// an event, never from a call per container per refresh.
+	wantPorts := []model.ContainerPort{{HostIP: "0.0.0.0", Public: 8080, Private: 80, Proto: "tcp"},
+		{HostIP: "::", Public: 8080, Private: 80, Proto: "tcp"}, {Private: 443, Proto: "tcp"}}
+	if web.Command != "/bin/sleeper --serve" || web.Health != "healthy" || !slices.Equal(web.Ports, wantPorts) {
+		t.Errorf("web command %q, health %q, ports %+v", web.Command, web.Health, web.Ports)
 	}
 
 	old := find(sec, "old")

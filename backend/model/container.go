@@ -16,6 +16,13 @@ type Container struct {
 	Image  string `json:"image"`  // as the engine lists it (the name it was run with)
 	State  string `json:"state"`  // created, running, paused, restarting, removing, exited, dead
 	Status string `json:"status"` // the engine's words: "Up 5 minutes", "Exited (0) 2 hours ago"
+	// Command is what the container runs, as the engine lists it.
+	Command string `json:"command,omitempty"`
+	// Ports are the container's published and exposed ports, from the list.
+	Ports []ContainerPort `json:"ports,omitempty"`
+	// Health is the health check's verdict: starting, healthy or unhealthy;
+	// "" when the image defines no check (or it was not inspected yet).
+	Health string `json:"health,omitempty"`
 
 	CPUPercent    *float64 `json:"cpu_percent"`               // percent of one core, as docker stats (200 = two cores)
 	MemUsageBytes *uint64  `json:"mem_usage_bytes"`           // usage minus inactive page cache, as docker stats
@@ -30,6 +37,15 @@ type Container struct {
 	StartedAt    time.Time `json:"started_at,omitzero"`
 	ExitCode     int       `json:"exit_code"`     // of the last run; 0 while running
 	RestartCount int       `json:"restart_count"` // restarts by the engine's restart policy
+}
+
+// ContainerPort is one port of a container: published on the host at
+// HostIP:Public when Public is not 0, else only exposed.
+type ContainerPort struct {
+	HostIP  string `json:"host_ip,omitempty"`
+	Public  uint16 `json:"public,omitempty"`
+	Private uint16 `json:"private"`
+	Proto   string `json:"proto"` // tcp, udp or sctp
 }
 
 // ContainerSection is what one container engine holds, or why it cannot be
