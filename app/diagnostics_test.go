@@ -59,8 +59,7 @@ func TestDiagnosticsFixWrappedWithCopy(t *testing.T) {
 		t.Fatalf("a long fix widens the card to %v", card.MinSize().Width)
 	}
 	var copyButton *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
+	eachDrawn(card, func(o fyne.CanvasObject) {
 		switch c := o.(type) {
 		case *widget.Button:
 			if c.Text == "Copy" {
@@ -68,13 +67,8 @@ func TestDiagnosticsFixWrappedWithCopy(t *testing.T) {
 			}
 		case *widget.Entry:
 			t.Errorf("the fix is in a one-line field again")
-		case *fyne.Container:
-			for _, o := range c.Objects {
-				walk(o)
-			}
 		}
-	}
-	walk(card)
+	})
 	if copyButton == nil {
 		t.Fatal("no Copy button for the command")
 	}

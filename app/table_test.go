@@ -18,27 +18,11 @@ import (
 // cellsOf is every table cell drawn in o, as drawn (not laid out anew).
 func cellsOf(o fyne.CanvasObject) []*tableCell {
 	var out []*tableCell
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if !o.Visible() {
-			return
+	eachDrawn(o, func(o fyne.CanvasObject) {
+		if c, ok := o.(*tableCell); ok && c.Size().Width > 0 {
+			out = append(out, c)
 		}
-		switch c := o.(type) {
-		case *tableCell:
-			if c.Size().Width > 0 {
-				out = append(out, c)
-			}
-		case fyne.Widget:
-			for _, child := range test.WidgetRenderer(c).Objects() {
-				walk(child)
-			}
-		case *fyne.Container:
-			for _, child := range c.Objects {
-				walk(child)
-			}
-		}
-	}
-	walk(o)
+	})
 	return out
 }
 
@@ -259,24 +243,11 @@ func TestDangerousConfirmDefaultsToCancel(t *testing.T) {
 	}
 	test.Tap(v.buttons[3])
 	var act *widget.Button
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch c := o.(type) {
-		case *widget.Button:
-			if c.Text == "Force off" && c.Importance == widget.DangerImportance {
-				act = c
-			}
-		case *fyne.Container:
-			for _, o := range c.Objects {
-				walk(o)
-			}
-		case fyne.Widget:
-			for _, o := range test.WidgetRenderer(c).Objects() {
-				walk(o)
-			}
+	eachDrawn(w.Canvas().Overlays().Top(), func(o fyne.CanvasObject) {
+		if c, ok := o.(*widget.Button); ok && c.Text == "Force off" && c.Importance == widget.DangerImportance {
+			act = c
 		}
-	}
-	walk(w.Canvas().Overlays().Top())
+	})
 	if act == nil {
 		t.Fatal("no red Force off button in the dialog")
 	}

@@ -12,27 +12,11 @@ import (
 func headerOf(t *testing.T, o fyne.CanvasObject, title string) *headerCell {
 	t.Helper()
 	var found *headerCell
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if !o.Visible() || found != nil {
-			return
+	eachDrawn(o, func(o fyne.CanvasObject) {
+		if c, ok := o.(*headerCell); ok && found == nil && c.title.Text == title && c.Size().Width > 0 {
+			found = c
 		}
-		switch c := o.(type) {
-		case *headerCell:
-			if c.title.Text == title && c.Size().Width > 0 {
-				found = c
-			}
-		case fyne.Widget:
-			for _, child := range test.WidgetRenderer(c).Objects() {
-				walk(child)
-			}
-		case *fyne.Container:
-			for _, child := range c.Objects {
-				walk(child)
-			}
-		}
-	}
-	walk(o)
+	})
 	if found == nil {
 		t.Fatalf("no header %q drawn", title)
 	}
