@@ -751,15 +751,15 @@ type pumpState struct {
 	active atomic.Bool  // worked since the last sweep
 	renew  atomic.Bool  // the sweep woke it to renew
 	parked atomic.Int32 // parkedNo, parkedRenewable, parkedWaking
-	since  time.Time    // when its goroutine started; the pump's own
+	since  int64        // when its goroutine started (UnixNano; not a time.Time: 16 bytes less, two a session); the pump's own
 }
 
 // start is called by each of the pump's goroutines.
-func (p *pumpState) start() { p.since = time.Now() }
+func (p *pumpState) start() { p.since = time.Now().UnixNano() }
 
 // idle runs before the pump waits: renew when it worked and its goroutine is old enough.
 func (p *pumpState) idle() error {
-	if p.grown.Load() && time.Since(p.since) >= renewAfter {
+	if p.grown.Load() && time.Now().UnixNano()-p.since >= int64(renewAfter) {
 		return errRenew
 	}
 	return nil
