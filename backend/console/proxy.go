@@ -57,6 +57,8 @@ type session struct {
 	stopped bool        // no more pings
 	ping    *time.Timer // fires sendPing; a timer, not a goroutine, so an idle session costs no stack for it
 	pinging sync.WaitGroup
+
+	toBrowserDone sync.WaitGroup // pumpToBrowser's end, which pumpToVM waits for; a field, not a channel: 96 bytes less a session
 }
 
 func (ss *session) info() SessionInfo {
@@ -294,18 +296,18 @@ func (s *Server) proxy(ss *session) {
 	if ss.wsc != nil {
 		ss.wsc.idle = ss.flush
 	}
-	toBrowser := make(chan struct{})
-	go s.pumpToBrowser(ss, toBrowser, false)
-	s.renewToVM(ss, toBrowser)
+	ss.toBrowserDone.Add(1)
+	go s.pumpToBrowser(ss, false)
+	s.renewToVM(ss)
 }
 
 // pumpToBrowser copies the console's bytes to the browser until the session ends. It waits
 // for data without a buffer (readVM); renewIdle may ask it to go on in a fresh goroutine.
-func (s *Server) pumpToBrowser(ss *session, done chan struct{}, renewed bool) {
+func (s *Server) pumpToBrowser(ss *session, renewed bool) {
 	if !renewed {
 		if err := s.replay(ss); err != nil {
 			ss.end(websocket.CloseGoingAway, "writing to the browser failed: "+err.Error())
-			close(done)
+			ss.toBrowserDone.Done()
 			return
 		}
 	}
@@ -327,44 +329,44 @@ func (s *Server) pumpToBrowser(ss *session, done chan struct{}, renewed bool) {
 		buf, n, rerr := s.readVM(ss, idle)
 		if n == 0 && (rerr == errRenew || p.renew.Load() && errors.Is(rerr, os.ErrDeadlineExceeded)) {
 			p.reset()
-			go s.pumpToBrowser(ss, done, true)
+			go s.pumpToBrowser(ss, true)
 			return
 		}
 		p.worked()
 		if code, reason, end := s.vmToBrowser(ss, buf, n, rerr); end {
 			ss.end(code, reason)
-			close(done)
+			ss.toBrowserDone.Done()
 			return
 		}
 	}
 }
 
 // renewToVM starts, or goes on with, pumpToVM in a fresh goroutine.
-func (s *Server) renewToVM(ss *session, toBrowser chan struct{}) {
+func (s *Server) renewToVM(ss *session) {
 	ss.toVMPump.reset()
 	s.wg.Add(1) // the session's count in s.wg goes with the pump
 	go func() {
 		defer s.wg.Done()
-		s.pumpToVM(ss, toBrowser)
+		s.pumpToVM(ss)
 	}()
 }
 
 // pumpToVM runs browserToVM until the session ends, then waits for the other direction
 // and takes the session apart.
-func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
+func (s *Server) pumpToVM(ss *session) {
 	if ss.wsc != nil && ss.wsc.empty() {
 		_ = ss.wsc.SetReadDeadline(time.Unix(0, ss.readBy.Load()))
 		ss.toVMPump.start()
 		// Park here, at the top of the stack, in the 2 KiB a new goroutine starts with; a
 		// failed flush comes back in browserToVM.
 		if renew, _ := ss.waitBrowser(ss.flush); renew {
-			s.renewToVM(ss, toBrowser)
+			s.renewToVM(ss)
 			return
 		}
 	}
 	code, reason, renew := s.browserToVM(ss)
 	if renew {
-		s.renewToVM(ss, toBrowser)
+		s.renewToVM(ss)
 		return
 	}
 	if ss.wsc != nil {
@@ -373,7 +375,7 @@ func (s *Server) pumpToVM(ss *session, toBrowser chan struct{}) {
 	ss.up.filled = ss.up.sent // unwritten bytes are dropped with the session
 	ss.up.release()
 	ss.end(code, reason)
-	<-toBrowser
+	ss.toBrowserDone.Wait()
 	ss.stopPings()
 	// Drop what the browser still sends until it answers the close frame
 	// (or closeGrace passes): closing with unread data makes the kernel
@@ -749,15 +751,15 @@ type pumpState struct {
 	active atomic.Bool  // worked since the last sweep
 	renew  atomic.Bool  // the sweep woke it to renew
 	parked atomic.Int32 // parkedNo, parkedRenewable, parkedWaking
-	since  time.Time    // when its goroutine started; the pump's own
+	since  int64        // when its goroutine started (UnixNano; not a time.Time: 16 bytes less, two a session); the pump's own
 }
 
 // start is called by each of the pump's goroutines.
-func (p *pumpState) start() { p.since = time.Now() }
+func (p *pumpState) start() { p.since = time.Now().UnixNano() }
 
 // idle runs before the pump waits: renew when it worked and its goroutine is old enough.
 func (p *pumpState) idle() error {
-	if p.grown.Load() && time.Since(p.since) >= renewAfter {
+	if p.grown.Load() && time.Now().UnixNano()-p.since >= int64(renewAfter) {
 		return errRenew
 	}
 	return nil
