@@ -285,15 +285,11 @@ func runCompare(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	bs := map[string]*backend{}
-	for kind, chunk := range map[string]int{"source": 64 << 10, "sink": 0, "echo": 0} {
-		b, err := startBackend(kind, chunk)
-		if err != nil {
-			return err
-		}
-		defer b.close()
-		bs[kind] = b
+	bs, err := startBackends()
+	if err != nil {
+		return err
 	}
+	defer closeBackends(bs)
 	// The idle sessions' VM ends live in another process: one process could not hold
 	// both ends' descriptors of 10 000 sessions under the open-file limit.
 	idle, idleAddr, err := startEchoChild(self)

@@ -93,6 +93,27 @@ type options struct {
 
 // ---- backends: plain TCP servers standing in for a VNC server ----
 
+// startBackends starts the byte pumps every proxy is put in front of: a
+// source writing 64 KiB at a time, a sink and an echo server.
+func startBackends() (map[string]*backend, error) {
+	bs := map[string]*backend{}
+	for kind, chunk := range map[string]int{"source": 64 << 10, "sink": 0, "echo": 0} {
+		b, err := startBackend(kind, chunk)
+		if err != nil {
+			closeBackends(bs)
+			return nil, err
+		}
+		bs[kind] = b
+	}
+	return bs, nil
+}
+
+func closeBackends(bs map[string]*backend) {
+	for _, b := range bs {
+		b.close()
+	}
+}
+
 // backend is a loopback TCP server of one kind: source writes chunk-sized blocks, sink counts what it reads, echo echoes.
 type backend struct {
 	ln    net.Listener
@@ -654,15 +675,11 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	bs := map[string]*backend{}
-	for kind, chunk := range map[string]int{"source": 64 << 10, "sink": 0, "echo": 0} {
-		b, err := startBackend(kind, chunk)
-		if err != nil {
-			return err
-		}
-		defer b.close()
-		bs[kind] = b
+	bs, err := startBackends()
+	if err != nil {
+		return err
 	}
+	defer closeBackends(bs)
 	var proxies []proxyUnderTest
 	us, err := startOurs(self, bs, "")
 	if err != nil {
