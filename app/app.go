@@ -13,9 +13,7 @@ import (
 
 	"github.com/horcrux-desktop/horcrux/internal/savedhosts"
 
-	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/theme"
 
 	"github.com/horcrux-desktop/horcrux/backend/collector"
 	"github.com/horcrux-desktop/horcrux/backend/console"
@@ -61,17 +59,6 @@ const (
 	prefMoreDocker = savedhosts.KeyDocker
 )
 
-// warmFonts measures a text in each style the window shows first, so
-// that Fyne loads and parses their fonts (and scans the system's for
-// fallback) on another core while the main goroutine brings up GLFW and
-// the GL context: ~0.1 s of the start to window was spent doing both in
-// turn. Fyne's font cache is safe for concurrent use.
-func warmFonts() {
-	for _, st := range []fyne.TextStyle{{}, {Bold: true}} {
-		fyne.MeasureText("Horcrux", theme.TextSize(), st)
-	}
-}
-
 // Run opens the Horcrux window and returns when the user quits.
 func Run(opts Options) error {
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
@@ -101,7 +88,6 @@ func Run(opts Options) error {
 	defer consoles.Close()
 
 	a := fyneapp.NewWithID(ID)
-	go warmFonts()
 	w := newWindow(a, saved, hosts, consoles)
 	if opts.History != nil {
 		w.history = opts.History
