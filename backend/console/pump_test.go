@@ -179,34 +179,20 @@ func (c *countingConn) Write(p []byte) (int, error) {
 // sinkTarget is a target whose VM end keeps what it receives and counts the proxy's writes to it.
 func sinkTarget(t *testing.T) (Target, func() []byte, *atomic.Pointer[countingConn]) {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	var mu sync.Mutex
 	var got []byte
-	go func() {
+	ln := serveLoopback(t, func(c net.Conn) {
+		buf := make([]byte, 32<<10)
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf)
+			mu.Lock()
+			got = append(got, buf[:n]...)
+			mu.Unlock()
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := c.Read(buf)
-					mu.Lock()
-					got = append(got, buf[:n]...)
-					mu.Unlock()
-					if err != nil {
-						return
-					}
-				}
-			}()
 		}
-	}()
+	})
 	var conn atomic.Pointer[countingConn]
 	tg := TCPTarget("vm-sink", uuidA, ln.Addr().String())
 	tg.Dial = func(ctx context.Context) (net.Conn, error) {
@@ -332,14 +318,15 @@ func TestIdleSessionsHoldNoBuffer(t *testing.T) {
 	}
 }
 
-// benchSession opens a session to a local TCP server running serve on each connection.
-func benchSession(b *testing.B, serve func(net.Conn)) *websocket.Conn {
-	b.Helper()
+// serveLoopback listens on a loopback port and runs serve on each
+// connection, closing it after; the listener closes when the test ends.
+func serveLoopback(t testing.TB, serve func(net.Conn)) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	b.Cleanup(func() { ln.Close() })
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -352,6 +339,13 @@ func benchSession(b *testing.B, serve func(net.Conn)) *websocket.Conn {
 			}()
 		}
 	}()
+	return ln
+}
+
+// benchSession opens a session to a local TCP server running serve on each connection.
+func benchSession(b *testing.B, serve func(net.Conn)) *websocket.Conn {
+	b.Helper()
+	ln := serveLoopback(b, serve)
 	s, err := NewServer(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), assets: &assets{page: fstest.MapFS{}, libs: fstest.MapFS{}}})
 	if err != nil {
 		b.Fatal(err)
