@@ -42,6 +42,7 @@ type session struct {
 	vmReader                       *rawReader // the console's end when it is a socket
 	flush, toVMIdle, toBrowserIdle func() error
 	vnc                            io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
+	watch                          *vmWatch           // where pumpToBrowser parks while the console is idle
 	fromVM                         atomic.Uint64
 	toVM                           atomic.Uint64
 
@@ -75,6 +76,7 @@ func (ss *session) end(code int, reason string) {
 		deadline := time.Now().Add(closeGrace)
 		_ = ss.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, truncate(reason)), deadline)
 		ss.setReadDeadline(deadline)
+		ss.watch.unpark(ss) // before the close, which would drop the socket from the set unseen
 		_ = ss.vnc.Close()
 	})
 }
@@ -178,7 +180,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		closeEarly(ws, code, verb+peerOf(t)+": "+err.Error())
 		return
 	}
-	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, wsc: hj.conn, vnc: peer}
+	ss := &session{id: newID(), g: g, started: time.Now(), ws: ws, wsc: hj.conn, vnc: peer, watch: s.watch}
 
 	s.mu.Lock()
 	if s.closed {
@@ -329,7 +331,9 @@ func (s *Server) pumpToBrowser(ss *session, renewed bool) {
 		buf, n, rerr := s.readVM(ss, idle)
 		if n == 0 && (rerr == errRenew || p.renew.Load() && errors.Is(rerr, os.ErrDeadlineExceeded)) {
 			p.reset()
-			go s.pumpToBrowser(ss, true)
+			if !ss.watch.park(ss) { // else the watch resumes it when the console has something
+				go s.pumpToBrowser(ss, true)
+			}
 			return
 		}
 		p.worked()

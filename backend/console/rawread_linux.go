@@ -27,18 +27,21 @@ type rawReader struct {
 	pool *bufPool
 	fn   func(fd uintptr) bool // r.callback
 
-	// one read's arguments and results; into and n are int32 (both at most copyBufSize) so
-	// the struct fits the 112-byte size class, not 128: two a session
+	// one read's arguments and results; into and n are int32 (both at most copyBufSize)
 	dst        []byte
 	into, n    int32
 	idle       func() error
 	buf        *[]byte
 	rerr, ierr error
+
+	fd  int32  // the socket's descriptor, for vmWatch; -1 if unknown
+	gen uint32 // vmWatch's registration of fd
 }
 
 func newRawReader(rc syscall.RawConn, pool *bufPool) *rawReader {
-	r := &rawReader{rc: rc, pool: pool}
+	r := &rawReader{rc: rc, pool: pool, fd: -1}
 	r.fn = r.callback
+	_ = rc.Control(func(fd uintptr) { r.fd = int32(fd) })
 	return r
 }
 

@@ -118,6 +118,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	refusals *refusalLog
 	bufs     bufPool // copy buffers, taken only while bytes move
+	watch    *vmWatch
 
 	ctx       context.Context // ends at Close, aborting dials in flight
 	cancel    context.CancelFunc
@@ -175,6 +176,7 @@ func NewServer(cfg Config) (*Server, error) {
 		changed:   make(chan struct{}),
 	}
 	s.lastActivity = time.Now()
+	s.watch = newVMWatch(func(ss *session) { go s.pumpToBrowser(ss, true) })
 	s.refusals = &refusalLog{log: cfg.Log, interval: cfg.RefusalLogEvery, now: time.Now}
 	s.headers = securityHeaders(host)
 	s.index = buildIndex(cfg.assets)
@@ -371,6 +373,7 @@ func (s *Server) Close() error {
 		ss.end(websocket.CloseGoingAway, "Horcrux closed the console server")
 	}
 	s.wg.Wait()
+	s.watch.close()
 	<-s.serveDone
 	s.refusals.flush()
 	close(s.done)
