@@ -42,7 +42,7 @@ type session struct {
 	vmReader                       *rawReader // the console's end when it is a socket
 	flush, toVMIdle, toBrowserIdle func() error
 	vnc                            io.ReadWriteCloser // the console's end: a net.Conn for graphics, a stream for text
-	watch                          *vmWatch           // where pumpToBrowser parks while the console is idle
+	watch                          *idleWatch         // where the pumps park while the session is idle
 	fromVM                         atomic.Uint64
 	toVM                           atomic.Uint64
 
@@ -76,7 +76,7 @@ func (ss *session) end(code int, reason string) {
 		deadline := time.Now().Add(closeGrace)
 		_ = ss.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, truncate(reason)), deadline)
 		ss.setReadDeadline(deadline)
-		ss.watch.unpark(ss) // before the close, which would drop the socket from the set unseen
+		ss.watch.unparkAll(ss) // before the close, which would drop the console's socket from the set unseen
 		_ = ss.vnc.Close()
 	})
 }
@@ -91,7 +91,13 @@ func (ss *session) sendPing(writeTimeout, period time.Duration) {
 	ss.pinging.Add(1)
 	ss.mu.Unlock()
 	defer ss.pinging.Done()
+	if time.Now().UnixNano() > ss.readBy.Load() {
+		// A browser side parked in the idle watch has no read deadline: its pump, resumed,
+		// meets the one that passed.
+		ss.watch.unpark(ss, toVMSide)
+	}
 	if err := ss.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout)); err != nil {
+		ss.watch.unpark(ss, toVMSide) // the timer stops here: the pump's own deadline ends the session
 		return
 	}
 	ss.mu.Lock()
@@ -300,7 +306,7 @@ func (s *Server) proxy(ss *session) {
 	}
 	ss.toBrowserDone.Add(1)
 	go s.pumpToBrowser(ss, false)
-	s.renewToVM(ss)
+	s.startToVM(ss)
 }
 
 // pumpToBrowser copies the console's bytes to the browser until the session ends. It waits
@@ -331,7 +337,7 @@ func (s *Server) pumpToBrowser(ss *session, renewed bool) {
 		buf, n, rerr := s.readVM(ss, idle)
 		if n == 0 && (rerr == errRenew || p.renew.Load() && errors.Is(rerr, os.ErrDeadlineExceeded)) {
 			p.reset()
-			if !ss.watch.park(ss) { // else the watch resumes it when the console has something
+			if !ss.watch.park(ss, toBrowserSide) { // else the watch resumes it when the console has something
 				go s.pumpToBrowser(ss, true)
 			}
 			return
@@ -345,14 +351,28 @@ func (s *Server) pumpToBrowser(ss *session, renewed bool) {
 	}
 }
 
-// renewToVM starts, or goes on with, pumpToVM in a fresh goroutine.
-func (s *Server) renewToVM(ss *session) {
+// startToVM starts pumpToVM in a goroutine of its own.
+func (s *Server) startToVM(ss *session) {
 	ss.toVMPump.reset()
 	s.wg.Add(1) // the session's count in s.wg goes with the pump
-	go func() {
-		defer s.wg.Done()
-		s.pumpToVM(ss)
-	}()
+	go s.goOnToVM(ss)
+}
+
+// goOnToVM runs pumpToVM in the goroutine of its caller, which holds the session's count
+// in s.wg for it.
+func (s *Server) goOnToVM(ss *session) {
+	defer s.wg.Done()
+	s.pumpToVM(ss)
+}
+
+// restToVM goes on with pumpToVM, which wants a fresh goroutine, once the browser sends
+// something: parked in the idle watch, else in a goroutine waiting for it.
+func (s *Server) restToVM(ss *session) {
+	ss.toVMPump.reset()
+	s.wg.Add(1) // the session's count in s.wg goes with the pump, parked or running
+	if !ss.watch.park(ss, toVMSide) {
+		go s.goOnToVM(ss)
+	}
 }
 
 // pumpToVM runs browserToVM until the session ends, then waits for the other direction
@@ -364,13 +384,13 @@ func (s *Server) pumpToVM(ss *session) {
 		// Park here, at the top of the stack, in the 2 KiB a new goroutine starts with; a
 		// failed flush comes back in browserToVM.
 		if renew, _ := ss.waitBrowser(ss.flush); renew {
-			s.renewToVM(ss)
+			s.restToVM(ss)
 			return
 		}
 	}
 	code, reason, renew := s.browserToVM(ss)
 	if renew {
-		s.renewToVM(ss)
+		s.restToVM(ss)
 		return
 	}
 	if ss.wsc != nil {

@@ -118,7 +118,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	refusals *refusalLog
 	bufs     bufPool // copy buffers, taken only while bytes move
-	watch    *vmWatch
+	watch    *idleWatch
 
 	ctx       context.Context // ends at Close, aborting dials in flight
 	cancel    context.CancelFunc
@@ -176,7 +176,10 @@ func NewServer(cfg Config) (*Server, error) {
 		changed:   make(chan struct{}),
 	}
 	s.lastActivity = time.Now()
-	s.watch = newVMWatch(func(ss *session) { go s.pumpToBrowser(ss, true) })
+	s.watch = newIdleWatch(
+		func(ss *session) { go s.pumpToBrowser(ss, true) },
+		func(ss *session) { go s.goOnToVM(ss) }, // the session's count in s.wg was kept while parked
+	)
 	s.refusals = &refusalLog{log: cfg.Log, interval: cfg.RefusalLogEvery, now: time.Now}
 	s.headers = securityHeaders(host)
 	s.index = buildIndex(cfg.assets)
