@@ -1,6 +1,10 @@
 package console
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -129,5 +133,95 @@ func TestParkedSessionOfAMuteBrowserEnds(t *testing.T) {
 	})
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSessionsParkAndWakeUnderChurn runs sessions that talk, idle long enough to park,
+// and end from either side, and checks every echo and that nothing is left behind.
+func TestSessionsParkAndWakeUnderChurn(t *testing.T) {
+	noGoroutineLeak(t)
+	vnc := startFakeVNC(t)
+	s := newTestServer(t, Config{})
+	const n = 12
+	wss := make([]*websocket.Conn, n)
+	ids := make([]string, n) // each churn's own session
+	seen := map[string]bool{}
+	for i := range wss {
+		// Sessions on their own consoles: a console takes one session at a time.
+		wss[i] = connect(t, s, TCPTarget(fmt.Sprintf("vm-%d", i), fmt.Sprintf("%08d-2222-3333-4444-555555555555", i), vnc.addr()))
+		if got := readBanner(t, wss[i]); got != banner {
+			t.Fatalf("banner %q", got)
+		}
+		for _, si := range s.Sessions() {
+			if !seen[si.ID] {
+				seen[si.ID], ids[i] = true, si.ID
+			}
+		}
+	}
+	errs := make(chan error, n)
+	for i, ws := range wss {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			errs <- churn(ws, rng, func() { s.CloseSession(ids[i]) })
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	eventually(t, 10*time.Second, "every session to end", func() bool { return len(s.Sessions()) == 0 })
+	if b, v := s.watch.parkedCount(); b+v != 0 {
+		t.Fatalf("%d+%d sockets still parked", b, v)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// churn echoes messages of random sizes with pauses that let the pumps park, then ends
+// the session from the browser or from Horcrux (end).
+func churn(ws *websocket.Conn, rng *rand.Rand, end func()) error {
+	defer ws.Close()
+	for round := range 5 {
+		msg := make([]byte, 1+rng.IntN(256<<10)) // up to the default ReadLimit
+		for i := range msg {
+			msg[i] = byte(rng.Uint32())
+		}
+		_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if err := ws.WriteMessage(websocket.BinaryMessage, msg); err != nil {
+			return fmt.Errorf("round %d: %w", round, err)
+		}
+		var got []byte
+		for len(got) < len(msg) {
+			_, p, err := ws.ReadMessage()
+			if err != nil {
+				return fmt.Errorf("round %d, after %d of %d bytes: %w", round, len(got), len(msg), err)
+			}
+			got = append(got, p...)
+		}
+		if !bytes.Equal(got, msg) {
+			return fmt.Errorf("round %d: the echo of %d bytes differs", round, len(msg))
+		}
+		time.Sleep(time.Duration(rng.IntN(2500)) * time.Millisecond)
+	}
+	if rng.IntN(2) == 0 {
+		return nil // the browser leaves
+	}
+	end()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := ws.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			if ce.Text != "the session was closed from Horcrux" {
+				return fmt.Errorf("closed with %d %q", ce.Code, ce.Text)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("no close frame after CloseSession: %w", err)
+		}
 	}
 }
