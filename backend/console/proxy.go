@@ -763,13 +763,13 @@ const renewAfter = time.Second
 // errRenew is returned by a pump's idle function: go on in a fresh goroutine.
 var errRenew = errors.New("renew the pump's goroutine")
 
-// pumpState is how a pump renews its goroutine. A pump's stack grows to its deepest
+// pumpState is how a pump gives up its goroutine. A pump's stack grows to its deepest
 // burst's (gorilla's writes, system calls: 4 KiB and more) and the runtime never shrinks a
-// parked stack that far, while a fresh goroutine parks in the 2 KiB starting stack. So a
-// pump that worked and is about to wait goes on in a fresh goroutine, at most once per
-// renewAfter (a new goroutine per wait would cost the round trip dearly); one that stayed
-// idle for a whole sweep of renewIdle after it declined is woken for it (a read deadline
-// in the past).
+// parked stack that far. So a pump that worked and is about to wait parks its socket in
+// the idle watch and its goroutine ends (or, where it cannot park, goes on in a fresh one),
+// at most once per renewAfter (a new goroutine per wait would cost the round trip dearly);
+// one that stayed idle for a whole sweep of renewIdle after it declined is woken for it (a
+// read deadline in the past).
 type pumpState struct {
 	grown  atomic.Bool  // worked since its goroutine started
 	active atomic.Bool  // worked since the last sweep
