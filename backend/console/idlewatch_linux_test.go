@@ -33,25 +33,6 @@ func allParked(s *Server, n int) func() bool {
 	}
 }
 
-// echo sends msg and reads it back from the fake VNC server.
-func echo(t *testing.T, ws *websocket.Conn, msg string) {
-	t.Helper()
-	if err := ws.WriteMessage(websocket.BinaryMessage, []byte(msg)); err != nil {
-		t.Fatal(err)
-	}
-	var got []byte
-	for len(got) < len(msg) {
-		_, p, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, p...)
-	}
-	if string(got) != msg {
-		t.Fatalf("echo %q, want %q", got, msg)
-	}
-}
-
 func TestIdleSessionsWaitWithoutGoroutines(t *testing.T) {
 	noGoroutineLeak(t)
 	vnc := startFakeVNC(t)

@@ -449,29 +449,12 @@ func TestIdlePumpsRenewTheirGoroutines(t *testing.T) {
 	vnc := startFakeVNC(t)
 	s := newTestServer(t, Config{})
 	ws := connect(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
-	echo := func(msg string) {
-		t.Helper()
-		if err := ws.WriteMessage(websocket.BinaryMessage, []byte(msg)); err != nil {
-			t.Fatal(err)
-		}
-		var got []byte
-		for len(got) < len(msg) {
-			_, p, err := ws.ReadMessage()
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, p...)
-		}
-		if string(got) != msg {
-			t.Fatalf("echo %q, want %q", got, msg)
-		}
-	}
 	if got := readBanner(t, ws); got != banner {
 		t.Fatalf("banner %q", got)
 	}
 	// Both pumps work within their goroutine's first second, so they decline to renew
 	// when they go idle; renewIdle's sweep must renew them.
-	echo("first")
+	echo(t, ws, "first")
 	s.mu.Lock()
 	var ss *session
 	for _, v := range s.sessions {
@@ -485,7 +468,7 @@ func TestIdlePumpsRenewTheirGoroutines(t *testing.T) {
 		return !ss.toVMPump.grown.Load() && !ss.toBrowserPump.grown.Load()
 	})
 	// The renewed pumps carry on, both ways, and the session holds no buffer at rest.
-	echo("after renewing")
+	echo(t, ws, "after renewing")
 	eventually(t, 3*time.Second, "the buffers back", func() bool { return s.bufs.out.Load() == 0 })
 	if n := len(s.Sessions()); n != 1 {
 		t.Fatalf("%d sessions after renewing, want 1", n)

@@ -196,6 +196,25 @@ func readBanner(t *testing.T, ws *websocket.Conn) string {
 	return string(got)
 }
 
+// echo sends msg and reads it back from the fake VNC server.
+func echo(t *testing.T, ws *websocket.Conn, msg string) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.BinaryMessage, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	for len(got) < len(msg) {
+		_, p, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p...)
+	}
+	if string(got) != msg {
+		t.Fatalf("echo %q, want %q", got, msg)
+	}
+}
+
 // closeOf reads until the connection closes and returns the close error.
 func closeOf(t *testing.T, ws *websocket.Conn) *websocket.CloseError {
 	t.Helper()
@@ -221,21 +240,8 @@ func TestProxyRoundTrip(t *testing.T) {
 	if got := readBanner(t, ws); got != banner {
 		t.Fatalf("banner %q", got)
 	}
-	msg := []byte("a key event, say")
-	if err := ws.WriteMessage(websocket.BinaryMessage, msg); err != nil {
-		t.Fatal(err)
-	}
-	var echo []byte
-	for len(echo) < len(msg) {
-		_, p, err := ws.ReadMessage()
-		if err != nil {
-			t.Fatal(err)
-		}
-		echo = append(echo, p...)
-	}
-	if string(echo) != string(msg) {
-		t.Fatalf("echo %q, want %q", echo, msg)
-	}
+	msg := "a key event, say"
+	echo(t, ws, msg)
 	eventually(t, 5*time.Second, "the counters", func() bool {
 		ss := s.Sessions()
 		return len(ss) == 1 && ss[0].BytesFromVM == uint64(len(banner)+len(msg)) && ss[0].BytesToVM == uint64(len(msg))
