@@ -40,10 +40,7 @@ func TestIdleSessionsWaitWithoutGoroutines(t *testing.T) {
 	const n = 3
 	var wss []*websocket.Conn
 	for range n {
-		ws := connect(t, s, TCPTarget("vm-a", uuidB, vnc.addr()))
-		if got := readBanner(t, ws); got != banner {
-			t.Fatalf("banner %q", got)
-		}
+		ws := connectFake(t, s, TCPTarget("vm-a", uuidB, vnc.addr()))
 		echo(t, ws, "hello")
 		wss = append(wss, ws)
 	}
@@ -80,10 +77,7 @@ func TestServerCloseResumesParkedPumps(t *testing.T) {
 	noGoroutineLeak(t)
 	vnc := startFakeVNC(t)
 	s := newTestServer(t, Config{})
-	ws := connect(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
-	if got := readBanner(t, ws); got != banner {
-		t.Fatalf("banner %q", got)
-	}
+	ws := connectFake(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
 	echo(t, ws, "hello") // pumps that worked park when idle
 	eventually(t, 10*time.Second, "the idle sockets in the epoll set", allParked(s, 1))
 	if err := s.Close(); err != nil { // returns only once every pump has ended
@@ -100,10 +94,7 @@ func TestParkedSessionOfAMuteBrowserEnds(t *testing.T) {
 	rec := &logRecorder{}
 	// Pongs are due within 4 s: long enough for the pumps to park first.
 	s := newTestServer(t, Config{PingPeriod: 200 * time.Millisecond, PongWait: 4 * time.Second, Log: testLogTo(t, rec)})
-	ws := connect(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
-	if got := readBanner(t, ws); got != banner {
-		t.Fatalf("banner %q", got)
-	}
+	ws := connectFake(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
 	echo(t, ws, "hello")
 	// From here the browser reads nothing, so it answers no ping: its side stays parked
 	// with no read deadline of its own, and the ping timer must resume it.
@@ -129,10 +120,7 @@ func TestSessionsParkAndWakeUnderChurn(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range wss {
 		// Sessions on their own consoles: a console takes one session at a time.
-		wss[i] = connect(t, s, TCPTarget(fmt.Sprintf("vm-%d", i), fmt.Sprintf("%08d-2222-3333-4444-555555555555", i), vnc.addr()))
-		if got := readBanner(t, wss[i]); got != banner {
-			t.Fatalf("banner %q", got)
-		}
+		wss[i] = connectFake(t, s, TCPTarget(fmt.Sprintf("vm-%d", i), fmt.Sprintf("%08d-2222-3333-4444-555555555555", i), vnc.addr()))
 		for _, si := range s.Sessions() {
 			if !seen[si.ID] {
 				seen[si.ID], ids[i] = true, si.ID

@@ -215,6 +215,16 @@ func echo(t *testing.T, ws *websocket.Conn, msg string) {
 	}
 }
 
+// connectFake opens a session to the fake VNC server and reads its banner.
+func connectFake(t *testing.T, s *Server, target Target) *websocket.Conn {
+	t.Helper()
+	ws := connect(t, s, target)
+	if got := readBanner(t, ws); got != banner {
+		t.Fatalf("banner %q", got)
+	}
+	return ws
+}
+
 // closeOf reads until the connection closes and returns the close error.
 func closeOf(t *testing.T, ws *websocket.Conn) *websocket.CloseError {
 	t.Helper()
@@ -236,10 +246,7 @@ func TestProxyRoundTrip(t *testing.T) {
 	noGoroutineLeak(t)
 	vnc := startFakeVNC(t)
 	s := newTestServer(t, Config{})
-	ws := connect(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
-	if got := readBanner(t, ws); got != banner {
-		t.Fatalf("banner %q", got)
-	}
+	ws := connectFake(t, s, TCPTarget("vm-a", uuidA, vnc.addr()))
 	msg := "a key event, say"
 	echo(t, ws, msg)
 	eventually(t, 5*time.Second, "the counters", func() bool {
