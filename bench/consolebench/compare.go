@@ -44,7 +44,10 @@ func (s samples) String() string {
 	c := append(samples(nil), s...)
 	sort.Float64s(c)
 	f := "%.0f"
-	if c[len(c)/2] < 100 {
+	switch m := c[len(c)/2]; {
+	case m < 10:
+		f = "%.2f"
+	case m < 100:
 		f = "%.1f"
 	}
 	return fmt.Sprintf(f+" ["+f+"-"+f+"]", c[len(c)/2], c[0], c[len(c)-1])
@@ -62,6 +65,7 @@ func (s samples) median() float64 {
 // column is one tool's figures.
 type column struct {
 	download, up64, up1, rtt samples // MB/s, MB/s, MB/s, µs (p50 of each round)
+	downCPU, up64CPU         samples // the proxy's CPU seconds per GB moved
 	idleKiB                  samples // PSS per idle session, one per round
 	held                     int
 	idleNote                 string
@@ -135,42 +139,48 @@ func rawRoundTrips(addr string, n int) ([]time.Duration, error) {
 
 // roundCompare takes one round of the throughput and latency figures of one column.
 func roundCompare(p proxyUnderTest, bs map[string]*backend, o options, col *column) error {
-	var d, u64, u1 float64
+	var d, u64, u1 rate
 	var rtts []time.Duration
 	var err error
 	raw := p == nil
 	if wants(o.only, "download") {
 		if raw {
-			d, err = rawDownload(bs["source"].addr(), o.window)
+			d.mbps, err = rawDownload(bs["source"].addr(), o.window)
 		} else {
 			d, err = download(p, "source", o.window)
 		}
 		if err != nil {
 			return fmt.Errorf("download: %w", err)
 		}
-		col.download = append(col.download, d)
+		col.download = append(col.download, d.mbps)
+		if !raw {
+			col.downCPU = append(col.downCPU, d.cpuPerGB)
+		}
 	}
 	if wants(o.only, "upload64k") {
 		if raw {
-			u64, err = rawUpload(bs["sink"], 64<<10, o.window)
+			u64.mbps, err = rawUpload(bs["sink"], 64<<10, o.window)
 		} else {
 			u64, err = upload(p, bs["sink"], 64<<10, o.window)
 		}
 		if err != nil {
 			return fmt.Errorf("upload 64 KiB: %w", err)
 		}
-		col.up64 = append(col.up64, u64)
+		col.up64 = append(col.up64, u64.mbps)
+		if !raw {
+			col.up64CPU = append(col.up64CPU, u64.cpuPerGB)
+		}
 	}
 	if wants(o.only, "upload1k") {
 		if raw {
-			u1, err = rawUpload(bs["sink"], 1<<10, o.window)
+			u1.mbps, err = rawUpload(bs["sink"], 1<<10, o.window)
 		} else {
 			u1, err = upload(p, bs["sink"], 1<<10, o.window)
 		}
 		if err != nil {
 			return fmt.Errorf("upload 1 KiB: %w", err)
 		}
-		col.up1 = append(col.up1, u1)
+		col.up1 = append(col.up1, u1.mbps)
 	}
 	if wants(o.only, "rtt") {
 		if raw {
@@ -411,6 +421,10 @@ func printCompare(proxies []proxyUnderTest, cols []column, o options) {
 	row("upload64k", "upload, 64 KiB messages (MB/s)", u64, ">= 4x websockify ("+ratio(h.up64.median(), ws(u64))+")")
 	u1 := func(c column) samples { return c.up1 }
 	row("upload1k", "upload, 1 KiB messages (MB/s)", u1, ">= 6x websockify ("+ratio(h.up1.median(), ws(u1))+")")
+	dc := func(c column) samples { return c.downCPU }
+	row("download", "proxy CPU per GB downloaded (s)", dc, "what the download costs ("+ratio(h.downCPU.median(), ws(dc))+")")
+	uc := func(c column) samples { return c.up64CPU }
+	row("upload64k", "proxy CPU per GB uploaded, 64 KiB (s)", uc, "what the upload costs ("+ratio(h.up64CPU.median(), ws(uc))+")")
 	rt := func(c column) samples { return c.rtt }
 	row("rtt", "round trip p50, 16 B echo (µs)", rt, "<= 0.6x websockify ("+ratio(h.rtt.median(), ws(rt))+")")
 	if wants(o.only, "idle") {

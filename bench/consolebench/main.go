@@ -20,7 +20,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -291,6 +290,8 @@ type proxyUnderTest interface {
 	urls(kind string, n int) ([]string, string, error)
 	// pss returns the proxy's proportional set size in KiB, children included.
 	pss() (int, error)
+	// cpu is a reading of the CPU time the processes serving backend kind have used.
+	cpu(kind string) cpuReading
 	close()
 }
 
@@ -356,6 +357,8 @@ func (o *ours) urls(kind string, n int) ([]string, string, error) {
 }
 
 func (o *ours) pss() (int, error) { return pssTree(o.cmd.Process.Pid) }
+
+func (o *ours) cpu(string) cpuReading { return readCPU(o.cmd.Process.Pid) }
 
 // stats asks the console server's process for its runtime figures.
 func (o *ours) stats() string {
@@ -432,6 +435,9 @@ func (w *websockify) pss() (int, error) {
 	return pssTree(w.procs["echo"].Process.Pid)
 }
 
+// cpu reads the websockify of kind and its forked children (one per connection).
+func (w *websockify) cpu(kind string) cpuReading { return readCPU(w.procs[kind].Process.Pid) }
+
 func (w *websockify) close() {
 	for _, cmd := range w.procs {
 		killGroup(cmd)
@@ -464,17 +470,29 @@ func dial(url, origin string) (*websocket.Conn, error) {
 	return ws, err
 }
 
-// download reads for the window and returns MB/s.
-func download(p proxyUnderTest, kind string, window time.Duration) (float64, error) {
+// rate is a throughput figure: MB/s, and the proxy's CPU seconds per GB moved.
+type rate struct{ mbps, cpuPerGB float64 }
+
+func rateOf(bytes uint64, start time.Time, c0, c1 cpuReading) rate {
+	r := rate{mbps: float64(bytes) / time.Since(start).Seconds() / 1e6}
+	if bytes > 0 {
+		r.cpuPerGB = c1.since(c0).Seconds() / (float64(bytes) / 1e9)
+	}
+	return r
+}
+
+// download reads for the window.
+func download(p proxyUnderTest, kind string, window time.Duration) (rate, error) {
 	u, origin, err := p.urls(kind, 1)
 	if err != nil {
-		return 0, err
+		return rate{}, err
 	}
 	ws, err := dial(u[0], origin)
 	if err != nil {
-		return 0, err
+		return rate{}, err
 	}
 	defer ws.Close()
+	c0 := p.cpu(kind)
 	start := time.Now()
 	_ = ws.SetReadDeadline(start.Add(window))
 	var total int64
@@ -492,18 +510,18 @@ func download(p proxyUnderTest, kind string, window time.Duration) (float64, err
 			}
 		}
 	}
-	return float64(total) / time.Since(start).Seconds() / 1e6, nil
+	return rateOf(uint64(total), start, c0, p.cpu(kind)), nil
 }
 
-// upload writes messages of size for the window and returns the MB/s the sink received.
-func upload(p proxyUnderTest, sink *backend, size int, window time.Duration) (float64, error) {
+// upload writes messages of size for the window; the rate is what the sink received.
+func upload(p proxyUnderTest, sink *backend, size int, window time.Duration) (rate, error) {
 	u, origin, err := p.urls("sink", 1)
 	if err != nil {
-		return 0, err
+		return rate{}, err
 	}
 	ws, err := dial(u[0], origin)
 	if err != nil {
-		return 0, err
+		return rate{}, err
 	}
 	defer ws.Close()
 	msg := make([]byte, size)
@@ -512,17 +530,18 @@ func upload(p proxyUnderTest, sink *backend, size int, window time.Duration) (fl
 	before := sink.got.Load()
 	for sink.got.Load() == before && time.Now().Before(warm) {
 		if err := ws.WriteMessage(websocket.BinaryMessage, msg); err != nil {
-			return 0, err
+			return rate{}, err
 		}
 	}
+	c0 := p.cpu("sink")
 	start, got0 := time.Now(), sink.got.Load()
 	_ = ws.SetWriteDeadline(start.Add(window + 5*time.Second))
 	for time.Since(start) < window {
 		if err := ws.WriteMessage(websocket.BinaryMessage, msg); err != nil {
-			return 0, err
+			return rate{}, err
 		}
 	}
-	return float64(sink.got.Load()-got0) / time.Since(start).Seconds() / 1e6, nil
+	return rateOf(sink.got.Load()-got0, start, c0, p.cpu("sink")), nil
 }
 
 // roundTrips measures n 16-byte echo round trips, after a tenth as many to warm up.
@@ -621,9 +640,9 @@ func throughput(p proxyUnderTest, bs map[string]*backend, o options, r *result) 
 		return fmt.Errorf("round trips: %w", err)
 	}
 	r.rtts = append(r.rtts, rtts...)
-	r.downloads = append(r.downloads, d)
-	r.uploads64k = append(r.uploads64k, u64)
-	r.uploads1k = append(r.uploads1k, u1)
+	r.downloads = append(r.downloads, d.mbps)
+	r.uploads64k = append(r.uploads64k, u64.mbps)
+	r.uploads1k = append(r.uploads1k, u1.mbps)
 	return nil
 }
 
@@ -790,35 +809,42 @@ func waitListening(addr string, within time.Duration) error {
 	}
 }
 
-// pssTree sums Pss from /proc/PID/smaps_rollup over pid and its descendants (websockify forks per connection).
-func pssTree(root int) (int, error) {
+// processTree is root and its descendants, from /proc.
+func processTree(root int) []int {
 	children := map[int][]int{}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, err
-	}
+	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		raw, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// Fields after the command name, which is in parentheses and may hold spaces.
-		i := strings.LastIndexByte(string(raw), ')')
-		f := strings.Fields(string(raw[i+1:]))
-		if len(f) > 1 {
+		if f := procStat(pid); len(f) > 1 {
 			ppid, _ := strconv.Atoi(f[1])
 			children[ppid] = append(children[ppid], pid)
 		}
 	}
+	tree := []int{root}
+	for i := 0; i < len(tree); i++ {
+		tree = append(tree, children[tree[i]]...)
+	}
+	return tree
+}
+
+// procStat is the fields of /proc/PID/stat after the command name (in parentheses, and
+// it may hold spaces): f[0] is the state, f[1] the parent, f[11] and f[12] utime and stime.
+func procStat(pid int) []string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(raw), ')')
+	return strings.Fields(string(raw[i+1:]))
+}
+
+// pssTree is the proportional set size of root and its descendants, in KiB.
+func pssTree(root int) (int, error) {
 	total := 0
-	queue := []int{root}
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = append(queue[1:], children[pid]...)
+	for _, pid := range processTree(root) {
 		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
 		if err != nil {
 			if pid == root {
@@ -835,6 +861,35 @@ func pssTree(root int) (int, error) {
 	}
 	return total, nil
 }
+
+// cpuReading is the CPU time (user and system, in clock ticks) of each process of a tree.
+type cpuReading map[int]int64
+
+// readCPU reads root's tree.
+func readCPU(root int) cpuReading {
+	r := cpuReading{}
+	for _, pid := range processTree(root) {
+		if f := procStat(pid); len(f) > 12 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			s, _ := strconv.ParseInt(f[12], 10, 64)
+			r[pid] = u + s
+		}
+	}
+	return r
+}
+
+// since is the CPU time used between c0 and r: by the processes in both, and all of that of
+// the ones started since (a connection's forked child); ones gone since are not counted.
+func (r cpuReading) since(c0 cpuReading) time.Duration {
+	var ticks int64
+	for pid, t := range r {
+		ticks += t - c0[pid]
+	}
+	return time.Duration(ticks) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on Linux's every architecture.
+const clockTicks = 100
 
 // runtimeStats is the console server process's Go memory, per session when there are any.
 func runtimeStats(sessions int) string {
