@@ -37,11 +37,11 @@ func newRowTable(move func(int), enter func()) *rowTable {
 	return t
 }
 
-// CreateRenderer is the Table's, with the grid's lines under the cells, as
-// the Table's own lines are: the scrollers' shadows and bars lie over them.
-// Selected cells draw their own lines over their background.
-// The Table's own separators stay hidden: their layer lies over the headers
-// and would take the drags that resize columns.
+// CreateRenderer is the Table's with the grid's lines under the cells, where
+// the Table's own lines would be (the scrollers' shadows and bars lie over
+// them); selected cells draw their own over their background. The Table's
+// own lines stay hidden: their layer lies over the headers and would take
+// the drags that resize columns.
 func (t *rowTable) CreateRenderer() fyne.WidgetRenderer {
 	r := t.Table.CreateRenderer()
 	for _, o := range r.Objects() {
