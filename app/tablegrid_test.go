@@ -6,6 +6,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/horcrux-desktop/horcrux/backend/model"
 )
@@ -113,4 +115,26 @@ func TestTableGridFollowsCells(t *testing.T) {
 		t.Fatal("the wheel did not scroll")
 	}
 	check("scrolled by the wheel")
+}
+
+// TestTableGridTakesTheThemesColour: after a theme change the lines have
+// the new theme's separator colour, as the cells' own lines had.
+func TestTableGridTakesTheThemesColour(t *testing.T) {
+	v, _, _ := machinesTab(t, 50, fyne.NewSize(1100, 720))
+	rt := v.table.table
+	before := theme.Color(theme.ColorNameSeparator)
+	test.ApplyTheme(t, test.NewTheme())
+	after := theme.Color(theme.ColorNameSeparator)
+	if before == after {
+		t.Fatal("the test theme has the same separator colour")
+	}
+	lines := gridLinesShown(rt.grid)
+	if len(lines) == 0 {
+		t.Fatal("no lines drawn")
+	}
+	for _, l := range lines {
+		if l.FillColor != after {
+			t.Fatalf("a line in %v after the theme changed to %v", l.FillColor, after)
+		}
+	}
 }
