@@ -70,17 +70,19 @@ func newItemTable[T any](cols []column[T], key func(*T) string, onSelect func(st
 	t.table.grip = &columnGrip{col: -1, set: t.table.SetColumnWidth, done: t.resized}
 	t.table.Length = func() (int, int) { return len(t.rows), len(t.cols) }
 	// Cells ellipsize what does not fit and show the full text on hover.
-	t.table.CreateCell = func() fyne.CanvasObject { return newTableCell(t.tip.hover) }
+	t.table.CreateCell = func() fyne.CanvasObject { return newTableCell(t.tip.hover, t.table.cellHeight) }
 	t.table.UpdateCell = func(id widget.TableCellID, o fyne.CanvasObject) {
 		// Texts are made for the visible cells only: a 1000-row table
 		// shows a few dozen rows.
 		if id.Row < len(t.rows) && id.Col < len(t.cols) {
 			o.(*tableCell).set(t.cols[id.Col].text(&t.rows[id.Row]), t.isMarked(id.Row))
 		}
+		// Scrolling to a row (the arrows, a selection) updates the cells
+		// but tells no one else: the lines follow here.
+		t.table.placeGrid(false)
 	}
 	t.table.ShowHeaderRow = true
-	// The cells draw the separators: the table's separator layer lies over
-	// the headers and would take the drags that resize columns.
+	// The table's grid draws the separators (see rowTable.CreateRenderer).
 	t.table.HideSeparators = true
 	t.table.CreateHeader = func() fyne.CanvasObject { return newHeaderCell() }
 	t.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {

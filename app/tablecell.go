@@ -23,13 +23,93 @@ type rowTable struct {
 	del       func()      // Delete: asks to remove; may be nil
 	selectAll func()      // Ctrl+A; may be nil
 	grip      *columnGrip // a column being resized
+
+	grid     *tableGrid        // the separator lines between the cells
+	widths   map[int]float32   // set by SetColumnWidth: every shown column has one
+	rowH     float32           // the cells' height, as laid out
+	content  *container.Scroll // the Table's scroller of cells; nil before it is rendered
+	widthBuf []float32         // reused by placeGrid
 }
 
 func newRowTable(move func(int), enter func()) *rowTable {
-	t := &rowTable{move: move, enter: enter}
+	t := &rowTable{move: move, enter: enter, grid: newTableGrid(), widths: map[int]float32{}}
 	t.ExtendBaseWidget(t)
 	return t
 }
+
+// CreateRenderer is the Table's with the grid's lines under the cells, where
+// the Table's own lines would be (the scrollers' shadows and bars lie over
+// them); selected cells draw their own over their background. The Table's
+// own lines stay hidden: their layer lies over the headers and would take
+// the drags that resize columns.
+func (t *rowTable) CreateRenderer() fyne.WidgetRenderer {
+	r := t.Table.CreateRenderer()
+	for _, o := range r.Objects() {
+		if s, ok := o.(*container.Scroll); ok {
+			t.content = s
+			scrolled := s.OnScrolled
+			s.OnScrolled = func(p fyne.Position) {
+				if scrolled != nil {
+					scrolled(p)
+				}
+				t.placeGrid(false)
+			}
+		}
+	}
+	return &gridTableRenderer{WidgetRenderer: r, t: t, objects: append([]fyne.CanvasObject{t.grid.layer}, r.Objects()...)}
+}
+
+// SetColumnWidth sets the width of column id and moves the lines.
+func (t *rowTable) SetColumnWidth(id int, width float32) {
+	t.Table.SetColumnWidth(id, width)
+	t.widths[id] = width
+	t.placeGrid(false)
+}
+
+// cellHeight is told the height the cells are laid out at.
+func (t *rowTable) cellHeight(h float32) {
+	if h != t.rowH {
+		t.rowH = h
+		t.placeGrid(false)
+	}
+}
+
+// placeGrid moves the lines to where the cells are now, if that changed;
+// recolor also brings their colour in line with the theme.
+func (t *rowTable) placeGrid(recolor bool) {
+	if t.content == nil || t.Length == nil {
+		return
+	}
+	rows, cols := t.Length()
+	t.widthBuf = t.widthBuf[:0]
+	for i := range cols {
+		t.widthBuf = append(t.widthBuf, t.widths[i])
+	}
+	t.grid.show(gridGeom{
+		origin: t.content.Position(), view: t.content.Size(), offset: t.content.Offset,
+		widths: t.widthBuf, rowH: t.rowH, rows: rows,
+		gap: cellGap, thick: theme.Size(theme.SizeNameSeparatorThickness),
+	}, recolor)
+}
+
+// gridTableRenderer is the Table's renderer with the grid's layer first.
+type gridTableRenderer struct {
+	fyne.WidgetRenderer
+	t       *rowTable
+	objects []fyne.CanvasObject
+}
+
+func (r *gridTableRenderer) Layout(size fyne.Size) {
+	r.WidgetRenderer.Layout(size)
+	r.t.placeGrid(false)
+}
+
+func (r *gridTableRenderer) Refresh() {
+	r.WidgetRenderer.Refresh()
+	r.t.placeGrid(true)
+}
+
+func (r *gridTableRenderer) Objects() []fyne.CanvasObject { return r.objects }
 
 // TypedKey selects with Up, Down, Page Up, Page Down, Home and End, opens
 // with Enter and asks to remove with Delete; other keys do what a Table does.
@@ -134,21 +214,23 @@ const (
 )
 
 // tableCell is one cell: its text ellipsized to the column, the selected
-// row's background, and the full text on hover when it does not fit. It
+// row's background, and the full text on hover when it does not fit. The
+// lines between cells are the table's grid (and a selected cell's own). It
 // draws a canvas.Text itself: a Label's padding makes rows too tall, and
 // it fits the text again only when the text or the width changed.
 type tableCell struct {
 	widget.BaseWidget
 	bg     *canvas.Rectangle
-	sep    separators
+	sep    separators // drawn only over a selected cell's background
 	shown  *canvas.Text
 	full   string  // the whole text; shown holds what fits
 	fitFor float32 // the width shown was fitted to
 	hover  func(c *tableCell, in bool)
+	sized  func(height float32) // told the height the cell is laid out at; may be nil
 }
 
-func newTableCell(hover func(*tableCell, bool)) *tableCell {
-	c := &tableCell{bg: canvas.NewRectangle(color.Transparent), sep: newSeparators(), hover: hover}
+func newTableCell(hover func(*tableCell, bool), sized func(float32)) *tableCell {
+	c := &tableCell{bg: canvas.NewRectangle(color.Transparent), sep: newSeparators(), hover: hover, sized: sized}
 	c.shown = canvas.NewText("", theme.Color(theme.ColorNameForeground))
 	c.shown.TextSize = theme.TextSize()
 	c.ExtendBaseWidget(c)
@@ -204,6 +286,9 @@ func (c *tableCell) measure(text string) float32 {
 	return fyne.MeasureText(text, c.shown.TextSize, c.shown.TextStyle).Width
 }
 
+// selected reports whether the cell has the selection's background.
+func (c *tableCell) selected() bool { return c.bg.FillColor != color.Transparent }
+
 // truncated reports whether the text is cut to fit the cell.
 func (c *tableCell) truncated() bool { return c.shown.Text != c.full }
 
@@ -213,6 +298,9 @@ type cellRenderer struct{ c *tableCell }
 func (r *cellRenderer) Layout(size fyne.Size) {
 	r.c.bg.Resize(size)
 	r.c.sep.layout(size, true)
+	if r.c.sized != nil {
+		r.c.sized(size.Height)
+	}
 	if size.Width != r.c.fitFor {
 		r.c.fit(size.Width)
 	}
@@ -236,7 +324,12 @@ func (r *cellRenderer) Refresh() {
 }
 
 func (r *cellRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.c.bg, r.c.shown, r.c.sep.right, r.c.sep.below}
+	// The grid under the cells draws the lines; a selected cell's
+	// background would cover their edge pixels, so it draws its own on top.
+	if r.c.selected() {
+		return []fyne.CanvasObject{r.c.bg, r.c.shown, r.c.sep.right, r.c.sep.below}
+	}
+	return []fyne.CanvasObject{r.c.bg, r.c.shown}
 }
 
 func (r *cellRenderer) Destroy() {}
