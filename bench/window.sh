@@ -58,8 +58,11 @@ measure() {
 	# every 10 ms (xdotool's own --sync asks every 0.5 s).
 	until xdotool search --onlyvisible --name "$title" >/dev/null 2>&1; do
 		if ! kill -0 "$app" 2>/dev/null; then
-			echo "$who ($case) ended before its window showed; it said:" >&2
-			tail -5 "$work/log" >&2
+			keep=$(mktemp /tmp/window-sh-failed-XXXXXX.log)
+			cp "$work/log" "$keep"
+			echo "$who ($case) ended before its window showed; its output is in $keep; it said:" >&2
+			# A panic's first lines say where; else the end of the output.
+			grep -m1 -A15 -E '^(panic|fatal error)' "$keep" >&2 || tail -5 "$keep" >&2
 			app=
 			return
 		fi
