@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
@@ -63,6 +64,13 @@ func BenchmarkRecordSecond(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(cpu)/float64(b.N)/1e7, "cpu-%-of-core")
 	b.ReportMetric(float64(st.commits-commits)/(float64(b.N)/60), "commits/min")
+	var held int
+	for _, sr := range st.series {
+		for _, oc := range sr.open {
+			held += cap(oc.slots) * int(unsafe.Sizeof(Bucket{}))
+		}
+	}
+	b.ReportMetric(float64(held)/float64(len(st.series))/1024, "open-KB/series")
 }
 
 func shifted(s *model.Snapshot, t time.Time) *model.Snapshot {

@@ -54,7 +54,10 @@ func countShift(version byte) uint {
 // delta-coded against the previous bucket's, and its min and max as
 // distances below and above that average. A gap costs one byte; a bucket of
 // one sample (the 1 s tier) or of a constant stores one value.
-func encodeChunk(dst []byte, slots []Bucket) []byte {
+func encodeChunk(dst []byte, slots []Bucket) []byte { return encodeChunkFrom(dst, 0, slots) }
+
+// encodeChunkFrom is encodeChunk of gaps empty buckets followed by slots.
+func encodeChunkFrom(dst []byte, gaps int, slots []Bucket) []byte {
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, b := range slots {
 		if b.Count == 0 {
@@ -69,7 +72,10 @@ func encodeChunk(dst []byte, slots []Bucket) []byte {
 	dst = append(dst, chunkVersion)
 	dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(lo))
 	dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(hi))
-	dst = binary.AppendUvarint(dst, uint64(len(slots)))
+	dst = binary.AppendUvarint(dst, uint64(gaps+len(slots)))
+	for range gaps {
+		dst = append(dst, 0)
+	}
 	q := quantizer{lo: float64(lo), hi: float64(hi)}
 	var pAvg int64
 	var pCount uint32

@@ -63,7 +63,8 @@ func (s *Store) Read(q Query) (Series, error) {
 	sr := s.series[seriesName{q.Item, q.Metric}]
 	var mem []openChunk
 	if sr != nil {
-		mem = []openChunk{{start: sr.open[tier].start, slots: slices.Clone(sr.open[tier].slots)}}
+		oc := &sr.open[tier]
+		mem = []openChunk{{start: oc.start + int64(oc.first)*step, slots: slices.Clone(oc.slots)}}
 		id := sr.id
 		for k, v := range s.pending[tier] {
 			if binary.BigEndian.Uint32([]byte(k)) == id {

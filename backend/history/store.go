@@ -88,11 +88,59 @@ type series struct {
 }
 
 // openChunk is the chunk of a tier that is filling, kept in memory and
-// written at each flush while dirty.
+// written at each flush while dirty. It holds only the buckets from the
+// first to the last one written: the 30 min tier's chunk is a week, and a
+// whole week of empty buckets per series from the first sample on was most
+// of the store's memory.
 type openChunk struct {
-	start int64 // Unix seconds; 0 when none
+	start int64 // Unix seconds
+	first int   // the bucket slots[0] is, inside the chunk
 	slots []Bucket
+	open  bool // start names a chunk; slots may still be empty
 	dirty bool
+}
+
+// slot is bucket i of a chunk of n buckets, growing the slots to reach it.
+func (oc *openChunk) slot(i, n int) *Bucket {
+	if len(oc.slots) == 0 {
+		oc.first = i
+	}
+	if i < oc.first { // a clock that went back inside the chunk
+		grown := make([]Bucket, oc.first-i+len(oc.slots))
+		copy(grown[oc.first-i:], oc.slots)
+		oc.slots, oc.first = grown, i
+	}
+	j := i - oc.first
+	if j >= len(oc.slots) {
+		if j >= cap(oc.slots) {
+			c := n - oc.first // a short chunk at once, a long one by doubling
+			if c > 64 {
+				c = min(max(2*cap(oc.slots), j+1, 8), c)
+			}
+			grown := make([]Bucket, j+1, c)
+			copy(grown, oc.slots)
+			oc.slots = grown
+		}
+		oc.slots = oc.slots[:j+1]
+	}
+	return &oc.slots[j]
+}
+
+// encode packs the chunk as stored, with its empty buckets before first.
+func (oc *openChunk) encode() []byte { return encodeChunkFrom(nil, oc.first, oc.slots) }
+
+// hold keeps of a whole chunk's buckets the ones from the first to the last
+// that hold samples.
+func (oc *openChunk) hold(all []Bucket) {
+	oc.first, oc.slots = 0, nil
+	for i, b := range all {
+		if b.Count != 0 {
+			oc.slot(i, len(all))
+		}
+	}
+	if len(oc.slots) > 0 {
+		copy(oc.slots, all[oc.first:])
+	}
 }
 
 // DefaultDir is where the store lives: $XDG_DATA_HOME/horcrux, else

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -350,4 +351,57 @@ func TestDayChunksBesideWeekChunks(t *testing.T) {
 	if old != 48 || fresh < 2 {
 		t.Errorf("%d buckets from the day-long chunk (want 48), %d from the week's (want 2 or 3)", old, fresh)
 	}
+}
+
+// TestOpenChunkHoldsWhatWasWritten checks that the week-long 30 min chunk
+// filling in memory holds the buckets written, not the week, and that its
+// buckets read back the same before and after a restart and when the
+// clock goes back before its first bucket.
+func TestOpenChunkHoldsWhatWasWritten(t *testing.T) {
+	dir := t.TempDir()
+	t0 := simEpoch.Add(3*24*time.Hour + time.Hour)
+	clk := &simClock{t: t0}
+	st := openSim(t, dir, clk)
+	add := func(from time.Time, secs int) {
+		for i := range secs {
+			clk.Set(from.Add(time.Duration(i) * time.Second))
+			st.Add(HostItem, MetricCPU, clk.Now(), 1)
+		}
+	}
+	held := func(when string, first, n int) {
+		t.Helper()
+		oc := st.series[seriesName{HostItem, MetricCPU}].open[HalfHour]
+		if oc.first != first || len(oc.slots) != n || cap(oc.slots) > 8 {
+			t.Fatalf("%s: open chunk from bucket %d, %d buckets (cap %d); want from %d, %d", when, oc.first, len(oc.slots), cap(oc.slots), first, n)
+		}
+	}
+	counts := func(when string, from time.Time, want ...uint32) {
+		t.Helper()
+		sr, err := st.Read(Query{Item: HostItem, Metric: MetricCPU, From: from, To: from.Add(time.Duration(len(want)) * 30 * time.Minute), Points: len(want)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint32
+		for _, p := range sr.Points {
+			got = append(got, p.Count)
+		}
+		if sr.Tier != HalfHour || !slices.Equal(got, want) {
+			t.Fatalf("%s: %s buckets counted %v, want %v", when, sr.Tier, got, want)
+		}
+	}
+	first := HalfHour.slotOf(t0.Unix())
+	add(t0, 3600)
+	held("two buckets written", first, 2)
+	counts("two buckets written", t0, 1800, 1800)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = openSim(t, dir, clk)
+	defer st.Close()
+	add(t0.Add(90*time.Minute), 60)
+	held("after a restart", first, 4)
+	counts("after a restart", t0, 1800, 1800, 0, 60)
+	add(t0.Add(-time.Hour), 10)
+	held("the clock gone back", first-2, 6)
+	counts("the clock gone back", t0.Add(-time.Hour), 10, 0, 1800, 1800, 0, 60)
 }

@@ -34,7 +34,7 @@ func (s *Store) Merge(item, metric string, from Tier, t time.Time, b Bucket) {
 	sr := s.seriesLocked(item, metric)
 	for tier := from; tier < numTiers; tier++ {
 		oc := s.openLocked(sr, tier, sec)
-		oc.slots[tier.slotOf(sec)].merge(b)
+		oc.slot(tier.slotOf(sec), tiers[tier].slots).merge(b)
 		oc.dirty = true
 	}
 	s.lastSec = max(s.lastSec, sec)
@@ -106,14 +106,14 @@ func (s *Store) seriesLocked(item, metric string) *series {
 func (s *Store) openLocked(sr *series, tier Tier, sec int64) *openChunk {
 	oc := &sr.open[tier]
 	start := tier.chunkStart(sec)
-	if oc.slots != nil && oc.start == start {
+	if oc.open && oc.start == start {
 		return oc
 	}
-	if oc.slots != nil && oc.dirty {
-		s.pending[tier][string(chunkKey(sr.id, oc.start))] = encodeChunk(nil, oc.slots)
+	if oc.open && oc.dirty {
+		s.pending[tier][string(chunkKey(sr.id, oc.start))] = oc.encode()
 	}
-	oc.start, oc.dirty = start, false
-	oc.slots = make([]Bucket, tiers[tier].slots)
+	oc.start, oc.open, oc.dirty = start, true, false
+	oc.slots = nil
 	key := chunkKey(sr.id, start)
 	stored, ok := s.pending[tier][string(key)]
 	if !ok && start <= s.lastSec {
@@ -129,7 +129,7 @@ func (s *Store) openLocked(sr *series, tier Tier, sec int64) *openChunk {
 	}
 	if stored != nil {
 		if b, err := decodeChunk(stored, tiers[tier].slots); err == nil {
-			oc.slots = b
+			oc.hold(b)
 		}
 	}
 	return oc
@@ -142,7 +142,7 @@ func (s *Store) flushLocked() error {
 	for _, sr := range s.series {
 		for tier := range numTiers {
 			if oc := &sr.open[tier]; oc.dirty {
-				s.pending[tier][string(chunkKey(sr.id, oc.start))] = encodeChunk(nil, oc.slots)
+				s.pending[tier][string(chunkKey(sr.id, oc.start))] = oc.encode()
 				oc.dirty = false
 			}
 		}
