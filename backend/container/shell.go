@@ -21,6 +21,12 @@ const (
 	// shellWithin bounds opening a shell: whatever fails is said within it,
 	// so a console page never stays blank.
 	shellWithin = 3 * time.Second
+	// shellWithinSSH is the bound for an engine reached over ssh, where each
+	// new connection (a shell's exec attach is one) is an ssh handshake and
+	// the first also negotiates the API: 0.9 s and 2.4 s here, more on a
+	// busy link. It stays under the console proxy's 10 s dial deadline, so
+	// the page gets these words rather than the proxy's.
+	shellWithinSSH = 8 * time.Second
 	// startPollMin and startPollMax pace the exec inspects that tell a
 	// command that started from one the engine could not start (runc takes
 	// ~50 ms to start one here).
@@ -81,7 +87,7 @@ func (sh *Shell) Resize(cols, rows int) error {
 	}
 	ctx, cancel := sh.src.bind(context.Background())
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, shellWithin)
+	ctx, cancelT := context.WithTimeout(ctx, sh.src.shellBound())
 	defer cancelT()
 	err := sh.cli.ContainerExecResize(ctx, sh.execID, container.ResizeOptions{Height: uint(rows), Width: uint(cols)})
 	if err != nil {
@@ -107,6 +113,14 @@ func (sh *Shell) Close() error {
 	return nil
 }
 
+// shellBound is how long opening a shell on s's engine may take.
+func (s *Source) shellBound() time.Duration {
+	if strings.HasPrefix(s.host, "ssh://") {
+		return shellWithinSSH
+	}
+	return shellWithin
+}
+
 func checkSize(cols, rows int) error {
 	if cols < 1 || rows < 1 || cols > maxTermSize || rows > maxTermSize {
 		return fmt.Errorf("a terminal of %dx%d characters is not possible: each side must be 1 to %d", cols, rows, maxTermSize)
@@ -118,7 +132,7 @@ func checkSize(cols, rows int) error {
 // running container id (ID or name), through the engine's exec calls. With
 // no cmd it runs /bin/bash, or /bin/sh when the container has no bash; a cmd
 // given runs as it is, or fails. It returns once the command has started, or
-// within 3 s (sooner if ctx ends) with an error in words: the container is
+// within 3 s, 8 s over ssh (sooner if ctx ends), with an error in words: the container is
 // not running or does not exist, the engine is down or hung, the command
 // cannot run. Close of the Source closes every open Shell.
 func (s *Source) Shell(ctx context.Context, id string, cmd []string, cols, rows int) (*Shell, error) {
@@ -131,7 +145,7 @@ func (s *Source) Shell(ctx context.Context, id string, cmd []string, cols, rows 
 	}
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(ctx, shellWithin)
+	ctx, cancelT := context.WithTimeout(ctx, s.shellBound())
 	defer cancelT()
 
 	tries := [][]string{cmd}

@@ -132,13 +132,13 @@ func testShells(t *testing.T, host string, docker func(args ...string) string, p
 	s := NewSource(Config{Host: host})
 	t.Cleanup(func() { s.Close() })
 	open := func(t *testing.T, name string, cmd []string, cols, rows int) (*Shell, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), s.shellBound()+5*time.Second)
 		defer cancel()
 		began := time.Now()
 		sh, err := s.Shell(ctx, prefix+name, cmd, cols, rows)
 		d := time.Since(began)
-		if d > shellWithin {
-			t.Errorf("Shell took %v; want within %v", d, shellWithin)
+		if d > s.shellBound() {
+			t.Errorf("Shell took %v; want within %v", d, s.shellBound())
 		}
 		t.Logf("Shell(%s, %q): %v", name, cmd, d.Round(time.Millisecond))
 		return sh, err
