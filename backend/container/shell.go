@@ -115,7 +115,7 @@ func (sh *Shell) Close() error {
 
 // shellBound is how long opening a shell on s's engine may take.
 func (s *Source) shellBound() time.Duration {
-	if strings.HasPrefix(s.host, "ssh://") {
+	if s.overSSH() {
 		return shellWithinSSH
 	}
 	return shellWithin

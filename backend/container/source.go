@@ -219,11 +219,14 @@ func (s *Source) Poll(ctx context.Context) model.ContainerSection {
 
 // address is where the engine is, for people.
 func (s *Source) address(cli engine) string {
-	if strings.HasPrefix(s.host, "ssh://") {
+	if s.overSSH() {
 		return s.host // the client only knows the placeholder it sends in requests
 	}
 	return cli.DaemonHost()
 }
+
+// overSSH says the engine is reached through ssh (dockerDialer).
+func (s *Source) overSSH() bool { return strings.HasPrefix(s.host, "ssh://") }
 
 // list is ContainerList, but returns when ctx ends: the client holds a lock
 // while it negotiates the API version (the events watcher's request, up to

@@ -49,15 +49,12 @@ func countShift(version byte) uint {
 	return 3
 }
 
-// encodeChunk packs a chunk's buckets: a header with the lowest and highest
+// encodeChunk packs a chunk of gaps empty buckets followed by slots: a header with the lowest and highest
 // value, then per bucket a tag with its count, its average quantised and
 // delta-coded against the previous bucket's, and its min and max as
 // distances below and above that average. A gap costs one byte; a bucket of
 // one sample (the 1 s tier) or of a constant stores one value.
-func encodeChunk(dst []byte, slots []Bucket) []byte { return encodeChunkFrom(dst, 0, slots) }
-
-// encodeChunkFrom is encodeChunk of gaps empty buckets followed by slots.
-func encodeChunkFrom(dst []byte, gaps int, slots []Bucket) []byte {
+func encodeChunk(dst []byte, gaps int, slots []Bucket) []byte {
 	lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
 	for _, b := range slots {
 		if b.Count == 0 {

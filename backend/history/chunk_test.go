@@ -15,7 +15,7 @@ func TestChunkRoundTrip(t *testing.T) {
 	}
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
-			out, err := decodeChunk(encodeChunk(nil, in), len(in))
+			out, err := decodeChunk(encodeChunk(nil, 0, in), len(in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func TestChunkRoundTrip(t *testing.T) {
 
 func TestChunkExtremesExact(t *testing.T) {
 	in := []Bucket{{Min: 1.25, Max: 99.5, Sum: 500, Count: 10}, {Min: 3, Max: 4, Sum: 7, Count: 2}}
-	out, err := decodeChunk(encodeChunk(nil, in), 2)
+	out, err := decodeChunk(encodeChunk(nil, 0, in), 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestChunkExtremesExact(t *testing.T) {
 }
 
 func TestChunkDamaged(t *testing.T) {
-	good := encodeChunk(nil, []Bucket{{Min: 1, Max: 2, Sum: 3, Count: 2}, {}})
+	good := encodeChunk(nil, 0, []Bucket{{Min: 1, Max: 2, Sum: 3, Count: 2}, {}})
 	for name, b := range map[string][]byte{
 		"empty":     nil,
 		"version":   append([]byte{9}, good[1:]...),
@@ -77,7 +77,7 @@ func TestChunkDamaged(t *testing.T) {
 }
 
 func FuzzDecodeChunk(f *testing.F) {
-	f.Add(encodeChunk(nil, []Bucket{{Min: 1, Max: 2, Sum: 3, Count: 2}, {}, {Min: 5, Max: 5, Sum: 5, Count: 1}}), 3)
+	f.Add(encodeChunk(nil, 0, []Bucket{{Min: 1, Max: 2, Sum: 3, Count: 2}, {}, {Min: 5, Max: 5, Sum: 5, Count: 1}}), 3)
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0)
 	f.Fuzz(func(t *testing.T, b []byte, n int) {
 		if n < 0 || n > 4096 {
@@ -88,7 +88,7 @@ func FuzzDecodeChunk(f *testing.F) {
 			return
 		}
 		// What decodes must re-encode to buckets that decode the same.
-		again, err := decodeChunk(encodeChunk(nil, out), n)
+		again, err := decodeChunk(encodeChunk(nil, 0, out), n)
 		if err != nil {
 			t.Fatalf("re-encoding a decoded chunk: %v", err)
 		}

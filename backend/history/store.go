@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -93,10 +94,9 @@ type series struct {
 // whole week of empty buckets per series from the first sample on was most
 // of the store's memory.
 type openChunk struct {
-	start int64 // Unix seconds
-	first int   // the bucket slots[0] is, inside the chunk
-	slots []Bucket
-	open  bool // start names a chunk; slots may still be empty
+	start int64    // Unix seconds
+	first int      // the bucket slots[0] is, inside the chunk
+	slots []Bucket // never empty once Merge has opened the chunk: it writes one
 	dirty bool
 }
 
@@ -127,7 +127,7 @@ func (oc *openChunk) slot(i, n int) *Bucket {
 }
 
 // encode packs the chunk as stored, with its empty buckets before first.
-func (oc *openChunk) encode() []byte { return encodeChunkFrom(nil, oc.first, oc.slots) }
+func (oc *openChunk) encode() []byte { return encodeChunk(nil, oc.first, oc.slots) }
 
 // hold keeps of a whole chunk's buckets the ones from the first to the last
 // that hold samples.
@@ -135,12 +135,13 @@ func (oc *openChunk) hold(all []Bucket) {
 	oc.first, oc.slots = 0, nil
 	for i, b := range all {
 		if b.Count != 0 {
-			oc.slot(i, len(all))
+			if oc.slots == nil {
+				oc.first = i
+			}
+			oc.slots = all[oc.first : i+1]
 		}
 	}
-	if len(oc.slots) > 0 {
-		copy(oc.slots, all[oc.first:])
-	}
+	oc.slots = slices.Clone(oc.slots) // all is the whole chunk: not kept
 }
 
 // DefaultDir is where the store lives: $XDG_DATA_HOME/horcrux, else

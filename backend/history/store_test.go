@@ -324,7 +324,7 @@ func TestDayChunksBesideWeekChunks(t *testing.T) {
 	}
 	monday := week + 24*3600
 	err := st.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(tierBuckets[HalfHour]).Put(chunkKey(st.series[seriesName{HostItem, MetricCPU}].id, monday), encodeChunk(nil, day))
+		return tx.Bucket(tierBuckets[HalfHour]).Put(chunkKey(st.series[seriesName{HostItem, MetricCPU}].id, monday), encodeChunk(nil, 0, day))
 	})
 	if err != nil {
 		t.Fatal(err)

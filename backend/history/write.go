@@ -106,13 +106,13 @@ func (s *Store) seriesLocked(item, metric string) *series {
 func (s *Store) openLocked(sr *series, tier Tier, sec int64) *openChunk {
 	oc := &sr.open[tier]
 	start := tier.chunkStart(sec)
-	if oc.open && oc.start == start {
+	if len(oc.slots) > 0 && oc.start == start {
 		return oc
 	}
-	if oc.open && oc.dirty {
+	if len(oc.slots) > 0 && oc.dirty {
 		s.pending[tier][string(chunkKey(sr.id, oc.start))] = oc.encode()
 	}
-	oc.start, oc.open, oc.dirty = start, true, false
+	oc.start, oc.dirty = start, false
 	oc.slots = nil
 	key := chunkKey(sr.id, start)
 	stored, ok := s.pending[tier][string(key)]
