@@ -28,8 +28,10 @@ func TestIntegrationOverSSH(t *testing.T) {
 	addr := fmt.Sprintf("ssh://root@127.0.0.1:%d", port)
 	s := NewSource(Config{Host: addr})
 	defer s.Close()
+	// The engine's name is asked after the list, within the same poll's
+	// deadline; an ssh handshake can take the rest of it, and the next poll asks again.
 	sec := pollUntil(t, s, 30*time.Second, "the engine over ssh", func(sec model.ContainerSection) bool {
-		return sec.IsUp() && len(sec.Items) > 0
+		return sec.IsUp() && len(sec.Items) > 0 && sec.Engine != ""
 	})
 	if sec.Host != addr || !strings.Contains(sec.Engine, "API") {
 		t.Fatalf("section over ssh: host %q engine %q", sec.Host, sec.Engine)

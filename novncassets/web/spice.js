@@ -192,7 +192,7 @@ async function main() {
         showMessage(noTicket);
         return;
     }
-    const loading = import('./spice/src/main.js');
+    const loading = import('./spiceclient.js');
     let opened;
     try {
         opened = await api('/console/api/open', { ticket });
