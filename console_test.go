@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -257,6 +259,13 @@ func TestSPICEConsoleOfARealGuest(t *testing.T) {
 // (the --print-url link); the command serves until the test ends.
 func printedURL(t testing.TB, bin string, args ...string) string {
 	t.Helper()
+	u, _ := serving(t, bin, args...)
+	return u
+}
+
+// serving is printedURL that also returns the command.
+func serving(t testing.TB, bin string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -267,13 +276,14 @@ func printedURL(t testing.TB, bin string, args ...string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	cmd.WaitDelay = 5 * time.Second // a child that keeps stderr open does not hold the test
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	sc := bufio.NewScanner(stdout)
 	if !sc.Scan() {
 		cmd.Wait()
 		t.Fatalf("horcrux %v printed no URL:\n%s", args, stderr.String())
 	}
-	return sc.Text()
+	return sc.Text(), cmd
 }
 
 // consoleURL is printedURL of `horcrux console --print-url ARGS...` on the system libvirtd.
@@ -395,7 +405,7 @@ func TestConsoleOfAGuestOverSSH(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := sshtest.StartForLibvirt(t, tc.config)
-			pageURL := printedURL(t, bin, "console", "--connect", srv.LibvirtURI(), "--print-url", name)
+			pageURL, cmd := serving(t, bin, "console", "--connect", srv.LibvirtURI(), "--print-url", name)
 			page := bt.NewTab(t, browser)
 			page.Do(t, chromedp.Navigate(pageURL))
 			page.WaitFor(t, 30*time.Second, bt.JSConnected)
@@ -403,6 +413,27 @@ func TestConsoleOfAGuestOverSSH(t *testing.T) {
 			if p := page.Problems(); len(p) > 0 {
 				t.Errorf("CSP violations or exceptions:\n%s", strings.Join(p, "\n"))
 			}
+			// Horcrux killed with the console open: its ssh connections end
+			// with it, and the sessions they hold on the host (nc on the
+			// guest's VNC port) with them.
+			cmd.Process.Kill()
+			sessionsEnd(t, srv.PID)
 		})
+	}
+}
+
+// sessionsEnd waits for the sshd listening as pid to have no sessions left.
+func sessionsEnd(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		out, _ := exec.Command("pgrep", "-a", "-P", strconv.Itoa(pid)).Output()
+		if len(bytes.TrimSpace(out)) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tree, _ := exec.Command("ps", "-ef", "--forest").Output()
+			t.Fatalf("sessions of sshd %d still open 20 s after Horcrux was killed:\n%s\n%s", pid, out, tree)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

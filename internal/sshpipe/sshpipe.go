@@ -33,6 +33,9 @@ func Dial(args []string) (net.Conn, error) {
 	}
 	cmd := exec.Command("ssh", args...)
 	cmd.Stdin, cmd.Stdout = inR, outW
+	// An ssh left behind by a Horcrux that died keeps its session, and the
+	// remote command (nc on a VNC port) with it, until the far side ends.
+	cmd.SysProcAttr = endWithParent()
 	c := &cmdConn{cmd: cmd, in: inW, out: outR, exited: make(chan struct{})}
 	cmd.Stderr = &c.stderr
 	err = cmd.Start()

@@ -113,6 +113,9 @@ PidFile %[2]s/sshd.pid
 	if err := sshd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A session child that outlives the listener keeps the log pipe open;
+	// Wait gives up on it rather than hang the run.
+	sshd.WaitDelay = 5 * time.Second
 	t.Cleanup(func() { _ = sshd.Process.Kill(); _ = sshd.Wait() })
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
