@@ -143,3 +143,22 @@ func TestQuitWithHungHosts(t *testing.T) {
 		t.Errorf("once the hung daemons hung up: %v", err)
 	}
 }
+
+// TestLoopEndsWithNothingQueued: Fyne has nothing of its own or of ours to
+// run as its loop ends (where it would race with the loop closing its queue);
+// the preferences' last write it had is returned and still writes.
+func TestLoopEndsWithNothingQueued(t *testing.T) {
+	a := test.NewTempApp(t)
+	lc := a.Lifecycle()
+	var written bool
+	lc.SetOnStopped(func() {})
+	lc.(interface{ SetOnStoppedHookExecuted(func()) }).SetOnStoppedHookExecuted(func() { written = true })
+	write := takeStoppedHooks(lc)
+	if f := lc.(interface{ OnStopped() func() }).OnStopped(); f != nil {
+		t.Fatal("Fyne still runs a function on its event goroutine as the loop ends")
+	}
+	write()
+	if !written {
+		t.Fatal("the preferences' last write was dropped")
+	}
+}

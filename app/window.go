@@ -479,14 +479,39 @@ func (w *window) show(sigs <-chan os.Signal, metricsAt string) {
 			})
 		}
 	})
-	// stop runs once the loop is over, however it ended (Ctrl+Q, closing,
-	// a signal): it saves the window size, then stops the collector before
-	// the app's goroutine ends. Fyne runs it as OnStopped, then writes the
-	// preferences; it may drop that call, hence the call after ShowAndRun.
-	// The size is not saved before the loop ends: Fyne's watcher of the
-	// preferences file would then race with Fyne's shutdown.
-	stop := sync.OnceFunc(func() { w.saveSize(); cancel(); wg.Wait(); w.jobs.close(); w.mapped.close() })
-	w.app.Lifecycle().SetOnStopped(stop)
+	// Once the loop is over, however it ended (Ctrl+Q, closing, a signal):
+	// the window size is saved, the collector stopped, then the preferences
+	// written. The size is not saved before the loop ends: Fyne's watcher of
+	// the preferences file would then race with Fyne's shutdown.
+	writePrefs := takeStoppedHooks(w.app.Lifecycle())
 	w.win.ShowAndRun()
-	stop()
+	w.saveSize()
+	cancel()
+	wg.Wait()
+	w.jobs.close()
+	w.mapped.close()
+	writePrefs()
+}
+
+// takeStoppedHooks removes the functions Fyne runs when its loop ends (its
+// preferences' last write) and returns them. Fyne 2.7.1 hands them to its
+// event goroutine as the loop closes its queue of work for the main
+// goroutine; that goroutine can then send on the closed queue and end the
+// process with "send on closed channel" (exit 2) instead of a clean quit.
+func takeStoppedHooks(lc fyne.Lifecycle) func() {
+	type stoppedHooks interface {
+		OnStopped() func()
+		SetOnStoppedHookExecuted(func())
+	}
+	h, ok := lc.(stoppedHooks)
+	if !ok {
+		return func() {}
+	}
+	lc.SetOnStopped(nil)
+	f := h.OnStopped()
+	h.SetOnStoppedHookExecuted(nil)
+	if f == nil {
+		return func() {}
+	}
+	return f
 }
