@@ -25,6 +25,20 @@ func requireAssets(t *testing.T) {
 	}
 }
 
+// pageServer is a console server for a test that drives its pages in
+// Chromium; it closes when the test ends.
+func pageServer(t *testing.T) *Server {
+	t.Helper()
+	needIntegration(t, "Chromium")
+	requireAssets(t)
+	s, err := NewServer(Config{Log: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func TestBrowserConsoleEndToEnd(t *testing.T) {
 	needIntegration(t, "Xvnc and Chromium")
 	requireAssets(t)

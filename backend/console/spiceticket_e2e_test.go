@@ -21,13 +21,7 @@ import (
 // ciphertext's leading zero bytes, so about one ticket in 256 cannot be
 // decrypted and the server refuses that channel; spiceclient.js pads them.
 func TestSPICETicketsDecrypt(t *testing.T) {
-	needIntegration(t, "Chromium")
-	requireAssets(t)
-	s, err := NewServer(Config{Log: testLog(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := pageServer(t)
 	minted, err := s.Mint(TCPTarget("ci-vm", uuidA, "127.0.0.1:1"))
 	if err != nil {
 		t.Fatal(err)

@@ -17,13 +17,7 @@ const jsRows = `(document.querySelector('.xterm-rows')?.textContent ?? '')`
 // stand-in console: replay first, typing echoes, resizes reach the
 // console, and a console in use offers Take over.
 func TestBrowserTerminalPage(t *testing.T) {
-	needIntegration(t, "Chromium")
-	requireAssets(t)
-	s, err := NewServer(Config{Log: testLog(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := pageServer(t)
 	browser := bt.Start(t)
 
 	f := &fakeTerm{}
