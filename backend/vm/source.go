@@ -25,8 +25,10 @@ const (
 	// Lifecycle actions can take long (a first start probes QEMU), so they
 	// get more than a refresh unless the caller's context says otherwise.
 	defaultActTimeout = time.Minute
-	// closeWait bounds how long Close waits for a call in flight.
-	closeWait = 500 * time.Millisecond
+	// closeWait bounds how long Close waits for a call in flight: long
+	// enough for a healthy daemon's refresh to end, short enough that a quit
+	// with a hung one stays well inside its 1 s.
+	closeWait = 200 * time.Millisecond
 )
 
 // Config says where to find libvirt and how long to wait for it.
