@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -257,7 +256,7 @@ func oneShotFaults(t *testing.T, bin string, d daemon, b breaker) {
 			args := append(append(run.args, d.flags...), run.tail...)
 			cmd, logs := command(t, bin, args...)
 			time.Sleep(1500 * time.Millisecond) // started, and waiting on the daemon
-			if b.hangs && exited(cmd.Process.Pid) {
+			if b.hangs && faults.Exited(cmd.Process.Pid) {
 				t.Errorf("%s ended before the signal, with the daemon hung:\n%s", strings.Join(args, " "), logs)
 			}
 			endsOn(t, cmd, logs, sig, args[0])
@@ -324,17 +323,6 @@ func endsOn(t *testing.T, cmd *exec.Cmd, logs fmt.Stringer, sig syscall.Signal, 
 // bounds on ending would otherwise measure.
 func quickExit(t *testing.T) {
 	t.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-}
-
-// exited says whether the child pid has ended (and waits to be reaped).
-func exited(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	rest := string(stat[bytes.LastIndexByte(stat, ')')+1:]) // the name may hold ')'
-	f := strings.Fields(rest)
-	return len(f) == 0 || f[0] == "Z" || f[0] == "X"
 }
 
 // command starts the binary with args and a fresh, empty configuration

@@ -137,6 +137,16 @@ func tree(pid int) []int {
 	return all
 }
 
+// Exited says whether process pid has ended, reaped or not (a zombie has).
+func Exited(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])) // the name may hold ')'
+	return len(f) == 0 || f[0] == "Z" || f[0] == "X"
+}
+
 // parentPID is the parent pid in a /proc/PID/stat line, whose second field
 // (the command name) may hold spaces and parentheses.
 func parentPID(stat string) (ppid int, ok bool) {

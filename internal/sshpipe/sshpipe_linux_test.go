@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/horcrux-desktop/horcrux/internal/faults"
 )
 
 // TestSSHEndsWithItsParent kills a process that holds a connection from Dial
@@ -37,7 +39,7 @@ func TestSSHEndsWithItsParent(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL) })
 	holder.Process.Kill()
 	holder.Wait()
-	for deadline := time.Now().Add(10 * time.Second); alive(pid); {
+	for deadline := time.Now().Add(10 * time.Second); !faults.Exited(pid); {
 		if time.Now().After(deadline) {
 			t.Fatalf("ssh (pid %d) still runs 10 s after the process that started it was killed", pid)
 		}
@@ -61,14 +63,4 @@ func waitPID(t *testing.T, file string, holder *exec.Cmd) int {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// alive is false for an ended process, reaped or not.
-func alive(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }
